@@ -1,0 +1,45 @@
+"""The library's front door: ``parse(path)`` gives the report record of one file."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from nianbao.extract import extract
+from nianbao.readers import EXTENSIONS, ReadError, read_document, sniff_format
+from nianbao.record import Finding, Report, Source
+
+# Files a folder walk picks up; other files are skipped silently.
+REPORT_SUFFIXES = frozenset(EXTENSIONS)
+
+
+def parse(path: str | Path) -> Report:
+    """Read one file into a report record. Never raises for a bad file: see ``Report.errors``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _failed(path, "", "", Finding("RD01", "error", f"无法打开文件：{exc.strerror or exc}", (), {}))
+    digest = hashlib.sha256(data).hexdigest()
+    fmt = sniff_format(path, data[:2048]) or path.suffix.lower().lstrip(".")
+    try:
+        doc = read_document(path, data)
+    except ReadError as exc:
+        return _failed(path, fmt, digest, Finding(exc.code, "error", exc.message, (), {}))
+    except Exception as exc:  # a reader's library choked on a hostile or broken file
+        return _failed(path, fmt, digest, Finding("RD01", "error", f"文件无法读取（{type(exc).__name__}）", (), {}))
+    return extract(doc, Source(str(path), doc.format, digest, doc.pages))
+
+
+def _failed(path: Path, fmt: str, digest: str, error: Finding) -> Report:
+    return Report(source=Source(str(path), fmt, digest, None), errors=(error,))
+
+
+def iter_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files given, and report files found (recursively, sorted) in folders given."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in REPORT_SUFFIXES)
+        else:
+            yield p

@@ -1,0 +1,114 @@
+"""The one extractor: a :class:`~nianbao.model.Document` of any file type onto the national formats."""
+
+from __future__ import annotations
+
+from nianbao import formats
+from nianbao.extract.meta import fallback_year, find_sections, find_title
+from nianbao.extract.rows import find_regions
+from nianbao.extract.stream import document_rows
+from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4
+from nianbao.model import Document, Paragraph, Table
+from nianbao.record import Finding, Report, SectionText, Source
+
+__all__ = ["extract"]
+
+
+def _plain_text(doc: Document, limit: int = 20000) -> str:
+    parts: list[str] = []
+    size = 0
+    for block in doc.blocks:
+        text = block.text if isinstance(block, Paragraph) else " ".join(c.text for r in block.rows for c in r)
+        parts.append(text)
+        size += len(text)
+        if size > limit:
+            break
+    return "\n".join(parts)
+
+
+def extract(doc: Document, source: Source) -> Report:
+    title = find_title(doc)
+    year = title.year if title.year is not None else fallback_year(_plain_text(doc))
+    rows = document_rows(doc)
+    regions = find_regions(rows)
+    results: dict[str, TableResult] = {}
+    if regions.table2:
+        a, b = regions.table2
+        results["table2"] = extract_table2(rows[a:b], year)
+    if regions.table3:
+        a, b = regions.table3
+        results["table3"] = extract_table3(rows[a:b], year)
+    if regions.table4:
+        a, b = regions.table4
+        results["table4"] = extract_table4(rows[a:b])
+    findings: list[Finding] = []
+    locations = {}
+    for name in ("table2", "table3", "table4"):
+        if name in results:
+            findings.extend(results[name].findings)
+            locations.update(results[name].locations)
+    template = _template(results, year)
+    sections = find_sections(doc)
+    errors = _document_errors(doc, results, sections, year)
+    findings.extend(_missing_table_findings(results))
+    return Report(
+        source=source,
+        agency=title.agency,
+        year=year,
+        template=template,
+        sections=tuple(sections),
+        table2=results["table2"].values if "table2" in results else None,
+        table3=results["table3"].values if "table3" in results else None,
+        table4=results["table4"].values if "table4" in results else None,
+        locations=locations,
+        findings=tuple(findings),
+        errors=tuple(errors),
+        title=title.text,
+        meta=dict(doc.meta),
+    )
+
+
+def _template(results: dict[str, TableResult], year: int | None) -> str | None:
+    if "table2" in results and results["table2"].template:
+        return results["table2"].template
+    t3 = results.get("table3")
+    if t3 and t3.values:
+        return "2019" if "other_handling" in t3.values else "2021"
+    if not results:
+        return None
+    return "2019" if year is not None and year < formats.FIRST_2021_YEAR else "2021"
+
+
+_TABLE_NAMES = {
+    "table2": "表二（主动公开政府信息情况）",
+    "table3": "表三（收到和处理政府信息公开申请情况）",
+    "table4": "表四（政府信息公开行政复议、行政诉讼情况）",
+}
+
+
+def _missing_table_findings(results: dict[str, TableResult]) -> list[Finding]:
+    if not results:
+        return []
+    return [
+        Finding("RD05", "warning", f"未找到{label}", (), {})
+        for name, label in _TABLE_NAMES.items()
+        if name not in results
+    ]
+
+
+def _document_errors(
+    doc: Document, results: dict[str, TableResult], sections: list[SectionText], year: int | None
+) -> list[Finding]:
+    has_values = any(r.values for r in results.values())
+    if has_values:
+        return []
+    if not any(isinstance(b, (Paragraph, Table)) for b in doc.blocks):
+        return [Finding("RD01", "error", "文件中没有可读取的文字内容", (), {})]
+    if year is not None and year < formats.FIRST_REGULATED_YEAR:
+        return [
+            Finding(
+                "RD10", "error", f"这是 {year} 年度的报告：2019 年以前的年报没有全国统一格式，不在检查范围内", (), {}
+            )
+        ]
+    if len(sections) >= 3:
+        return [Finding("RD05", "error", "找到了报告的章节，但没有找到可读取的统计表（可能以图片形式印制）", (), {})]
+    return [Finding("RD04", "error", "这不是政府信息公开工作年度报告（没有找到年报的章节和统计表）", (), {})]

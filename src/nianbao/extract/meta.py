@@ -1,0 +1,180 @@
+"""Title, agency, report year and the six sections."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nianbao import formats
+from nianbao.model import Document, Location, Paragraph, Table
+from nianbao.numbers import normalize_text
+from nianbao.record import SectionText
+
+_REPORT = r"政府信息公开(?:工作)?(?:年度)?(?:工作)?报告"
+_TITLE_PATTERNS = (
+    re.compile(rf"^(?P<agency>[^\d]{{2,40}}?)[（(]?(?P<year>(?:19|20)\d{{2}})年度?[）)]?{_REPORT}"),
+    re.compile(rf"^(?P<year>(?:19|20)\d{{2}})年度?(?P<agency>[^\d]{{2,40}}?){_REPORT}"),
+    re.compile(rf"^(?P<agency>[^\d]{{2,40}}?){_REPORT}[（(](?P<year>(?:19|20)\d{{2}})年?度?[）)]"),
+)
+_TITLE_NOISE = re.compile(r"^(?:标题|名称|题目|正文|文章标题)[:：]?|^正文")
+_AGENCY_TRIM = re.compile(r"^(?:关于)|[-—_|].*$|(?:关于)$")
+_PERIOD_RE = re.compile(
+    r"(?:统计期限|统计时限|统计期|统计周期|统计区间|统计时间)[^。]{0,20}?(?P<year>(?:19|20)\d{2})年"
+)
+_ANY_YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
+# A printed section number: 一、 2、 （1） 1. 五．
+_NUMBERING = r"(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六1-6][）)]|[1-6][、.．])?"
+
+
+@dataclass(frozen=True)
+class Title:
+    text: str
+    agency: str | None
+    year: int | None
+
+
+def _lines(doc: Document, limit: int = 40) -> list[str]:
+    out: list[str] = []
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            out.append(normalize_text(block.text))
+        elif isinstance(block, Table):
+            out.extend(normalize_text(c.text) for row in block.rows for c in row[:1])
+        if len(out) >= limit:
+            break
+    return out
+
+
+def find_title(doc: Document) -> Title:
+    lines = [_TITLE_NOISE.sub("", line) for line in _lines(doc)]
+    for i, line in enumerate(lines):
+        for window in (line, line + (lines[i + 1] if i + 1 < len(lines) else "")):
+            for pattern in _TITLE_PATTERNS:
+                m = pattern.search(window)
+                if m:
+                    agency = _AGENCY_TRIM.sub("", m.group("agency")).strip("：: ")
+                    return Title(m.group(0), agency or None, int(m.group("year")))
+    return Title("", None, None)
+
+
+def fallback_year(text: str) -> int | None:
+    m = _PERIOD_RE.search(text)
+    if m:
+        return int(m.group("year"))
+    m = _ANY_YEAR_RE.search(text)
+    return int(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class _Heading:
+    number: int
+    printed: str
+    block: int
+    start: int  # character offset of the heading inside the block's text
+    end: int
+    location: Location
+
+
+def _heading_matches(text: str, section: formats.Section) -> bool:
+    return any(all(k in text for k in alt) for alt in section.keys)
+
+
+def _line_heading(text: str, after: int) -> int | None:
+    """The section a short paragraph heads, if it is a heading (numbering optional)."""
+    norm = normalize_text(text)
+    if len(norm) > 34 or norm.endswith(("。", "；")):
+        return None
+    prefix = re.match(rf"^{_NUMBERING}", norm)
+    numbering = prefix.group(0) if prefix else ""
+    body = norm[len(numbering) :]
+    for section in formats.SECTIONS:
+        if section.number <= after or not _heading_matches(body, section) or len(body) > len(section.title) + 12:
+            continue
+        # Without its numbering a line heads a section only when it starts like the title.
+        if numbering or body.startswith((section.title[:4], *(alt[0] for alt in section.keys))):
+            return section.number
+    return None
+
+
+_INLINE_RE = re.compile(r"(?P<num>[一二三四五六])、\s*")
+
+
+def _inline_headings(text: str, block: int, location: Location, after: int) -> list[_Heading]:
+    """Headings run into a long paragraph (crawler dumps): they need their 一、 numbering."""
+    found: list[_Heading] = []
+    for m in _INLINE_RE.finditer(text):
+        expected = formats.CHINESE_SECTION_NUMERALS.index(m.group("num")) + 1
+        window = normalize_text(text[m.end() : m.end() + 40])
+        for section in formats.SECTIONS:
+            if section.number != expected or section.number <= after:
+                continue
+            if any(
+                window.startswith(alt[0]) or (len(alt) > 1 and all(k in window[:26] for k in alt))
+                for alt in section.keys
+            ):
+                end = m.end() + _title_length(text[m.end() :], section)
+                found.append(_Heading(section.number, text[m.start() : end].strip(), block, m.start(), end, location))
+                after = section.number
+    return found
+
+
+def _title_length(rest: str, section: formats.Section) -> int:
+    """Characters of ``rest`` taken by the heading's title (up to its last key word)."""
+    last = 0
+    for alt in section.keys:
+        for key in alt:
+            i = rest.find(key)
+            if 0 <= i < 40:
+                last = max(last, i + len(key))
+    tail = re.match(r"情况|事项", rest[last:])
+    return last + (tail.end() if tail else 0)
+
+
+def find_sections(doc: Document) -> list[SectionText]:
+    headings = _find_headings(doc)
+    paragraphs = [(i, b) for i, b in enumerate(doc.blocks) if isinstance(b, Paragraph)]
+    sections: list[SectionText] = []
+    for n, h in enumerate(headings):
+        nxt = headings[n + 1] if n + 1 < len(headings) else None
+        parts: list[str] = []
+        for i, para in paragraphs:
+            if i < h.block or (nxt is not None and i > nxt.block):
+                continue
+            start = h.end if i == h.block else 0
+            end = nxt.start if nxt is not None and i == nxt.block else len(para.text)
+            chunk = para.text[start:end].strip()
+            if chunk:
+                parts.append(chunk)
+        title = formats.SECTIONS[h.number - 1].title
+        text = _cut_tables("\n".join(parts))
+        printed = normalize_text(h.printed)
+        heading = "" if printed == f"{formats.CHINESE_SECTION_NUMERALS[h.number - 1]}、{title}" else h.printed
+        sections.append(SectionText(h.number, title, text, heading, h.location))
+    return sections
+
+
+def _find_headings(doc: Document) -> list[_Heading]:
+    found: list[_Heading] = []
+    after = 0
+    for i, block in enumerate(doc.blocks):
+        if not isinstance(block, Paragraph):
+            continue
+        number = _line_heading(block.text, after)
+        if number is not None:
+            found.append(_Heading(number, block.text, i, 0, len(block.text), block.location))
+            after = number
+            continue
+        if len(block.text) > 60:
+            inline = _inline_headings(block.text, i, block.location, after)
+            found.extend(inline)
+            after = inline[-1].number if inline else after
+    return found
+
+
+_TABLE_START = re.compile(r"第二十条\s*第|（本列数据的勾稽关系|申请人情况|行政复议\s*行政诉讼")
+
+
+def _cut_tables(text: str) -> str:
+    """Section text of a crawler dump stops where a run-together table begins."""
+    m = _TABLE_START.search(text)
+    return text[: m.start()].strip() if m else text

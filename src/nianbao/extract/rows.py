@@ -1,0 +1,165 @@
+"""Regions of the three tables in the token stream, and logical rows (a label and its values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nianbao.extract.stream import BLANK, DIGITS, LABEL, TEXT, VALUE, Token
+from nianbao.model import Location
+
+VALUE_KINDS = (VALUE, BLANK, DIGITS)
+
+
+@dataclass
+class LogicalRow:
+    key: str  # "t3:new", "t2:licensing"; "" for a row of values printed without its label
+    label: str
+    values: list[Token] = field(default_factory=list)
+    physical_row: int = 0
+    location: Location = field(default_factory=dict)
+
+    def capacity(self) -> tuple[int, int]:
+        """(fewest, most) numbers the value tokens can give."""
+        low = len(self.values)
+        high = sum(_digit_count(t) if t.kind == DIGITS else 1 for t in self.values)
+        return low, high
+
+
+def _digit_count(token: Token) -> int:
+    return max(1, sum(ch.isdigit() for ch in token.text.split(".")[0]))
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Physical row ranges [start, end) of each table; None where the table was not found."""
+
+    table2: tuple[int, int] | None
+    table3: tuple[int, int] | None
+    table4: tuple[int, int] | None
+
+
+def _first(rows: list[list[Token]], start: int, test: object) -> tuple[int, int] | None:
+    """(row, token index) of the first token from ``start`` that passes ``test``."""
+    assert callable(test)
+    for r in range(start, len(rows)):
+        for i, tok in enumerate(rows[r]):
+            if test(tok):
+                return r, i
+    return None
+
+
+def split_rows_at(rows: list[list[Token]], at: tuple[int, int]) -> None:
+    """Cut physical row ``at[0]`` before token ``at[1]`` so that a region can start there."""
+    r, i = at
+    if i > 0:
+        rows[r : r + 1] = [rows[r][:i], rows[r][i:]]
+
+
+def find_regions(rows: list[list[Token]]) -> Regions:
+    """Locate the tables by their anchors; cuts crawler rows so each region starts at a row edge."""
+    t2 = _first(rows, 0, _is_table2_anchor)
+    if t2:
+        split_rows_at(rows, t2)
+        t2 = (t2[0] + (1 if t2[1] else 0), 0)
+    t3 = _first(
+        rows,
+        t2[0] if t2 else 0,
+        lambda t: (t.kind == TEXT and ("勾稽关系" in t.text or "申请人情况" in t.text)) or t.key == "t3:new",
+    )
+    if t3:
+        split_rows_at(rows, t3)
+        t3 = (t3[0] + (1 if t3[1] else 0), 0)
+    t3_last = _last_t3_label(rows, t3[0]) if t3 else None
+    t4 = _first(rows, (t3_last or t3[0]) if t3 else (t2[0] if t2 else 0), _is_table4_anchor) if (t3 or t2) else None
+    if t4 is None:
+        t4 = _first(rows, 0, _is_table4_header)
+    if t4:
+        split_rows_at(rows, t4)
+        t4 = (t4[0] + (1 if t4[1] else 0), 0)
+    end3 = t4[0] if t4 else (t3_last + 1 if t3_last is not None else len(rows))
+    return Regions(
+        table2=(t2[0], t3[0] if t3 else (t4[0] if t4 else len(rows))) if t2 else None,
+        table3=(t3[0], end3) if t3 else None,
+        table4=(t4[0], len(rows)) if t4 else None,
+    )
+
+
+def _is_table2_anchor(tok: Token) -> bool:
+    """``第二十条第(一)项`` or the ``信息内容`` header; narrative may cite 第二十条 alone."""
+    return tok.kind == TEXT and ("信息内容" in tok.text or "第二十条第(" in tok.text or tok.text.startswith("第(一)项"))
+
+
+def _last_t3_label(rows: list[list[Token]], start: int) -> int | None:
+    last = None
+    for r in range(start, len(rows)):
+        for tok in rows[r]:
+            if tok.key == "t3:carried_forward":
+                return r
+            if tok.key.startswith("t3:"):
+                last = r
+            if tok.kind == TEXT and _is_table4_header(tok) and last is not None:
+                return last
+    return last
+
+
+def _is_table4_anchor(tok: Token) -> bool:
+    return tok.kind == TEXT and "行政复议" in tok.text
+
+
+def _is_table4_header(tok: Token) -> bool:
+    return tok.kind == TEXT and "行政复议" in tok.text and ("行政诉讼" in tok.text or tok.is_cell or len(tok.text) <= 6)
+
+
+def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int], default: int) -> list[LogicalRow]:
+    """Group a region's tokens into rows: each label with the values printed after it.
+
+    A physical row that holds only values continues the row above when that row is still short of
+    values (one value per line, run-together digits); a row of values complete in itself is kept
+    as a row without a label, to be placed by its position (Markdown conversions detach labels).
+    """
+    out: list[LogicalRow] = []
+    current: LogicalRow | None = None
+    for r, tokens in enumerate(rows):
+        tokens = _without_placeholders(tokens, prefix)
+        first_values = _leading_values(tokens, prefix)
+        for tok in tokens:
+            if tok.kind == LABEL and tok.key.startswith(prefix):
+                if current is not None and not current.values and current.physical_row == r:
+                    current.key, current.label, current.location = tok.key, tok.text, tok.location
+                else:
+                    current = LogicalRow(tok.key, tok.text, physical_row=r, location=tok.location)
+                    out.append(current)
+            elif tok.kind in VALUE_KINDS:
+                if current is None or (
+                    current.physical_row != r and not _continues(current, first_values, expected, default)
+                ):
+                    current = LogicalRow("", "", physical_row=r, location=tok.location)
+                    out.append(current)
+                current.values.append(tok)
+    return out
+
+
+def _without_placeholders(tokens: list[Token], prefix: str) -> list[Token]:
+    """Drop blanks that only fill merged cells: before the row's label, or a row of blanks alone."""
+    if all(t.kind == BLANK for t in tokens):
+        return []
+    labels = [i for i, t in enumerate(tokens) if t.kind == LABEL and t.key.startswith(prefix)]
+    if not labels:
+        return tokens
+    return [t for i, t in enumerate(tokens) if not (t.kind == BLANK and i < labels[0])]
+
+
+def _leading_values(tokens: list[Token], prefix: str) -> int:
+    count = 0
+    for tok in tokens:
+        if tok.kind == LABEL and tok.key.startswith(prefix):
+            break
+        if tok.kind in VALUE_KINDS:
+            count += 1
+    return count
+
+
+def _continues(row: LogicalRow, incoming: int, expected: dict[str, int], default: int) -> bool:
+    want = expected.get(row.key, default)
+    have = row.capacity()[1] if any(t.kind == DIGITS for t in row.values) else len(row.values)
+    return not (have >= want or incoming >= want or (row.key == "" and have == 0))

@@ -1,0 +1,110 @@
+"""Splitting run-together digits (``6233440``) into the numbers a row needs.
+
+Boundaries the source printed (cell edges, spaces) are kept; inside a run every cut that yields
+numbers without leading zeros is a candidate. A predicate (the table's own arithmetic) filters the
+candidates; when more than one survives, the caller abstains and lists them. Nothing is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+Number = int | float | None
+Split = tuple[Number, ...]
+
+# Enumeration stops after this many partial states; the cell is then abstained from.
+MAX_STATES = 300_000
+
+
+class TooManySplits(Exception):
+    pass
+
+
+def _valid_part(part: str, allow_decimal: bool) -> bool:
+    if not part or part.startswith(".") or part.endswith("."):
+        return False
+    integer = part.split(".")[0]
+    if part.count(".") > 1 or ("." in part and not allow_decimal):
+        return False
+    return integer == "0" or not integer.startswith("0")
+
+
+def _to_number(part: str) -> int | float:
+    return float(part) if "." in part else int(part)
+
+
+def splits(
+    runs: Sequence[str],
+    count: int,
+    allow_decimal: Callable[[int], bool] = lambda i: False,
+    accept_prefix: Callable[[tuple[Number, ...]], bool] = lambda values: True,
+) -> Iterator[Split]:
+    """Every way to read ``count`` numbers from ``runs`` (each run gives at least one).
+
+    An empty run is a blank cell: exactly one None.
+
+    ``allow_decimal(i)`` says whether the i-th number may have decimals; ``accept_prefix`` prunes
+    partial readings early (it is called after each number is placed).
+    """
+    cleaned = [r.replace(",", "") for r in runs]
+    states = 0
+
+    def walk(run: int, start: int, values: tuple[Number, ...]) -> Iterator[Split]:
+        nonlocal states
+        states += 1
+        if states > MAX_STATES:
+            raise TooManySplits
+        if run == len(cleaned):
+            if len(values) == count:
+                yield values
+            return
+        digits = cleaned[run]
+        if not digits:
+            placed = (*values, None)
+            if len(placed) <= count and accept_prefix(placed):
+                yield from walk(run + 1, 0, placed)
+            return
+        remaining_runs = len(cleaned) - run - 1
+        room = count - len(values) - remaining_runs  # numbers this run may still give
+        if room <= 0:
+            return
+        for end in range(start + 1, len(digits) + 1):
+            part = digits[start:end]
+            if not _valid_part(part, allow_decimal(len(values))):
+                continue
+            placed = (*values, _to_number(part))
+            if not accept_prefix(placed):
+                continue
+            if end == len(digits):
+                yield from walk(run + 1, 0, placed)
+            elif room > 1:
+                yield from walk(run, end, placed)
+
+    yield from walk(0, 0, ())
+
+
+def consistent_cells(candidates: Sequence[Split]) -> list[Number | None]:
+    """Per position, the value all candidates agree on, or None where they differ."""
+    first = candidates[0]
+    return [v if all(c[i] == v for c in candidates) else None for i, v in enumerate(first)]
+
+
+def describe(candidates: Sequence[Split], limit: int = 6) -> list[str]:
+    shown = [" / ".join(_fmt(v) for v in c) for c in candidates[:limit]]
+    if len(candidates) > limit:
+        shown.append(f"……共 {len(candidates)} 种")
+    return shown
+
+
+def _fmt(v: Number) -> str:
+    if v is None:
+        return "空"
+    return format_number(v)
+
+
+def format_number(v: int | float) -> str:
+    """A number as a person writes it: no exponent, no trailing ``.0``."""
+    if isinstance(v, float):
+        text = f"{v:.6f}".rstrip("0").rstrip(".")
+        return text or "0"
+    return str(v)

@@ -1,0 +1,436 @@
+"""Map a region's logical rows onto tables 二, 三 and 四 of the national formats."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from nianbao import formats
+from nianbao.extract import split
+from nianbao.extract.rows import LogicalRow, logical_rows
+from nianbao.extract.stream import BLANK, DIGITS, TEXT, Token
+from nianbao.model import Location
+from nianbao.numbers import parse_value
+from nianbao.record import Finding
+
+Number = int | float | None
+Candidate = tuple[Number, ...]
+MAX_COMBINATIONS = 50_000
+
+
+@dataclass
+class TableResult:
+    values: dict[str, dict[str, Number]] | None = None
+    locations: dict[str, Location] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    template: str | None = None
+
+
+# --- reading one row's numbers ------------------------------------------------------------
+
+
+def _runs(tokens: Sequence[Token]) -> list[str]:
+    """Each token as a digit run to split; a blank is the empty run (one null)."""
+    return ["" if t.kind == BLANK else t.text for t in tokens]
+
+
+def _printed(token: Token) -> Number:
+    if token.kind == BLANK:
+        return None
+    value = parse_value(token.text)
+    return value.number if value else None
+
+
+def row_candidates(
+    tokens: Sequence[Token],
+    count: int,
+    allow_decimal: Callable[[int], bool] = lambda i: False,
+    accept_prefix: Callable[[Candidate], bool] = lambda v: True,
+) -> list[Candidate]:
+    """The readings of a row's tokens as ``count`` numbers.
+
+    Exactly ``count`` tokens are read as printed, whatever their arithmetic. Fewer tokens hold
+    run-together digits: every split is a candidate that the row's arithmetic (``accept_prefix``)
+    may rule out.
+    """
+    tokens = list(tokens)
+    while len(tokens) > count and tokens[-1].kind == BLANK:
+        tokens.pop()
+    if len(tokens) == count and all(t.kind != DIGITS or _is_single(t) for t in tokens):
+        return [tuple(_printed(t) for t in tokens)]
+    if len(tokens) > count or not tokens:
+        return []
+    try:
+        return list(split.splits(_runs(tokens), count, allow_decimal, accept_prefix))
+    except split.TooManySplits:
+        return []
+
+
+def _is_single(token: Token) -> bool:
+    return parse_value(token.text) is not None
+
+
+def resolve(candidates: Sequence[Candidate], size: int) -> tuple[list[Number], bool]:
+    """Values all candidates agree on (None elsewhere) and whether any value was abstained from."""
+    if not candidates:
+        return [None] * size, True
+    agreed = split.consistent_cells(candidates)
+    return agreed, len(candidates) > 1
+
+
+# --- findings ----------------------------------------------------------------------------
+
+
+def _ambiguity(table: str, title: str, row: LogicalRow, cells: list[str], candidates: Sequence[Candidate]) -> Finding:
+    printed = "".join(t.text for t in row.values)
+    if candidates:
+        options = "；".join(split.describe(list(candidates)))
+        basis = "表二没有可用于拆分的合计关系" if table == "表二" else "按表内勾稽关系和合计关系"
+        message = (
+            f"{table}“{title}”行的数字连在一起（“{printed}”），{basis}，仍有 {len(candidates)} 种拆法：{options}。"
+            "无法确定的单元格未读取（记为空），请对照原件核实。"
+        )
+    else:
+        message = f"{table}“{title}”行的数字“{printed}”无法拆分为本行应有的数值，该行未读取，请对照原件核实。"
+    return Finding(
+        "RD07",
+        "warning",
+        message,
+        tuple(cells),
+        row.location,
+        {"printed": printed, "candidates": [list(c) for c in candidates[:50]]},
+    )
+
+
+def _blank_notice(table: str, cells: list[str], location: Location) -> Finding:
+    return Finding(
+        "VA02",
+        "notice",
+        f"{table}有 {len(cells)} 个单元格未填数字（空白、“-”、“/”或“无”），已记为空；按格式应填写 0。",
+        tuple(cells),
+        location,
+    )
+
+
+# --- table 四 ----------------------------------------------------------------------------
+
+
+def _table4_prefix_ok(values: Candidate) -> bool:
+    n = len(values)
+    if n % 5 or n == 0:
+        return True
+    group = [v or 0 for v in values[n - 5 : n]]
+    return group[4] == sum(group[:4])
+
+
+def extract_table4(rows: list[list[Token]]) -> TableResult:
+    tokens = _table4_tokens(rows)
+    result = TableResult()
+    if not tokens:
+        result.findings.append(Finding("RD05", "warning", "未能读取表四（行政复议、行政诉讼情况）的数值", (), {}))
+        return result
+    candidates = row_candidates(tokens, 15, accept_prefix=_table4_prefix_ok)
+    values, abstained = resolve(candidates, 15)
+    paths = [formats.cell_path("table4", g, o) for g, o in formats.TABLE4_CELLS]
+    result.values = {g.key: {} for g in formats.TABLE4_GROUPS}
+    for (g, o), _path, v in zip(formats.TABLE4_CELLS, paths, values):
+        result.values[g][o] = v
+    result.locations = _locate(paths, tokens, len(candidates) == 1 and len(tokens) == 15)
+    pseudo = LogicalRow("", "", tokens, location=tokens[0].location)
+    if abstained:
+        cells = [p for p, v in zip(paths, values) if v is None]
+        result.findings.append(_ambiguity("表四", "行政复议、行政诉讼", pseudo, cells, candidates))
+    _note_blanks(result, "表四", tokens, paths, len(tokens) == 15)
+    return result
+
+
+def _table4_tokens(rows: list[list[Token]]) -> list[Token]:
+    """Value tokens from the first row of values on, until they can hold the 15 numbers."""
+    tokens: list[Token] = []
+    for row in rows:
+        values = [t for t in row if t.kind in ("value", "blank", "digits")]
+        if all(t.kind == BLANK for t in values) and len(values) < len(row):
+            values = []  # blanks of merged header cells
+        if not values:
+            if tokens and any(t.kind == TEXT and len(t.text) > 12 for t in row):
+                break  # narrative after the table
+            continue
+        tokens.extend(values)
+        if sum(len(t.text) if t.kind == DIGITS else 1 for t in tokens) >= 15:
+            break
+    return tokens
+
+
+def _locate(paths: list[str], tokens: list[Token], one_per_token: bool) -> dict[str, Location]:
+    if one_per_token:
+        return {p: dict(t.location) for p, t in zip(paths, tokens)}
+    return {p: dict(tokens[0].location) for p in paths} if len(tokens) == 1 else _spread(paths, tokens)
+
+
+def _spread(paths: list[str], tokens: list[Token]) -> dict[str, Location]:
+    """Split tokens: every value takes the location of the run it came from (approximately by order)."""
+    out: dict[str, Location] = {}
+    per = max(1, len(paths) // max(1, len(tokens)))
+    for i, p in enumerate(paths):
+        out[p] = dict(tokens[min(i // per, len(tokens) - 1)].location)
+    return out
+
+
+def _note_blanks(result: TableResult, table: str, tokens: list[Token], paths: list[str], aligned: bool) -> None:
+    if not aligned:
+        return
+    blank_cells = [p for p, t in zip(paths, tokens) if t.kind == BLANK]
+    if blank_cells:
+        result.findings.append(_blank_notice(table, blank_cells, tokens[0].location))
+
+
+# --- table 二 ----------------------------------------------------------------------------
+
+
+def table2_template(rows: list[list[Token]], year: int | None) -> str:
+    text = "".join(t.text for row in rows for t in row if t.kind != "label")
+    scores = {tpl: sum(word in text for word in words) for tpl, words in formats.TABLE2_HEADER_WORDS.items()}
+    if scores["2019"] != scores["2021"]:
+        return max(scores, key=lambda k: scores[k])
+    if any(t.key == "t2:other_services" or t.key == "t2:procurement" for row in rows for t in row):
+        return "2019"
+    return "2019" if year is not None and year < formats.FIRST_2021_YEAR else "2021"
+
+
+def extract_table2(rows: list[list[Token]], year: int | None) -> TableResult:
+    template = table2_template(rows, year)
+    layout = {r.key: r for r in formats.TABLE2_ROWS[template]}
+    expected = {f"t2:{k}": len(r.columns) for k, r in layout.items()}
+    result = TableResult(values={}, template=template)
+    assert result.values is not None
+    found = [lr for lr in logical_rows(rows, "t2:", expected, 3) if lr.key and lr.values]
+    for lr in found:
+        key = lr.key[3:]
+        if key not in layout or key in result.values:
+            continue
+        _read_table2_row(result, layout[key], lr)
+    for key, spec in layout.items():
+        if key not in result.values:
+            result.findings.append(
+                Finding(
+                    "RD06",
+                    "warning",
+                    f"表二缺少“{spec.label}”行（或未能读取）",
+                    tuple(formats.cell_path("table2", key, c.key) for c in spec.columns),
+                    {},
+                )
+            )
+    return result
+
+
+def _read_table2_row(result: TableResult, spec: formats.Table2Row, lr: LogicalRow) -> None:
+    assert result.values is not None
+    cols = [c.key for c in spec.columns]
+    money = {i for i, c in enumerate(cols) if c in spec.money_columns}
+    tokens = _strip_units(lr.values)
+    candidates = row_candidates(tokens, len(cols), allow_decimal=lambda i: i in money)
+    values, abstained = resolve(candidates, len(cols))
+    paths = [formats.cell_path("table2", spec.key, c) for c in cols]
+    result.values[spec.key] = dict(zip(cols, values))
+    result.locations.update(_locate(paths, tokens, len(tokens) == len(cols)))
+    if abstained:
+        cells = [p for p, v in zip(paths, values) if v is None]
+        result.findings.append(_ambiguity("表二", spec.label, lr, cells, candidates))
+    _note_blanks(result, "表二", tokens, paths, len(tokens) == len(cols))
+    _note_unit(result, spec, lr, paths)
+
+
+def _strip_units(tokens: list[Token]) -> list[Token]:
+    """Digits of a run-together money cell lose their printed unit (kept by _note_unit)."""
+    return [Token(t.kind, t.text.rstrip("元万"), t.location, t.key, t.row, t.is_cell) for t in tokens]
+
+
+def _note_unit(result: TableResult, spec: formats.Table2Row, lr: LogicalRow, paths: list[str]) -> None:
+    printed = "".join(t.text for t in lr.values)
+    if spec.key == "procurement" and printed.endswith("元") and not printed.endswith("万元"):
+        result.findings.append(
+            Finding(
+                "VA03",
+                "notice",
+                f"表二“政府集中采购”采购总金额按“元”印制（“{printed}”），格式未规定单位，请注意换算。",
+                (paths[-1],),
+                lr.location,
+            )
+        )
+
+
+# --- table 三 ----------------------------------------------------------------------------
+
+
+def _table3_row_ok(values: Candidate) -> bool:
+    if len(values) < 7:
+        return True
+    nums = [v or 0 for v in values]
+    return nums[6] == sum(nums[:6])
+
+
+def choose_layout(rows: list[LogicalRow], year: int | None) -> tuple[str, ...]:
+    keys = {r.key[3:] for r in rows if r.key}
+    if keys & set(formats.TABLE3_SPLIT_OTHER):
+        return formats.TABLE3_ORDER_SPLIT
+    if "other_handling" in keys:
+        return formats.TABLE3_ORDER_SINGLE
+    count = sum(1 for r in rows if r.values)
+    if count == len(formats.TABLE3_ORDER_SINGLE):
+        return formats.TABLE3_ORDER_SINGLE
+    if count == len(formats.TABLE3_ORDER_SPLIT):
+        return formats.TABLE3_ORDER_SPLIT
+    return (
+        formats.TABLE3_ORDER_SINGLE
+        if year is not None and year < formats.FIRST_2021_YEAR
+        else formats.TABLE3_ORDER_SPLIT
+    )
+
+
+def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Longest chain of (position, order index) pairs with strictly increasing order index."""
+    if not pairs:
+        return []
+    best: list[list[tuple[int, int]]] = []
+    for i, pair in enumerate(pairs):
+        chain = max((best[j] for j in range(i) if pairs[j][1] < pair[1]), key=len, default=[])
+        best.append([*chain, pair])
+    return max(best, key=len)
+
+
+@dataclass
+class Alignment:
+    rows: dict[str, LogicalRow] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    unplaced: list[LogicalRow] = field(default_factory=list)
+
+
+def align(rows: list[LogicalRow], order: Sequence[str]) -> Alignment:
+    """Place rows on the format's row order: labelled rows anchor, unlabelled rows fill the gaps.
+
+    A gap is filled only when the number of unlabelled rows in it equals the number of rows the
+    format has there; otherwise its rows stay unplaced and its keys missing.
+    """
+    index = {k: i for i, k in enumerate(order)}
+    labelled = [(pos, index[r.key[3:]]) for pos, r in enumerate(rows) if r.key[3:] in index]
+    anchors = _longest_increasing(labelled)
+    out = Alignment()
+    bounds = [(-1, -1), *anchors, (len(rows), len(order))]
+    for (p0, k0), (p1, k1) in itertools.pairwise(bounds):
+        if p1 < len(rows):
+            out.rows[order[k1]] = rows[p1]
+        gap_rows = rows[p0 + 1 : p1]
+        gap_keys = list(order[k0 + 1 : k1])
+        if len(gap_rows) == len(gap_keys) and not any(r.key for r in gap_rows):
+            out.rows.update(zip(gap_keys, gap_rows))
+        else:
+            out.missing.extend(gap_keys)
+            out.unplaced.extend(gap_rows)
+    return out
+
+
+def _fits(row: LogicalRow, count: int) -> bool:
+    low, high = row.capacity()
+    return low <= count <= high or (low > count and all(t.kind == BLANK for t in row.values[count:]))
+
+
+def _table3_body(rows: list[LogicalRow]) -> list[LogicalRow]:
+    """Rows that carry values, from 一、本年新收 on (header cells like 其他 and 总计 are not rows)."""
+    starts = [i for i, r in enumerate(rows) if r.key == "t3:new" and r.values]
+    rows = rows[starts[0] :] if starts else rows
+    return [r for r in rows if r.values and not (len(r.values) < 7 and all(t.kind == BLANK for t in r.values))]
+
+
+def extract_table3(rows: list[list[Token]], year: int | None) -> TableResult:
+    result = TableResult()
+    found = _table3_body(logical_rows(rows, "t3:", {}, 7))
+    stray = [lr for lr in found if not lr.key and not _fits(lr, 7)]
+    found = [lr for lr in found if lr not in stray]
+    if not found:
+        result.findings.append(
+            Finding("RD05", "warning", "未能读取表三（收到和处理政府信息公开申请情况）的数值", (), {})
+        )
+        return result
+    order = choose_layout(found, year)
+    placed = align(found, order)
+    for lr in stray + placed.unplaced:
+        printed = " ".join(t.text for t in lr.values)
+        result.findings.append(
+            Finding("RD08", "notice", f"表三中有一组数字（“{printed}”）无法对应到任何行，已忽略", (), lr.location)
+        )
+    for key in placed.missing:
+        label = formats.TABLE3_ROW_BY_KEY[key].label
+        cells = tuple(formats.cell_path("table3", key, c.key) for c in formats.TABLE3_COLUMNS)
+        result.findings.append(Finding("RD06", "warning", f"表三缺少“{label}”行（或该行未能读取）", cells, {}))
+    _read_table3_values(result, placed, order)
+    return result
+
+
+def _read_table3_values(result: TableResult, placed: Alignment, order: Sequence[str]) -> None:
+    cols = [c.key for c in formats.TABLE3_COLUMNS]
+    candidates = {key: row_candidates(lr.values, 7, accept_prefix=_table3_row_ok) for key, lr in placed.rows.items()}
+    chosen = _solve_table3(candidates, [k for k in order if k in placed.rows])
+    result.values = {}
+    for key in order:
+        if key not in placed.rows:
+            continue
+        lr = placed.rows[key]
+        values, abstained = resolve(chosen[key], 7)
+        paths = [formats.cell_path("table3", key, c) for c in cols]
+        result.values[key] = dict(zip(cols, values))
+        tokens = lr.values[:7] if len(lr.values) >= 7 else lr.values
+        result.locations.update(_locate(paths, tokens, len(tokens) == 7))
+        if abstained:
+            label = formats.TABLE3_ROW_BY_KEY[key].label
+            cells = [p for p, v in zip(paths, values) if v is None]
+            result.findings.append(_ambiguity("表三", label, lr, cells, chosen[key]))
+        _note_blanks(result, "表三", tokens, paths, len(tokens) == 7)
+
+
+def _solve_table3(candidates: dict[str, list[Candidate]], keys: list[str]) -> dict[str, list[Candidate]]:
+    """Narrow rows with several readings by the table's 勾稽关系 and column sums.
+
+    Combinations are kept only when every column's arithmetic holds; when none holds (the report
+    itself is wrong somewhere) the rows keep all their readings and the caller abstains.
+    """
+    ambiguous = [k for k in keys if len(candidates[k]) > 1]
+    if not ambiguous:
+        return candidates
+    total = 1
+    for k in ambiguous:
+        total *= len(candidates[k])
+    if total > MAX_COMBINATIONS:
+        return candidates
+    fixed = {k: c[0] for k, c in candidates.items() if len(c) == 1}
+    survivors: dict[str, set[Candidate]] = {k: set() for k in ambiguous}
+    any_ok = False
+    for combo in itertools.product(*(candidates[k] for k in ambiguous)):
+        table = {**fixed, **dict(zip(ambiguous, combo))}
+        if _table3_consistent(table, keys):
+            any_ok = True
+            for k, c in zip(ambiguous, combo):
+                survivors[k].add(c)
+    if not any_ok:
+        return candidates
+    return {**candidates, **{k: sorted(v, key=candidates[k].index) for k, v in survivors.items()}}
+
+
+def _table3_consistent(table: dict[str, Candidate], keys: list[str]) -> bool:
+    results = formats.table3_result_keys(keys)
+    return all(_column_consistent(table, results, c) for c in range(7))
+
+
+def _column_consistent(table: dict[str, Candidate], results: list[str], column: int) -> bool:
+    """AR01 and AR02 for one column, checked only where every value involved is present."""
+
+    def at(key: str) -> Number:
+        row = table.get(key)
+        return row[column] if row is not None and column < len(row) else None
+
+    chain = [at("new"), at("carried_in"), at("total"), at("carried_forward")]
+    if all(v is not None for v in chain) and chain[0] + chain[1] != chain[2] + chain[3]:  # type: ignore[operator]
+        return False
+    parts = [at(k) for k in results]
+    total = at("total")
+    return total is None or any(v is None for v in parts) or total == sum(v for v in parts if v is not None)

@@ -1,0 +1,61 @@
+"""Numbers as printed: full-width digits, thousands separators, money units, blank markers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Printed in place of a number to mean "nothing": the record holds null for these.
+BLANK_MARKERS = frozenset({"", "-", "—", "——", "–", "/", "／", "无", "&nbsp;", "－"})
+# NFKC leaves these dashes alone; they all mean a blank cell.
+_DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "―": "-", "‐": "-"})
+_SPACES_RE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+_UNIT_SUFFIX_RE = re.compile(r"(万元|元|件|个|项|条|起|次)$")
+NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+# A run of digits as it may stand in run-together text (no sign, optional decimals, commas).
+DIGIT_RUN_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC (full-width digits and punctuation to ASCII) with every kind of space removed."""
+    return _SPACES_RE.sub("", unicodedata.normalize("NFKC", text.replace("&nbsp;", " ")))
+
+
+@lru_cache(maxsize=4096)
+def normalize_label(text: str) -> str:
+    """A label's comparable form: NFKC, no spaces, Chinese and ASCII punctuation unified."""
+    return normalize_text(text).replace("、", ".").replace("．", ".")
+
+
+@dataclass(frozen=True)
+class Value:
+    """A cell's reading: ``number`` is None for a blank; ``unit`` keeps a printed money unit."""
+
+    number: int | float | None
+    blank: bool = False
+    unit: str = ""
+
+
+def parse_value(text: str) -> Value | None:
+    """Read one printed cell. Returns None when the text is not a number or a blank marker."""
+    raw = normalize_text(text).translate(_DASHES)
+    if raw in BLANK_MARKERS or set(raw) == {"-"}:
+        return Value(None, blank=True)
+    unit = ""
+    m = _UNIT_SUFFIX_RE.search(raw)
+    if m:
+        unit, raw = m.group(1), raw[: m.start()]
+    if not NUMBER_RE.match(raw):
+        return None
+    digits = raw.replace(",", "")
+    if "." in digits:
+        number: int | float = float(digits)
+    else:
+        number = int(digits)
+    return Value(number, unit=unit)
+
+
+def is_value_text(text: str) -> bool:
+    return parse_value(text) is not None

@@ -1,0 +1,67 @@
+"""Readers: one per file type, each turning a file into a :class:`nianbao.model.Document`.
+
+A new file type is a new reader registered here, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from nianbao.model import Document
+from nianbao.readers.docx import read_docx
+from nianbao.readers.errors import ReadError
+from nianbao.readers.html import read_html
+from nianbao.readers.office import read_office
+from nianbao.readers.pdf import read_pdf
+from nianbao.readers.text import read_text
+
+Reader = Callable[[Path, bytes], Document]
+
+READERS: dict[str, Reader] = {
+    "txt": read_text,
+    "md": read_text,
+    "html": read_html,
+    "docx": read_docx,
+    "pdf": read_pdf,
+    "doc": read_office,
+    "wps": read_office,
+}
+EXTENSIONS: dict[str, str] = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".shtml": "html",
+    ".xhtml": "html",
+    ".docx": "docx",
+    ".pdf": "pdf",
+    ".doc": "doc",
+    ".wps": "wps",
+}
+
+__all__ = ["EXTENSIONS", "READERS", "ReadError", "read_document", "sniff_format"]
+
+
+def sniff_format(path: Path, head: bytes) -> str | None:
+    """The reader for a file: from its first bytes when they are decisive, else its extension."""
+    by_extension = EXTENSIONS.get(path.suffix.lower())
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return by_extension if by_extension in ("doc", "wps") else "doc"
+    lowered = head[:1024].lstrip().lower()
+    if by_extension is None and (lowered.startswith(b"<!doctype html") or lowered.startswith(b"<html")):
+        return "html"
+    return by_extension
+
+
+def read_document(path: Path, data: bytes) -> Document:
+    fmt = sniff_format(path, data[:2048])
+    if fmt is None:
+        raise ReadError("RD04", f"不支持的文件类型：{path.suffix or '（无扩展名）'}")
+    return READERS[fmt](path, data)

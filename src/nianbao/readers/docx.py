@@ -1,0 +1,124 @@
+"""DOCX reader: body paragraphs and tables straight from ``word/document.xml``.
+
+Merged cells are laid out on the table grid: a ``gridSpan`` cell fills the columns it spans and
+a ``vMerge`` continuation takes the cell above; both keep the origin of the source cell.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+from nianbao.model import Block, Cell, Document, Paragraph, Table
+from nianbao.readers.errors import ReadError
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_P, _TBL, _TR, _TC, _T = (f"{{{W}}}{n}" for n in ("p", "tbl", "tr", "tc", "t"))
+_TAB, _BR, _SDT = f"{{{W}}}tab", f"{{{W}}}br", f"{{{W}}}sdt"
+_VAL = f"{{{W}}}val"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
+
+
+def _paragraph_text(p: etree._Element) -> str:
+    parts: list[str] = []
+    for node in p.iter(_T, _TAB, _BR):
+        if node.tag == _T:
+            parts.append(node.text or "")
+        else:
+            parts.append("\t" if node.tag == _TAB else "\n")
+    return "".join(parts).replace("\u3000", " ")
+
+
+def _cell_text(tc: etree._Element) -> str:
+    return "\n".join(_paragraph_text(p) for p in tc.iter(_P) if _owner_cell(p) is tc).strip()
+
+
+def _owner_cell(p: etree._Element) -> etree._Element | None:
+    parent = p.getparent()
+    while parent is not None and parent.tag != _TC:
+        parent = parent.getparent()
+    return parent
+
+
+def _tc_props(tc: etree._Element) -> tuple[int, str | None]:
+    """(gridSpan, vMerge) of a cell; vMerge is 'restart', 'continue' or None."""
+    span, vmerge = 1, None
+    pr = tc.find(f"{{{W}}}tcPr")
+    if pr is not None:
+        gs = pr.find(f"{{{W}}}gridSpan")
+        if gs is not None:
+            span = max(1, int(gs.get(_VAL, "1") or 1))
+        vm = pr.find(f"{{{W}}}vMerge")
+        if vm is not None:
+            vmerge = vm.get(_VAL, "continue")
+    return span, vmerge
+
+
+def _grid_before(tr: etree._Element) -> int:
+    pr = tr.find(f"{{{W}}}trPr")
+    gb = pr.find(f"{{{W}}}gridBefore") if pr is not None else None
+    return int(gb.get(_VAL, "0") or 0) if gb is not None else 0
+
+
+def build_table(tbl: etree._Element, index: int) -> Table:
+    rows: list[tuple[Cell, ...]] = []
+    above: dict[int, Cell] = {}
+    origin = 0
+    for r, tr in enumerate(tbl.findall(_TR)):
+        col = _grid_before(tr)
+        row: list[Cell] = []
+        for tc in tr.findall(_TC):
+            span, vmerge = _tc_props(tc)
+            for dc in range(span):
+                if vmerge == "continue" and (col + dc) in above:
+                    cell = Cell(
+                        above[col + dc].text, {"table": index, "row": r, "col": col + dc}, above[col + dc].origin
+                    )
+                else:
+                    cell = Cell(_cell_text(tc), {"table": index, "row": r, "col": col + dc}, origin)
+                row.append(cell)
+                above[col + dc] = cell
+            origin += 1
+            col += span
+        rows.append(tuple(row))
+    return Table(tuple(rows), index)
+
+
+def _body_blocks(body: etree._Element) -> list[Block]:
+    blocks: list[Block] = []
+    tables = 0
+    paragraphs = 0
+    stack = list(reversed(list(body)))
+    while stack:
+        el = stack.pop()
+        if el.tag == _P:
+            text = _paragraph_text(el).strip()
+            if text:
+                blocks.append(Paragraph(text, {"paragraph": paragraphs}))
+            paragraphs += 1
+        elif el.tag == _TBL:
+            blocks.append(build_table(el, tables))
+            tables += 1
+        elif el.tag == _SDT:
+            content = el.find(f"{{{W}}}sdtContent")
+            if content is not None:
+                stack.extend(reversed(list(content)))
+    return blocks
+
+
+def read_docx(path: Path, data: bytes) -> Document:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            xml = zf.read("word/document.xml")
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise ReadError("RD01", f"Word 文件已损坏或不是 DOCX 格式：{exc}") from exc
+    try:
+        root = etree.fromstring(xml, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise ReadError("RD01", f"Word 文件内容无法解析：{exc}") from exc
+    body = root.find(f"{{{W}}}body")
+    if body is None:
+        raise ReadError("RD01", "Word 文件没有正文")
+    return Document(tuple(_body_blocks(body)), "docx")

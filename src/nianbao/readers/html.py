@@ -1,0 +1,207 @@
+"""HTML reader: portal pages and Word-exported HTML, UTF-8 or GBK/GB2312/GB18030.
+
+Tables are laid out on a grid with rowspan/colspan expanded; every grid position keeps the
+origin of the source cell so a merged value is read once. Pages that carry the report table
+inside a JavaScript or JSON string are read from that string.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import lxml.html
+from lxml import etree
+
+from nianbao.model import Block, Cell, Document, Paragraph, Table
+from nianbao.readers.errors import ReadError
+
+_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
+_GB_NAMES = {"gbk", "gb2312", "gb18030", "gb_2312-80", "x-gbk", "cp936"}
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "br",
+        "tr",
+        "blockquote",
+        "pre",
+        "center",
+    ]
+)
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
+# A table carried in a JS/JSON string, escaped or not.
+_JS_STRING_RE = re.compile(r'"((?:[^"\\]|\\.)*?(?:<table|\\u003ctable|\\x3ctable)(?:[^"\\]|\\.)*)"', re.I | re.S)
+
+
+def decode_html(data: bytes) -> str:
+    """Decide the encoding from the bytes and the meta tag; GBK family is read as GB18030."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    else:
+        return text
+    declared = _META_CHARSET_RE.search(data[:4096])
+    name = declared.group(1).decode("ascii").lower() if declared else ""
+    if name and name not in _GB_NAMES and name not in {"utf-8", "utf8"}:
+        try:
+            return data.decode(name, errors="replace")
+        except LookupError:
+            pass
+    # Undeclared or GB-family pages: GB18030 is a superset of GBK and GB2312.
+    return data.decode("gb18030", errors="replace")
+
+
+def _text_of(el: etree._Element) -> str:
+    parts: list[str] = []
+    _collect_text(el, parts)
+    return "".join(parts).replace("\xa0", " ").strip()
+
+
+def _collect_text(el: etree._Element, parts: list[str]) -> None:
+    """Text of an element in document order, without comments, scripts and styles."""
+    if isinstance(el.tag, str) and el.tag not in _SKIP_TAGS:
+        if el.tag == "br":
+            parts.append("\n")
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            _collect_text(child, parts)
+            if child.tail:
+                parts.append(child.tail)
+
+
+def _span(el: etree._Element, name: str) -> int:
+    try:
+        return max(1, min(int(str(el.get(name, "1")).strip() or 1), 1000))
+    except ValueError:
+        return 1
+
+
+def _own_rows(table: etree._Element) -> list[etree._Element]:
+    """The table's rows, without rows of tables nested inside it."""
+    return [tr for tr in table.iter("tr") if _nearest_table(tr) is table]
+
+
+def _nearest_table(el: etree._Element) -> etree._Element | None:
+    parent = el.getparent()
+    while parent is not None and parent.tag != "table":
+        parent = parent.getparent()
+    return parent
+
+
+def build_grid(table: etree._Element, index: int) -> Table:
+    """Expand rowspan/colspan into a rectangular grid of located cells."""
+    grid: dict[tuple[int, int], Cell] = {}
+    rows = _own_rows(table)
+    origin = 0
+    for r, tr in enumerate(rows):
+        c = 0
+        for td in (el for el in tr if el.tag in ("td", "th")):
+            while (r, c) in grid:
+                c += 1
+            text = _text_of(td)
+            rowspan, colspan = _span(td, "rowspan"), _span(td, "colspan")
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    if r + dr < len(rows):
+                        grid[(r + dr, c + dc)] = Cell(text, {"table": index, "row": r + dr, "col": c + dc}, origin)
+            origin += 1
+            c += colspan
+    out: list[tuple[Cell, ...]] = []
+    for r in range(len(rows)):
+        cols = sorted(c for (rr, c) in grid if rr == r)
+        out.append(tuple(grid[(r, c)] for c in cols))
+    return Table(tuple(out), index)
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.buffer: list[str] = []
+        self.tables = 0
+        self.paragraphs = 0
+
+    def flush(self) -> None:
+        text = "".join(self.buffer).replace("\xa0", " ")
+        self.buffer = []
+        for line in text.split("\n"):
+            if line.strip():
+                self.blocks.append(Paragraph(line.strip(), {"block": self.paragraphs}))
+                self.paragraphs += 1
+
+    def walk(self, el: etree._Element) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP_TAGS:
+            self._tail(el)
+            return
+        if tag == "table" and not any(True for _ in el.iter("table") if _ is not el):
+            self.flush()
+            self.blocks.append(build_grid(el, self.tables))
+            self.tables += 1
+            self._tail(el)
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            self.flush()
+        if el.text and tag:
+            self.buffer.append(el.text)
+        for child in el:
+            self.walk(child)
+        if block or tag == "br":
+            self.buffer.append("\n")
+        self._tail(el)
+
+    def _tail(self, el: etree._Element) -> None:
+        if el.tail:
+            self.buffer.append(el.tail)
+
+
+def _script_tables(root: etree._Element) -> list[etree._Element]:
+    """Report tables hidden in JS/JSON strings (``var content = "<table>…"``)."""
+    found: list[etree._Element] = []
+    for script in root.iter("script"):
+        for m in _JS_STRING_RE.finditer(script.text or ""):
+            try:
+                html = json.loads(f'"{m.group(1)}"')
+            except json.JSONDecodeError:
+                html = m.group(1).replace('\\"', '"').replace("\\/", "/")
+            found.append(lxml.html.fromstring(f"<div>{html}</div>"))
+    return found
+
+
+def read_html_text(text: str) -> list[Block]:
+    try:
+        root = lxml.html.fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ReadError("RD01", f"网页无法解析：{exc}") from exc
+    walker = _Walker()
+    body = root.find("body")
+    walker.walk(body if body is not None else root)
+    if not walker.tables:
+        for fragment in _script_tables(root):
+            walker.walk(fragment)
+    walker.flush()
+    return walker.blocks
+
+
+def read_html(path: Path, data: bytes) -> Document:
+    if not data.strip():
+        raise ReadError("RD01", "文件为空，没有可读取的内容")
+    blocks = read_html_text(decode_html(data))
+    return Document(tuple(blocks), "html")

@@ -1,0 +1,97 @@
+"""PDF reader (text layer): ruled tables from pdfplumber, text lines outside them.
+
+Blocks keep page order and, within a page, top-to-bottom then left-to-right order, so two tables
+side by side are read left first and a table broken over pages continues on the next page.
+Every cell and line carries ``{"page": p, "bbox": [x0, top, x1, bottom]}``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from nianbao.model import Block, Cell, Document, Paragraph, Table
+from nianbao.readers.errors import ReadError
+
+_PAGE_NUMBER_RE = re.compile(r"^[-—–\s]*(第\s*)?\d{1,4}(\s*页)?[-—–\s]*$|^\d+\s*/\s*\d+$")
+_TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+
+
+def _bbox(box: tuple[float, float, float, float]) -> list[float]:
+    return [round(box[0], 1), round(box[1], 1), round(box[2], 1), round(box[3], 1)]
+
+
+def _inside(obj: dict[str, Any], boxes: list[tuple[float, float, float, float]]) -> bool:
+    cx = (obj["x0"] + obj["x1"]) / 2
+    cy = (obj["top"] + obj["bottom"]) / 2
+    return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
+
+
+def _page_tables(page: Any, page_no: int, first_index: int) -> list[tuple[float, float, Table]]:
+    out: list[tuple[float, float, Table]] = []
+    for t_no, found in enumerate(page.find_tables(_TABLE_SETTINGS)):
+        texts = found.extract()
+        rows: list[tuple[Cell, ...]] = []
+        origin = 0
+        for _r, (row_obj, row_texts) in enumerate(zip(found.rows, texts)):
+            cells: list[Cell] = []
+            for _c, (box, text) in enumerate(zip(row_obj.cells, row_texts)):
+                if box is None:
+                    continue  # covered by a merged cell to the left or above
+                cells.append(Cell((text or "").strip(), {"page": page_no, "bbox": _bbox(box)}, origin))
+                origin += 1
+            rows.append(tuple(cells))
+        out.append((found.bbox[1], found.bbox[0], Table(tuple(rows), first_index + t_no)))
+    return out
+
+
+def _page_lines(
+    page: Any, page_no: int, boxes: list[tuple[float, float, float, float]]
+) -> list[tuple[float, float, Paragraph]]:
+    outside = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes)) if boxes else page
+    out: list[tuple[float, float, Paragraph]] = []
+    for line in outside.extract_text_lines(return_chars=False):
+        text = line["text"].strip()
+        if text and not _PAGE_NUMBER_RE.match(text):
+            box = (line["x0"], line["top"], line["x1"], line["bottom"])
+            out.append((line["top"], line["x0"], Paragraph(text, {"page": page_no, "bbox": _bbox(box)})))
+    return out
+
+
+def read_pdf(path: Path, data: bytes) -> Document:
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    try:
+        pdf = pdfplumber.open(path)
+    except PDFPasswordIncorrect as exc:
+        raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
+    except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many kinds for broken files
+        if "password" in repr(exc).lower() or "encrypt" in repr(exc).lower():
+            raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
+        raise ReadError("RD01", f"PDF 文件已损坏，无法打开：{type(exc).__name__}") from exc
+    blocks: list[Block] = []
+    chars = 0
+    with pdf:
+        try:
+            pages = list(pdf.pages)
+        except Exception as exc:
+            raise ReadError("RD01", f"PDF 页面无法读取：{type(exc).__name__}") from exc
+        for page_no, page in enumerate(pages, start=1):
+            chars += len(page.chars)
+            tables = _page_tables(page, page_no, sum(isinstance(b, Table) for b in blocks))
+            boxes = [_table_box(t) for _, _, t in tables if any(t.rows)]
+            items: list[tuple[float, float, Block]] = [*tables, *_page_lines(page, page_no, boxes)]
+            items.sort(key=lambda it: (round(it[0]), it[1]))
+            blocks.extend(b for _, _, b in items)
+            page.flush_cache()
+        if chars == 0:
+            raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
+        return Document(tuple(blocks), "pdf", pages=len(pages))
+
+
+def _table_box(table: Table) -> tuple[float, float, float, float]:
+    boxes = [c.location["bbox"] for row in table.rows for c in row]
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))

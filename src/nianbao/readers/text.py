@@ -1,0 +1,116 @@
+"""Text reader: Word text dumps, Markdown tables, tab-separated rows and crawler dumps.
+
+Three shapes are told apart line by line:
+
+- a Word text dump (the seeds) prints a table cell per line, each starting with a tab; a line
+  without the tab continues the cell above (``结果`` / ``纠正``); a blank line ends a table row;
+- a Markdown table row is ``| a | b |`` (``|---|`` separator lines are skipped);
+- a line with tabs inside it is one row of tab-separated cells.
+
+Everything else is a paragraph. Crawler dumps that run a whole page into one line stay one
+paragraph: the extractor splits them at the national labels.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from nianbao.model import Block, Cell, Document, Paragraph, Table
+from nianbao.readers.errors import ReadError
+
+_MD_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM) when the bytes are valid UTF-8, otherwise GB18030."""
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
+class _TextBuilder:
+    """Accumulates blocks; a Word-dump table stays open across its rows."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.rows: list[tuple[Cell, ...]] = []
+        self.row: list[Cell] = []
+        self.tables = 0
+
+    def paragraph(self, text: str, line: int) -> None:
+        self.close_table()
+        self.blocks.append(Paragraph(text, {"line": line}))
+
+    def cell(self, text: str, line: int) -> None:
+        self.row.append(Cell(text, {"line": line}))
+
+    def continue_cell(self, text: str) -> None:
+        last = self.row[-1]
+        self.row[-1] = Cell(last.text + text, last.location)
+
+    def end_row(self) -> None:
+        if self.row:
+            self.rows.append(tuple(self.row))
+            self.row = []
+
+    def whole_row(self, cells: list[tuple[str, int]]) -> None:
+        self.end_row()
+        self.rows.append(tuple(Cell(t, {"line": n}) for t, n in cells))
+
+    def close_table(self) -> None:
+        self.end_row()
+        if self.rows:
+            self.blocks.append(Table(tuple(self.rows), self.tables))
+            self.tables += 1
+            self.rows = []
+
+    @property
+    def in_table(self) -> bool:
+        return bool(self.rows or self.row)
+
+
+def _markdown_cells(line: str) -> list[str]:
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") else inner
+    return [c.strip() for c in inner.split("|")]
+
+
+def read_lines(text: str) -> list[Block]:
+    b = _TextBuilder()
+    previous_blank = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.replace("[bookmark: _GoBack]", "")
+        stripped = line.strip()
+        if not stripped and not line.startswith("\t"):
+            b.end_row()
+            previous_blank = True
+            continue
+        if line.lstrip(" ").startswith("|") and stripped.endswith("|"):
+            if not _MD_SEPARATOR_RE.match(stripped):
+                b.whole_row([(c, number) for c in _markdown_cells(stripped)])
+        elif "\t" in line.strip("\t") and not line.startswith("\t"):
+            b.whole_row([(c.strip(), number) for c in line.split("\t")])
+        elif line.startswith("\t"):
+            for part in line[1:].split("\t"):
+                b.cell(part.strip(), number)
+        elif b.row and not previous_blank:
+            b.continue_cell(stripped)
+        else:
+            b.paragraph(stripped, number)
+        previous_blank = False
+    b.close_table()
+    return b.blocks
+
+
+def read_text(path: Path, data: bytes) -> Document:
+    if not data.strip():
+        raise ReadError("RD01", "文件为空，没有可读取的内容")
+    text = decode_text(data)
+    fmt = "md" if path.suffix.lower() == ".md" else "txt"
+    return Document(tuple(read_lines(text)), fmt)
