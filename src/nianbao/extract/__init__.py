@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nianbao import formats
 from nianbao.extract.meta import fallback_year, find_sections, find_title
-from nianbao.extract.rows import find_regions
+from nianbao.extract.rows import find_regions, without_narrative
 from nianbao.extract.stream import document_rows
 from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4
 from nianbao.model import Document, Paragraph, Table
@@ -33,13 +33,13 @@ def extract(doc: Document, source: Source) -> Report:
     results: dict[str, TableResult] = {}
     if regions.table2:
         a, b = regions.table2
-        results["table2"] = extract_table2(rows[a:b], year)
+        results["table2"] = extract_table2(without_narrative(rows[a:b]), year)
     if regions.table3:
         a, b = regions.table3
-        results["table3"] = extract_table3(rows[a:b], year)
+        results["table3"] = extract_table3(without_narrative(rows[a:b]), year)
     if regions.table4:
         a, b = regions.table4
-        results["table4"] = extract_table4(rows[a:b])
+        results["table4"] = extract_table4(without_narrative(rows[a:b]))
     findings: list[Finding] = []
     locations = {}
     for name in ("table2", "table3", "table4"):

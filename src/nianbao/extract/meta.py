@@ -16,7 +16,7 @@ _TITLE_PATTERNS = (
     re.compile(rf"^(?P<year>(?:19|20)\d{{2}})年度?(?P<agency>[^\d]{{2,40}}?){_REPORT}"),
     re.compile(rf"^(?P<agency>[^\d]{{2,40}}?){_REPORT}[（(](?P<year>(?:19|20)\d{{2}})年?度?[）)]"),
 )
-_TITLE_NOISE = re.compile(r"^(?:标题|名称|题目|正文|文章标题)[:：]?|^正文")
+_TITLE_NOISE = re.compile(r"^#+|^(?:标题|名称|题目|正文|文章标题)[:：]?|^正文")
 _AGENCY_TRIM = re.compile(r"^(?:关于)|[-—_|].*$|(?:关于)$")
 _PERIOD_RE = re.compile(
     r"(?:统计期限|统计时限|统计期|统计周期|统计区间|统计时间)[^。]{0,20}?(?P<year>(?:19|20)\d{2})年"
@@ -81,7 +81,7 @@ def _heading_matches(text: str, section: formats.Section) -> bool:
 
 def _line_heading(text: str, after: int) -> int | None:
     """The section a short paragraph heads, if it is a heading (numbering optional)."""
-    norm = normalize_text(text)
+    norm = normalize_text(text).lstrip("#")
     if len(norm) > 34 or norm.endswith(("。", "；")):
         return None
     prefix = re.match(rf"^{_NUMBERING}", norm)

@@ -61,11 +61,9 @@ def find_regions(rows: list[list[Token]]) -> Regions:
     if t2:
         split_rows_at(rows, t2)
         t2 = (t2[0] + (1 if t2[1] else 0), 0)
-    t3 = _first(
-        rows,
-        t2[0] if t2 else 0,
-        lambda t: (t.kind == TEXT and ("勾稽关系" in t.text or "申请人情况" in t.text)) or t.key == "t3:new",
-    )
+    # The header before the row label: a sentence above the table may say 本年新收…12件.
+    t3 = _first(rows, t2[0] if t2 else 0, lambda t: t.kind == TEXT and ("勾稽关系" in t.text or "申请人情况" in t.text))
+    t3 = t3 or _first(rows, t2[0] if t2 else 0, lambda t: t.key == "t3:new")
     if t3:
         split_rows_at(rows, t3)
         t3 = (t3[0] + (1 if t3[1] else 0), 0)
@@ -82,6 +80,22 @@ def find_regions(rows: list[list[Token]]) -> Regions:
         table3=(t3[0], end3) if t3 else None,
         table4=(t4[0], len(rows)) if t4 else None,
     )
+
+
+def without_narrative(rows: list[list[Token]]) -> list[list[Token]]:
+    """A region's rows without narrative sentences, when the region has real table cells.
+
+    Crawler dumps have no cells (their tables run inside sentences) and keep everything.
+    """
+    if not any(t.is_cell for row in rows for t in row):
+        return rows
+    return [[] if _is_sentence(row) else row for row in rows]
+
+
+def _is_sentence(row: list[Token]) -> bool:
+    if any(t.is_cell for t in row):
+        return False
+    return any(t.kind == TEXT and any(mark in t.text for mark in ",。;") for t in row)
 
 
 def _is_table2_anchor(tok: Token) -> bool:

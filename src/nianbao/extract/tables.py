@@ -55,8 +55,11 @@ def row_candidates(
     may rule out.
     """
     tokens = list(tokens)
+    # Extra blanks are cells of merged labels or an empty trailing column, not values.
     while len(tokens) > count and tokens[-1].kind == BLANK:
         tokens.pop()
+    while len(tokens) > count and tokens[0].kind == BLANK:
+        tokens.pop(0)
     if len(tokens) == count and all(t.kind != DIGITS or _is_single(t) for t in tokens):
         return [tuple(_printed(t) for t in tokens)]
     if len(tokens) > count or not tokens:
@@ -336,10 +339,18 @@ def _fits(row: LogicalRow, count: int) -> bool:
 
 
 def _table3_body(rows: list[LogicalRow]) -> list[LogicalRow]:
-    """Rows that carry values, from 一、本年新收 on (header cells like 其他 and 总计 are not rows)."""
+    """Rows that carry values, from 一、本年新收 on.
+
+    Header cells (其他, 总计) are not rows, nor is the rest of a row broken over a page: its label
+    continues on the next page beside empty cells.
+    """
     starts = [i for i, r in enumerate(rows) if r.key == "t3:new" and r.values]
     rows = rows[starts[0] :] if starts else rows
-    return [r for r in rows if r.values and not (len(r.values) < 7 and all(t.kind == BLANK for t in r.values))]
+    return [r for r in rows if r.values and not (_all_blank(r) and (len(r.values) < 7 or not r.key))]
+
+
+def _all_blank(row: LogicalRow) -> bool:
+    return all(t.kind == BLANK for t in row.values)
 
 
 def extract_table3(rows: list[list[Token]], year: int | None) -> TableResult:

@@ -1,0 +1,208 @@
+"""Write a report record as a publishable document: DOCX, HTML, Markdown, Word-style text, PDF.
+
+All writers draw one outline (title, opening, the six sections with their tables), so a record
+renders to the same report in every format and parses back to the same record.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+from dataclasses import dataclass
+from pathlib import Path
+
+from nianbao import formats
+from nianbao.record import Report
+from nianbao.render.layout import Grid, GridCell, expand, table2_grid, table3_grid, table4_grid, word_rows
+
+OPENING = "依据《中华人民共和国政府信息公开条例》（以下简称《政府信息公开条例》）第五十条规定，编制本报告。"
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # "title", "paragraph", "heading", "table"
+    text: str = ""
+    grid: Grid = ()
+
+
+def outline(report: Report) -> list[Item]:
+    items = [
+        Item("title", f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"),
+        Item("paragraph", OPENING),
+    ]
+    texts = {s.number: s.text for s in report.sections}
+    tables = {2: table2_grid, 3: table3_grid, 4: table4_grid}
+    present = {2: report.table2, 3: report.table3, 4: report.table4}
+    for section in formats.SECTIONS:
+        numeral = formats.CHINESE_SECTION_NUMERALS[section.number - 1]
+        items.append(Item("heading", f"{numeral}、{section.title}"))
+        for line in (texts.get(section.number) or "").split("\n"):
+            if line.strip():
+                items.append(Item("paragraph", line.strip()))
+        if section.number in tables and present[section.number] is not None:
+            items.append(Item("table", grid=tables[section.number](report)))
+    return items
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+
+def to_html(report: Report, encoding: str = "utf-8") -> bytes:
+    """An HTML page; ``encoding`` may be a GB encoding (gbk, gb2312, gb18030) as portals use."""
+    parts = [
+        "<!DOCTYPE html>",
+        "<html lang='zh-CN'><head>",
+        f"<meta http-equiv='Content-Type' content='text/html; charset={encoding}'>",
+        f"<title>{html_lib.escape(outline(report)[0].text)}</title>",
+        "<style>table{border-collapse:collapse}td,th{border:1px solid #333;padding:4px 6px}</style>",
+        "</head><body>",
+    ]
+    for item in outline(report):
+        if item.kind == "title":
+            parts.append(f"<h1>{html_lib.escape(item.text)}</h1>")
+        elif item.kind == "heading":
+            parts.append(f"<h2>{html_lib.escape(item.text)}</h2>")
+        elif item.kind == "paragraph":
+            parts.append(f"<p>{html_lib.escape(item.text)}</p>")
+        else:
+            parts.append(_html_table(item.grid))
+    parts.append("</body></html>")
+    return "\n".join(parts).encode(encoding, errors="xmlcharrefreplace")
+
+
+def _html_table(grid: Grid) -> str:
+    rows = []
+    for row in grid:
+        cells = []
+        for cell in row:
+            tag = "th" if cell.header else "td"
+            span = (f" rowspan='{cell.rowspan}'" if cell.rowspan > 1 else "") + (
+                f" colspan='{cell.colspan}'" if cell.colspan > 1 else ""
+            )
+            cells.append(f"<{tag}{span}>{html_lib.escape(cell.text) or '&nbsp;'}</{tag}>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return "<table>\n" + "\n".join(rows) + "\n</table>"
+
+
+# --- text ----------------------------------------------------------------------------------
+
+
+def to_text(report: Report) -> str:
+    """A Word-style text dump: each table cell on a line of its own after a tab, rows apart."""
+    lines: list[str] = []
+    for item in outline(report):
+        if item.kind != "table":
+            lines.append(item.text)
+            continue
+        for row in word_rows(item.grid):
+            lines.extend("\t" + text for text in row)
+            lines.append("")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _repeated(grid: Grid) -> list[list[str]]:
+    expanded = expand(grid)
+    out: list[list[str]] = []
+    for r, row in enumerate(expanded):
+        line: list[str] = []
+        for c, cell in enumerate(row):
+            line.append(cell.text if cell is not None else _covering(expanded, r, c))
+        out.append(line)
+    return out
+
+
+def _covering(expanded: list[list[GridCell | None]], r: int, c: int) -> str:
+    """Text of the merged cell covering (r, c): the nearest origin up-left whose span reaches it."""
+    for rr in range(r, -1, -1):
+        for cc in range(c, -1, -1):
+            cell = expanded[rr][cc]
+            if cell is not None and rr + cell.rowspan > r and cc + cell.colspan > c:
+                return "" if cell.value else cell.text
+    return ""
+
+
+def to_markdown(report: Report) -> str:
+    lines: list[str] = []
+    for item in outline(report):
+        if item.kind == "title":
+            lines += [f"# {item.text}", ""]
+        elif item.kind == "heading":
+            lines += [f"## {item.text}", ""]
+        elif item.kind == "paragraph":
+            lines += [item.text, ""]
+        else:
+            # Converters repeat a merged cell's text in every position it covers.
+            for i, row in enumerate(_repeated(item.grid)):
+                lines.append("| " + " | ".join(row) + " |")
+                if i == 0:
+                    lines.append("|" + "---|" * len(row))
+            lines.append("")
+    return "\n".join(lines)
+
+
+# --- DOCX / PDF ------------------------------------------------------------------------------
+
+
+def to_docx(report: Report, path: Path) -> None:
+    from docx import Document as new_document
+    from docx.shared import Pt
+
+    doc = new_document()
+    for item in outline(report):
+        if item.kind == "title":
+            doc.add_heading(item.text, level=0)
+        elif item.kind == "heading":
+            doc.add_heading(item.text, level=1)
+        elif item.kind == "paragraph":
+            doc.add_paragraph(item.text)
+        else:
+            _docx_table(doc, item.grid, Pt(9))
+    doc.save(str(path))
+
+
+def _docx_table(doc: object, grid: Grid, size: object) -> None:
+    expanded = expand(grid)
+    width = len(expanded[0])
+    table = doc.add_table(rows=len(expanded), cols=width)  # type: ignore[attr-defined]
+    table.style = "Table Grid"
+    for r, row in enumerate(expanded):
+        for c, cell in enumerate(row):
+            if cell is None:
+                continue
+            target = table.cell(r, c)
+            if cell.rowspan > 1 or cell.colspan > 1:
+                target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+            target.text = cell.text
+            for para in target.paragraphs:
+                for run in para.runs:
+                    run.font.size = size
+
+
+def write(report: Report, path: Path) -> Path:
+    """Write ``report`` to ``path``; the suffix chooses the format."""
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        to_docx(report, path)
+    elif suffix in (".html", ".htm"):
+        path.write_bytes(to_html(report))
+    elif suffix == ".md":
+        path.write_text(to_markdown(report), encoding="utf-8")
+    elif suffix == ".txt":
+        path.write_text(to_text(report), encoding="utf-8")
+    elif suffix in (".pdf", ".doc"):
+        _via_libreoffice(report, path)
+    else:
+        raise ValueError(f"不支持的输出格式：{suffix}")
+    return path
+
+
+def _via_libreoffice(report: Report, path: Path) -> None:
+    import tempfile
+
+    from nianbao.readers.office import convert
+
+    with tempfile.TemporaryDirectory(prefix="nianbao-render-") as tmp:
+        source = Path(tmp) / f"{path.stem}.docx"
+        to_docx(report, source)
+        produced = convert(source, path.suffix.lstrip(".").lower(), Path(tmp))
+        path.write_bytes(produced.read_bytes())

@@ -1,0 +1,78 @@
+"""Every format, built from the corpus data: render a truth record, read it back, same values."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import needs_libreoffice, table_diffs, truth_names, truth_report
+from nianbao import parse
+from nianbao.render import to_html, write
+
+
+def _assert_reads_back(name: str, path: Path) -> dict[str, object]:
+    record = parse(path).to_dict()
+    expected = truth_report(name).to_dict()
+    assert record["errors"] == []
+    assert (record["agency"], record["year"]) == (expected["agency"], expected["year"])
+    assert table_diffs(expected, record) == []
+    return record
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".html", ".docx"])
+@pytest.mark.parametrize("name", truth_names())
+def test_rendered_file_reads_back(name: str, suffix: str, tmp_path: Path) -> None:
+    _assert_reads_back(name, write(truth_report(name), tmp_path / f"{name}{suffix}"))
+
+
+@pytest.mark.parametrize("name", truth_names())
+def test_gbk_html_page(name: str, tmp_path: Path) -> None:
+    data = to_html(truth_report(name), encoding="gbk")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    path = tmp_path / f"{name}.shtml"
+    path.write_bytes(data)
+    record = _assert_reads_back(name, path)
+    assert record["locations"]["table3/new/natural"] == {"table": 1, "row": 3, "col": 3}
+
+
+def test_html_table_inside_a_script_string(tmp_path: Path) -> None:
+    import json
+
+    page = to_html(truth_report("r001-huaian-city-2024")).decode("utf-8")
+    body = page[page.index("<body>") + 6 : page.index("</body>")]
+    wrapper = f"<html><body><div id='c'></div><script>var content = {json.dumps(body)};</script></body></html>"
+    path = tmp_path / "script.html"
+    path.write_text(wrapper, encoding="utf-8")
+    _assert_reads_back("r001-huaian-city-2024", path)
+
+
+def test_docx_has_merged_cells(tmp_path: Path) -> None:
+    path = write(truth_report("r001-huaian-city-2024"), tmp_path / "merged.docx")
+    xml = zipfile.ZipFile(path).read("word/document.xml").decode("utf-8")
+    assert "gridSpan" in xml and "vMerge" in xml
+    record = _assert_reads_back("r001-huaian-city-2024", path)
+    assert record["locations"]["table4/review/total"] == {"table": 2, "row": 3, "col": 4}
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", ["r001-huaian-city-2024", "r015-shuyang-fgj-2023", "r007-pingtan-2019"])
+def test_pdf_with_table_broken_over_pages(name: str, tmp_path: Path) -> None:
+    record = _assert_reads_back(name, write(truth_report(name), tmp_path / f"{name}.pdf"))
+    locations = record["locations"]
+    assert isinstance(locations, dict)
+    pages = {loc["page"] for path, loc in locations.items() if path.startswith("table3/")}
+    assert len(pages) >= 2, "the fixture should break table 三 over two pages"
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", ["001_17c512892160a454", "r008-pingtan-2024"])
+def test_doc_through_libreoffice(name: str, tmp_path: Path) -> None:
+    path = write(truth_report(name), tmp_path / f"{name}.doc")
+    assert path.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
+    record = _assert_reads_back(name, path)
+    assert record["source"]["format"] == "doc"  # type: ignore[index]
