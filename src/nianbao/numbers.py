@@ -38,6 +38,7 @@ class Value:
     unit: str = ""
 
 
+@lru_cache(maxsize=65536)
 def parse_value(text: str) -> Value | None:
     """Read one printed cell. Returns None when the text is not a number or a blank marker."""
     raw = normalize_text(text).translate(_DASHES)

@@ -48,7 +48,10 @@ def _lines(doc: Document, limit: int = 40) -> list[str]:
 def find_title(doc: Document) -> Title:
     lines = [_TITLE_NOISE.sub("", line) for line in _lines(doc)]
     for i, line in enumerate(lines):
-        for window in (line, line + (lines[i + 1] if i + 1 < len(lines) else "")):
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if "报告" not in line and "报告" not in following:
+            continue
+        for window in (line, line + following):
             for pattern in _TITLE_PATTERNS:
                 m = pattern.search(window)
                 if m:
@@ -79,8 +82,14 @@ def _heading_matches(text: str, section: formats.Section) -> bool:
     return any(all(k in text for k in alt) for alt in section.keys)
 
 
+_HEADING_WORDS = tuple({alt[0] for section in formats.SECTIONS for alt in section.keys})
+
+
 def _line_heading(text: str, after: int) -> int | None:
     """The section a short paragraph heads, if it is a heading (numbering optional)."""
+    compact = text.replace(" ", "").replace("\u3000", "")
+    if len(compact) > 80 or not any(word in compact for word in _HEADING_WORDS):
+        return None
     norm = normalize_text(text).lstrip("#")
     if len(norm) > 34 or norm.endswith(("。", "；")):
         return None

@@ -38,15 +38,22 @@ def splits(
     count: int,
     allow_decimal: Callable[[int], bool] = lambda i: False,
     accept_prefix: Callable[[tuple[Number, ...]], bool] = lambda values: True,
+    forced: Callable[[tuple[Number, ...]], int | None] = lambda values: None,
 ) -> Iterator[Split]:
     """Every way to read ``count`` numbers from ``runs`` (each run gives at least one).
 
     An empty run is a blank cell: exactly one None.
 
     ``allow_decimal(i)`` says whether the i-th number may have decimals; ``accept_prefix`` prunes
-    partial readings early (it is called after each number is placed).
+    partial readings early (it is called after each number is placed); ``forced`` gives the
+    number that must come next when the ones before determine it (a total after its parts), so
+    only that cut is tried.
     """
     cleaned = [r.replace(",", "") for r in runs]
+    # Most numbers the runs after run i can still give: a digit each, a blank one.
+    capacity_after = [0] * (len(cleaned) + 1)
+    for i in range(len(cleaned) - 1, -1, -1):
+        capacity_after[i] = capacity_after[i + 1] + max(1, len(cleaned[i].replace(".", "")))
     states = 0
 
     def walk(run: int, start: int, values: tuple[Number, ...]) -> Iterator[Split]:
@@ -64,11 +71,21 @@ def splits(
             if len(placed) <= count and accept_prefix(placed):
                 yield from walk(run + 1, 0, placed)
             return
-        remaining_runs = len(cleaned) - run - 1
-        room = count - len(values) - remaining_runs  # numbers this run may still give
-        if room <= 0:
-            return
-        for end in range(start + 1, len(digits) + 1):
+        later_runs = len(cleaned) - run - 1
+        must = forced(values)
+        ends = range(start + 1, len(digits) + 1)
+        if must is not None:
+            text = str(must)
+            if not digits.startswith(text, start):
+                return
+            ends = range(start + len(text), start + len(text) + 1)
+        for end in ends:
+            needed = count - len(values) - 1
+            rest_here = len(digits[end:].replace(".", ""))
+            if rest_here + capacity_after[run + 1] < needed:
+                break  # a longer number leaves even fewer digits
+            if (1 if end < len(digits) else 0) + later_runs > needed:
+                continue  # too many numbers still to come for what is left
             part = digits[start:end]
             if not _valid_part(part, allow_decimal(len(values))):
                 continue
@@ -77,7 +94,7 @@ def splits(
                 continue
             if end == len(digits):
                 yield from walk(run + 1, 0, placed)
-            elif room > 1:
+            else:
                 yield from walk(run, end, placed)
 
     yield from walk(0, 0, ())

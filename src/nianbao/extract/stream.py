@@ -9,8 +9,8 @@ digit runs between them, so a crawler dump that runs a whole table into one line
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from nianbao import formats
 from nianbao.model import Cell, Document, Location, Table
@@ -23,8 +23,9 @@ BLANK = "blank"
 TEXT = "text"
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One piece of a cell (a NamedTuple: a report makes thousands of them)."""
+
     kind: str  # LABEL, DIGITS (run-together digits still to be split), VALUE, BLANK or TEXT
     text: str  # normalised text
     location: Location
@@ -83,31 +84,43 @@ def _exact_label(text: str) -> str:
 
 
 def tokenize_cell(cell: Cell, row: int, is_cell: bool) -> list[Token]:
-    value = parse_value(cell.text)
+    return [Token(kind, text, cell.location, key, row, is_cell) for kind, text, key in _pieces(cell.text)]
+
+
+# Long text without a digit is narrative or a heading: no table values to find inside it.
+_NARRATIVE_CHARS = 60
+
+
+@lru_cache(maxsize=65536)
+def _pieces(raw: str) -> tuple[tuple[str, str, str], ...]:
+    """(kind, normalised text, label key) of each token in a cell's text; cached by text."""
+    value = parse_value(raw)
     if value is not None:
-        kind = BLANK if value.blank else VALUE
-        return [Token(kind, normalize_label(cell.text), cell.location, row=row, is_cell=is_cell)]
-    exact = _exact_label(cell.text)
+        return ((BLANK if value.blank else VALUE, normalize_label(raw), ""),)
+    exact = _exact_label(raw)
     if exact:
-        return [Token(LABEL, normalize_label(cell.text), cell.location, exact, row, is_cell)]
-    return _cut(normalize_label(cell.text), cell.location, row, is_cell)
+        return ((LABEL, normalize_label(raw), exact),)
+    text = normalize_label(raw)
+    if len(text) > _NARRATIVE_CHARS and not any(ch.isdigit() for ch in text):
+        return ((TEXT, text, ""),)
+    return tuple(_cut(text))
 
 
-def _cut(text: str, location: Location, row: int, is_cell: bool) -> list[Token]:
-    tokens: list[Token] = []
+def _cut(text: str) -> list[tuple[str, str, str]]:
+    pieces: list[tuple[str, str, str]] = []
     pos = 0
     for m in _label_regex().finditer(text):
-        tokens.extend(_cut_between(text[pos : m.start()], location, row))
+        pieces.extend(_cut_between(text[pos : m.start()]))
         group = next(name for name, val in m.groupdict().items() if val is not None)
-        tokens.append(Token(LABEL, m.group(0), location, _key_of(group), row, is_cell))
+        pieces.append((LABEL, m.group(0), _key_of(group)))
         pos = m.end()
-    tokens.extend(_cut_between(text[pos:], location, row))
-    return tokens
+    pieces.extend(_cut_between(text[pos:]))
+    return pieces
 
 
-def _cut_between(text: str, location: Location, row: int) -> list[Token]:
+def _cut_between(text: str) -> list[tuple[str, str, str]]:
     """Digit runs and the text around them (text between two labels)."""
-    tokens: list[Token] = []
+    pieces: list[tuple[str, str, str]] = []
     pos = 0
     for m in DIGIT_RUN_RE.finditer(text):
         run = m.group(0)
@@ -117,12 +130,12 @@ def _cut_between(text: str, location: Location, row: int) -> list[Token]:
         if not run or _inside_words(text, m):
             continue
         if m.start() > pos:
-            tokens.append(Token(TEXT, text[pos : m.start()], location, row=row))
-        tokens.append(Token(DIGITS, run, location, row=row))
+            pieces.append((TEXT, text[pos : m.start()], ""))
+        pieces.append((DIGITS, run, ""))
         pos = m.start() + len(run)
     if pos < len(text):
-        tokens.append(Token(TEXT, text[pos:], location, row=row))
-    return tokens
+        pieces.append((TEXT, text[pos:], ""))
+    return pieces
 
 
 def _inside_words(text: str, m: re.Match[str]) -> bool:

@@ -47,6 +47,7 @@ def row_candidates(
     count: int,
     allow_decimal: Callable[[int], bool] = lambda i: False,
     accept_prefix: Callable[[Candidate], bool] = lambda v: True,
+    forced: Callable[[Candidate], int | None] = lambda v: None,
 ) -> list[Candidate]:
     """The readings of a row's tokens as ``count`` numbers.
 
@@ -60,18 +61,14 @@ def row_candidates(
         tokens.pop()
     while len(tokens) > count and tokens[0].kind == BLANK:
         tokens.pop(0)
-    if len(tokens) == count and all(t.kind != DIGITS or _is_single(t) for t in tokens):
+    if len(tokens) == count:
         return [tuple(_printed(t) for t in tokens)]
     if len(tokens) > count or not tokens:
         return []
     try:
-        return list(split.splits(_runs(tokens), count, allow_decimal, accept_prefix))
+        return list(split.splits(_runs(tokens), count, allow_decimal, accept_prefix, forced))
     except split.TooManySplits:
         return []
-
-
-def _is_single(token: Token) -> bool:
-    return parse_value(token.text) is not None
 
 
 def resolve(candidates: Sequence[Candidate], size: int) -> tuple[list[Number], bool]:
@@ -119,6 +116,21 @@ def _blank_notice(table: str, cells: list[str], location: Location) -> Finding:
 # --- table 四 ----------------------------------------------------------------------------
 
 
+def _sum_of_last(values: Candidate, parts: int, group: int) -> int | None:
+    """The total that must follow when ``values`` end just before a group's total column."""
+    if len(values) % group != parts or any(isinstance(v, float) for v in values[-parts:]):
+        return None
+    return sum(int(v or 0) for v in values[-parts:])
+
+
+def _table4_total(values: Candidate) -> int | None:
+    return _sum_of_last(values, 4, 5)
+
+
+def _table3_total(values: Candidate) -> int | None:
+    return _sum_of_last(values, 6, 7) if len(values) == 6 else None
+
+
 def _table4_prefix_ok(values: Candidate) -> bool:
     n = len(values)
     if n % 5 or n == 0:
@@ -133,7 +145,7 @@ def extract_table4(rows: list[list[Token]]) -> TableResult:
     if not tokens:
         result.findings.append(Finding("RD05", "warning", "未能读取表四（行政复议、行政诉讼情况）的数值", (), {}))
         return result
-    candidates = row_candidates(tokens, 15, accept_prefix=_table4_prefix_ok)
+    candidates = row_candidates(tokens, 15, accept_prefix=_table4_prefix_ok, forced=_table4_total)
     values, abstained = resolve(candidates, 15)
     paths = [formats.cell_path("table4", g, o) for g, o in formats.TABLE4_CELLS]
     result.values = {g.key: {} for g in formats.TABLE4_GROUPS}
@@ -246,7 +258,7 @@ def _read_table2_row(result: TableResult, spec: formats.Table2Row, lr: LogicalRo
 
 def _strip_units(tokens: list[Token]) -> list[Token]:
     """Digits of a run-together money cell lose their printed unit (kept by _note_unit)."""
-    return [Token(t.kind, t.text.rstrip("元万"), t.location, t.key, t.row, t.is_cell) for t in tokens]
+    return [t._replace(text=t.text.rstrip("元万")) for t in tokens]
 
 
 def _note_unit(result: TableResult, spec: formats.Table2Row, lr: LogicalRow, paths: list[str]) -> None:
@@ -380,7 +392,10 @@ def extract_table3(rows: list[list[Token]], year: int | None) -> TableResult:
 
 def _read_table3_values(result: TableResult, placed: Alignment, order: Sequence[str]) -> None:
     cols = [c.key for c in formats.TABLE3_COLUMNS]
-    candidates = {key: row_candidates(lr.values, 7, accept_prefix=_table3_row_ok) for key, lr in placed.rows.items()}
+    candidates = {
+        key: row_candidates(lr.values, 7, accept_prefix=_table3_row_ok, forced=_table3_total)
+        for key, lr in placed.rows.items()
+    }
     chosen = _solve_table3(candidates, [k for k in order if k in placed.rows])
     result.values = {}
     for key in order:

@@ -11,7 +11,6 @@ import json
 import re
 from pathlib import Path
 
-import lxml.html
 from lxml import etree
 
 from nianbao.model import Block, Cell, Document, Paragraph, Table
@@ -87,8 +86,11 @@ def _collect_text(el: etree._Element, parts: list[str]) -> None:
 
 
 def _span(el: etree._Element, name: str) -> int:
+    raw = el.get(name)
+    if raw is None:
+        return 1
     try:
-        return max(1, min(int(str(el.get(name, "1")).strip() or 1), 1000))
+        return max(1, min(int(raw.strip() or 1), 1000))
     except ValueError:
         return 1
 
@@ -107,27 +109,26 @@ def _nearest_table(el: etree._Element) -> etree._Element | None:
 
 def build_grid(table: etree._Element, index: int) -> Table:
     """Expand rowspan/colspan into a rectangular grid of located cells."""
-    grid: dict[tuple[int, int], Cell] = {}
     rows = _own_rows(table)
+    grid: list[dict[int, Cell]] = [{} for _ in rows]
     origin = 0
     for r, tr in enumerate(rows):
+        line = grid[r]
         c = 0
-        for td in (el for el in tr if el.tag in ("td", "th")):
-            while (r, c) in grid:
+        for td in tr:
+            if td.tag not in ("td", "th"):
+                continue
+            while c in line:
                 c += 1
             text = _text_of(td)
             rowspan, colspan = _span(td, "rowspan"), _span(td, "colspan")
-            for dr in range(rowspan):
+            for dr in range(min(rowspan, len(rows) - r)):
+                target = grid[r + dr]
                 for dc in range(colspan):
-                    if r + dr < len(rows):
-                        grid[(r + dr, c + dc)] = Cell(text, {"table": index, "row": r + dr, "col": c + dc}, origin)
+                    target[c + dc] = Cell(text, {"table": index, "row": r + dr, "col": c + dc}, origin)
             origin += 1
             c += colspan
-    out: list[tuple[Cell, ...]] = []
-    for r in range(len(rows)):
-        cols = sorted(c for (rr, c) in grid if rr == r)
-        out.append(tuple(grid[(r, c)] for c in cols))
-    return Table(tuple(out), index)
+    return Table(tuple(tuple(line[c] for c in sorted(line)) for line in grid), index)
 
 
 class _Walker:
@@ -181,15 +182,25 @@ def _script_tables(root: etree._Element) -> list[etree._Element]:
                 html = json.loads(f'"{m.group(1)}"')
             except json.JSONDecodeError:
                 html = m.group(1).replace('\\"', '"').replace("\\/", "/")
-            found.append(lxml.html.fromstring(f"<div>{html}</div>"))
+            fragment = _parse(f"<html><body><div>{html}</div></body></html>")
+            body = fragment.find("body") if fragment is not None else None
+            if body is not None:
+                found.append(body)
     return found
+
+
+def _parse(text: str) -> etree._Element | None:
+    # Plain etree elements: lxml.html's element classes cost a lookup on every access.
+    return etree.fromstring(text, etree.HTMLParser(remove_comments=True, no_network=True))
 
 
 def read_html_text(text: str) -> list[Block]:
     try:
-        root = lxml.html.fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
+        root = _parse(text)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ReadError("RD01", f"网页无法解析：{exc}") from exc
+    if root is None:
+        raise ReadError("RD01", "网页没有可读取的内容")
     walker = _Walker()
     body = root.find("body")
     walker.walk(body if body is not None else root)
