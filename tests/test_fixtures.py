@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 from pathlib import Path
 
@@ -76,3 +77,40 @@ def test_doc_through_libreoffice(name: str, tmp_path: Path) -> None:
     assert path.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
     record = _assert_reads_back(name, path)
     assert record["source"]["format"] == "doc"  # type: ignore[index]
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_wps_file_through_libreoffice(tmp_path: Path) -> None:
+    # Kingsoft WPS files are OLE documents that LibreOffice detects by content.
+    doc = write(truth_report("r015-shuyang-fgj-2023"), tmp_path / "report.doc")
+    wps = doc.rename(tmp_path / "report.wps")
+    record = _assert_reads_back("r015-shuyang-fgj-2023", wps)
+    assert record["source"]["format"] == "wps"  # type: ignore[index]
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_encrypted_pdf_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    from nianbao.readers.office import convert
+    from nianbao.render import to_docx
+
+    source = tmp_path / "locked.docx"
+    to_docx(truth_report("000_ad76ac4b2ae56493"), source)
+    options = (
+        '{"EncryptFile":{"type":"boolean","value":"true"},'
+        '"DocumentOpenPassword":{"type":"string","value":"secret"}}'
+    )
+    pdf = convert(source, f"pdf:writer_pdf_Export:{options}", tmp_path)
+    record = parse(pdf).to_dict()
+    assert [e["rule"] for e in record["errors"]] == ["RD02"]
+
+
+def test_2024_report_printing_the_2019_layouts(tmp_path: Path) -> None:
+    """A 2021-or-later report that still prints the 2019 表二 and a single （六）其他处理 row."""
+    report = truth_report("r007-pingtan-2019")
+    mixed = dataclasses.replace(report, year=2024)
+    record = parse(write(mixed, tmp_path / "mixed.docx")).to_dict()
+    assert (record["year"], record["template"]) == (2024, "2019")
+    assert "other_handling" in record["table3"] and "other_handling.other" not in record["table3"]  # type: ignore[operator]
+    assert table_diffs(mixed.to_dict(), record) == []

@@ -7,15 +7,17 @@ every file type onto the national formats.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # A location as the record carries it: {"line": n} for text, {"table", "row", "col"} for DOCX and
 # HTML, {"page", "bbox"} for PDF (see shared/spec/report-json.md).
 Location = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """A table cell. Immutable like the dataclasses here, but a NamedTuple: a document has
+    hundreds of cells and a frozen dataclass pays a ``__setattr__`` per field for each."""
+
     text: str
     location: Location
     # Cells expanded from one merged source cell share an origin; the extractor reads each

@@ -37,21 +37,22 @@ def _lines(doc: Document, limit: int = 40) -> list[str]:
     out: list[str] = []
     for block in doc.blocks:
         if isinstance(block, Paragraph):
-            out.append(normalize_text(block.text))
+            out.append(block.text)
         elif isinstance(block, Table):
-            out.extend(normalize_text(c.text) for row in block.rows for c in row[:1])
+            out.extend(row[0].text for row in block.rows if row)
         if len(out) >= limit:
             break
     return out
 
 
 def find_title(doc: Document) -> Title:
-    lines = [_TITLE_NOISE.sub("", line) for line in _lines(doc)]
-    for i, line in enumerate(lines):
-        following = lines[i + 1] if i + 1 < len(lines) else ""
+    raw = _lines(doc)
+    for i, line in enumerate(raw):
+        following = raw[i + 1] if i + 1 < len(raw) else ""
         if "报告" not in line and "报告" not in following:
             continue
-        for window in (line, line + following):
+        here, after = _TITLE_NOISE.sub("", normalize_text(line)), _TITLE_NOISE.sub("", normalize_text(following))
+        for window in (here, here + after):
             for pattern in _TITLE_PATTERNS:
                 m = pattern.search(window)
                 if m:

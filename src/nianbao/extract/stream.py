@@ -83,8 +83,16 @@ def _exact_label(text: str) -> str:
     return ""
 
 
+_make_token = Token._make
+
+
 def tokenize_cell(cell: Cell, row: int, is_cell: bool) -> list[Token]:
-    return [Token(kind, text, cell.location, key, row, is_cell) for kind, text, key in _pieces(cell.text)]
+    pieces = _pieces(cell.text)
+    location = cell.location
+    if len(pieces) == 1:
+        kind, text, key = pieces[0]
+        return [_make_token((kind, text, location, key, row, is_cell))]
+    return [_make_token((kind, text, location, key, row, is_cell)) for kind, text, key in pieces]
 
 
 # Long text without a digit is narrative or a heading: no table values to find inside it.

@@ -75,6 +75,8 @@ def resolve(candidates: Sequence[Candidate], size: int) -> tuple[list[Number], b
     """Values all candidates agree on (None elsewhere) and whether any value was abstained from."""
     if not candidates:
         return [None] * size, True
+    if len(candidates) == 1:
+        return list(candidates[0]), False
     agreed = split.consistent_cells(candidates)
     return agreed, len(candidates) > 1
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from nianbao.model import Block, Cell, Document, Paragraph, Table
 from nianbao.readers.errors import ReadError
 
+_new_cell = Cell._make
 _MD_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
@@ -47,7 +48,7 @@ class _TextBuilder:
         self.blocks.append(Paragraph(text, {"line": line}))
 
     def cell(self, text: str, line: int) -> None:
-        self.row.append(Cell(text, {"line": line}))
+        self.row.append(_new_cell((text, {"line": line}, -1)))
 
     def continue_cell(self, text: str) -> None:
         last = self.row[-1]
@@ -84,8 +85,7 @@ def _markdown_cells(line: str) -> list[str]:
 def read_lines(text: str) -> list[Block]:
     b = _TextBuilder()
     previous_blank = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.replace("[bookmark: _GoBack]", "")
+    for number, line in enumerate(text.replace("[bookmark: _GoBack]", "").splitlines(), start=1):
         stripped = line.strip()
         if not stripped and not line.startswith("\t"):
             b.end_row()
@@ -96,9 +96,12 @@ def read_lines(text: str) -> list[Block]:
                 b.whole_row([(c, number) for c in _markdown_cells(stripped)])
         elif "\t" in line.strip("\t") and not line.startswith("\t"):
             b.whole_row([(c.strip(), number) for c in line.split("\t")])
-        elif line.startswith("\t"):
-            for part in line[1:].split("\t"):
-                b.cell(part.strip(), number)
+        elif line[0] == "\t":
+            if "\t" in line[1:]:
+                for part in line[1:].split("\t"):
+                    b.cell(part.strip(), number)
+            else:
+                b.cell(stripped, number)
         elif b.row and not previous_blank:
             b.continue_cell(stripped)
         else:
