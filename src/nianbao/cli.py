@@ -15,7 +15,10 @@ from rich.table import Table as RichTable
 from nianbao import formats
 from nianbao.api import iter_paths, parse
 from nianbao.extract.split import format_number
-from nianbao.record import Report
+from nianbao.outputs import SEVERITY_RANK, json_line, sarif, summary, text_line
+from nianbao.record import Finding, Report
+from nianbao.rules import Config, check_collection, load_config
+from nianbao.rules.docs import rules_reference
 
 app = typer.Typer(
     add_completion=False,
@@ -28,6 +31,18 @@ class ParseFormat(StrEnum):
     jsonl = "jsonl"
     json = "json"
     table = "table"
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+    sarif = "sarif"
+
+
+class Severity(StrEnum):
+    error = "error"
+    warning = "warning"
+    notice = "notice"
 
 
 @app.callback()
@@ -57,6 +72,61 @@ def parse_command(
     if output_format is ParseFormat.json:
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
     raise typer.Exit(1 if failed else 0)
+
+
+def _codes(values: list[str] | None) -> tuple[str, ...]:
+    """``--select AR,NA01 --select ST`` as ("AR", "NA01", "ST")."""
+    return tuple(code.strip().upper() for v in values or () for code in v.split(",") if code.strip())
+
+
+@app.command("check")
+def check_command(
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）", exists=True)],
+    output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="输出格式")] = CheckFormat.text,
+    select: Annotated[list[str] | None, typer.Option("--select", help="只运行这些规则（代码或组，如 AR,NA01）")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="不运行这些规则（代码或组）")] = None,
+    fail_on: Annotated[Severity, typer.Option("--fail-on", help="发现达到此级别时退出码为 1")] = Severity.error,
+    config_file: Annotated[Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")] = None,
+) -> None:
+    """按审核规则检查年度报告，指出每个问题的位置。"""
+    try:
+        config = load_config(config_file)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"配置文件错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if select or ignore:
+        config = Config(_codes(select) or config.select, config.ignore + _codes(ignore), config.severity, config.aggregates)
+    files = list(iter_paths(paths))
+    reports = [parse(p) for p in files]
+    results = [(str(p), fs) for p, fs in zip(files, check_collection(reports, config), strict=True)]
+    _print_findings(results, output_format)
+    threshold = SEVERITY_RANK[fail_on.value]
+    failed = any(SEVERITY_RANK.get(f.severity, 0) >= threshold for _, fs in results for f in fs)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _print_findings(results: list[tuple[str, list[Finding]]], output_format: CheckFormat) -> None:
+    if output_format is CheckFormat.sarif:
+        sys.stdout.write(json.dumps(sarif(results), ensure_ascii=False, indent=2) + "\n")
+        return
+    counts: dict[str, int] = {}
+    for path, findings in results:
+        for f in findings:
+            counts[f.severity] = counts.get(f.severity, 0) + 1
+            if output_format is CheckFormat.jsonl:
+                sys.stdout.write(json.dumps(json_line(path, f), ensure_ascii=False) + "\n")
+            else:
+                sys.stdout.write(text_line(path, f) + "\n")
+        if output_format is CheckFormat.text and findings:
+            sys.stdout.write("\n")
+    if output_format is CheckFormat.text:
+        sys.stdout.write(summary(counts, len(results)) + "\n")
+
+
+@app.command("rules")
+def rules_command() -> None:
+    """列出全部审核规则（Markdown，即 docs/rules.md 的内容）。"""
+    sys.stdout.write(rules_reference())
 
 
 def _fmt(value: object) -> str:

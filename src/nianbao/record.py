@@ -91,6 +91,8 @@ class Report:
     errors: tuple[Finding, ...] = ()
     title: str = ""
     meta: dict[str, str] = field(default_factory=dict)
+    # Row labels as printed ("table3/partial" -> "(二)部分公开"), for rules on the printed form.
+    labels: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -110,6 +112,8 @@ class Report:
         }
         if self.meta:
             out["meta"] = self.meta
+        if self.labels:
+            out["labels"] = self.labels
         return out
 
     @classmethod
@@ -132,6 +136,7 @@ class Report:
             errors=tuple(Finding.from_dict(f) for f in data.get("errors") or ()),
             title=data.get("title") or "",
             meta=dict(data.get("meta") or {}),
+            labels=dict(data.get("labels") or {}),
         )
 
     def value(self, path: str) -> Number:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nianbao import formats
-from nianbao.extract.meta import fallback_year, find_sections, find_title
+from nianbao.extract.meta import fallback_year, find_published, find_sections, find_title
 from nianbao.extract.rows import find_regions, without_narrative
 from nianbao.extract.stream import document_rows
 from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4
@@ -42,10 +42,12 @@ def extract(doc: Document, source: Source) -> Report:
         results["table4"] = extract_table4(without_narrative(rows[a:b]))
     findings: list[Finding] = []
     locations = {}
+    labels: dict[str, str] = {}
     for name in ("table2", "table3", "table4"):
         if name in results:
             findings.extend(results[name].findings)
             locations.update(results[name].locations)
+            labels.update(results[name].labels)
     template = _template(results, year)
     sections = find_sections(doc)
     errors = _document_errors(doc, results, sections, year)
@@ -63,8 +65,17 @@ def extract(doc: Document, source: Source) -> Report:
         findings=tuple(findings),
         errors=tuple(errors),
         title=title.text,
-        meta=dict(doc.meta),
+        meta=_meta(doc),
+        labels=labels,
     )
+
+
+def _meta(doc: Document) -> dict[str, str]:
+    meta = dict(doc.meta)
+    published = find_published(doc)
+    if published and "published" not in meta:
+        meta["published"] = published
+    return meta
 
 
 def _template(results: dict[str, TableResult], year: int | None) -> str | None:

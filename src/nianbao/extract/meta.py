@@ -23,7 +23,9 @@ _PERIOD_RE = re.compile(
 )
 _ANY_YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
 # A printed section number: 一、 2、 （1） 1. 五．
-_NUMBERING = r"(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六1-6][）)]|[1-6][、.．])?"
+# （一） with a Chinese numeral numbers a sub-heading, so it is not among them.
+_NUMBERING = r"(?:[一二三四五六七八九十]+[、.．]|[（(][1-6][）)]|[1-6][、.．])?"
+_SUBHEADING_RE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,27 @@ def find_title(doc: Document) -> Title:
     return Title("", None, None)
 
 
+_PUBLISHED_RE = re.compile(
+    r"(?:发布时间|发布日期|公开日期|发文日期|印发日期)[:：]?\s*((?:19|20)\d{2}[-/.年]\s*\d{1,2}[-/.月]\s*\d{1,2})"
+)
+_PUBLISHED_LABELS = ("发布时间", "发布日期", "公开日期")
+
+
+def find_published(doc: Document, limit: int = 80) -> str:
+    """The page's publication date (crawler header, portal metadata table), as printed, or ""."""
+    seen = 0
+    for block in doc.blocks:
+        texts = [block.text] if isinstance(block, Paragraph) else [" ".join(c.text for c in row) for row in block.rows]
+        for text in texts:
+            m = _PUBLISHED_RE.search(normalize_text(text).replace(":", "：").replace("：", ""))
+            if m:
+                return m.group(1)
+            seen += 1
+        if seen > limit:
+            break
+    return ""
+
+
 def fallback_year(text: str) -> int | None:
     m = _PERIOD_RE.search(text)
     if m:
@@ -92,6 +115,8 @@ def _line_heading(text: str, after: int) -> int | None:
     if len(compact) > 80 or not any(word in compact for word in _HEADING_WORDS):
         return None
     norm = normalize_text(text).lstrip("#")
+    if _SUBHEADING_RE.match(normalize_text(text)):
+        return None
     if len(norm) > 34 or norm.endswith(("。", "；")):
         return None
     prefix = re.match(rf"^{_NUMBERING}", norm)

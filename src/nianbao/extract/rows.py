@@ -99,8 +99,12 @@ def _is_sentence(row: list[Token]) -> bool:
 
 
 def _is_table2_anchor(tok: Token) -> bool:
-    """``第二十条第(一)项`` or the ``信息内容`` header; narrative may cite 第二十条 alone."""
-    return tok.kind == TEXT and ("信息内容" in tok.text or "第二十条第(" in tok.text or tok.text.startswith("第(一)项"))
+    """``第二十条第(一)项`` or the ``信息内容`` header cell; narrative may cite 第二十条 alone or
+    speak of 公开信息内容."""
+    if tok.kind != TEXT:
+        return False
+    text = tok.text
+    return "第二十条第(" in text or text.startswith(("第(一)项", "信息内容")) or "信息内容本年" in text
 
 
 def _last_t3_label(rows: list[list[Token]], start: int) -> int | None:
@@ -143,6 +147,8 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
                 else:
                     current = LogicalRow(tok.key, tok.text, physical_row=r, location=tok.location)
                     out.append(current)
+            elif tok.kind == TEXT and current is not None and current.key and not current.values and current.physical_row == r:
+                current.label += tok.text  # the rest of a label cut in running text (its note)
             elif tok.kind in VALUE_KINDS:
                 if current is None or (
                     current.physical_row != r and not _continues(current, first_values, expected, default)

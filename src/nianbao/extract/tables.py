@@ -23,6 +23,7 @@ MAX_COMBINATIONS = 50_000
 class TableResult:
     values: dict[str, dict[str, Number]] | None = None
     locations: dict[str, Location] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # "table3/partial" -> the label as printed
     findings: list[Finding] = field(default_factory=list)
     template: str | None = None
 
@@ -250,6 +251,7 @@ def _read_table2_row(result: TableResult, spec: formats.Table2Row, lr: LogicalRo
     values, abstained = resolve(candidates, len(cols))
     paths = [formats.cell_path("table2", spec.key, c) for c in cols]
     result.values[spec.key] = dict(zip(cols, values))
+    result.labels[f"table2/{spec.key}"] = lr.label
     result.locations.update(_locate(paths, tokens, len(tokens) == len(cols)))
     if abstained:
         cells = [p for p, v in zip(paths, values) if v is None]
@@ -407,6 +409,8 @@ def _read_table3_values(result: TableResult, placed: Alignment, order: Sequence[
         values, abstained = resolve(chosen[key], 7)
         paths = [formats.cell_path("table3", key, c) for c in cols]
         result.values[key] = dict(zip(cols, values))
+        if lr.label:
+            result.labels[f"table3/{key}"] = lr.label
         tokens = lr.values[:7] if len(lr.values) >= 7 else lr.values
         result.locations.update(_locate(paths, tokens, len(tokens) == 7))
         if abstained:

@@ -89,7 +89,14 @@ def read_pdf(path: Path, data: bytes) -> Document:
             page.flush_cache()
         if chars == 0:
             raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
-        return Document(tuple(blocks), "pdf", pages=len(pages))
+        return Document(tuple(blocks), "pdf", pages=len(pages), meta=_file_dates(pdf.metadata))
+
+
+def _file_dates(metadata: dict[str, Any]) -> dict[str, str]:
+    """The PDF's own creation date (``D:20250225100250+08'00'``) as ``2025-02-25``."""
+    raw = metadata.get("CreationDate") or metadata.get("ModDate") or ""
+    m = re.search(r"((?:19|20)\d{2})(\d{2})(\d{2})", str(raw))
+    return {"file_date": f"{m.group(1)}-{m.group(2)}-{m.group(3)}"} if m else {}
 
 
 def _table_box(table: Table) -> tuple[float, float, float, float]:

@@ -1,0 +1,227 @@
+"""Rules across reports given together: one agency over years, a region's units in one year."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import fnmatch
+import itertools
+import re
+from collections.abc import Iterator
+
+from nianbao import formats
+from nianbao.numbers import normalize_text
+from nianbao.record import Finding, Report
+from nianbao.rules.base import Context, fmt, is_government, rule
+
+Hit = tuple[Report, Finding]
+
+
+def agency_key(name: str | None) -> str:
+    """Names compared across reports: no spaces, full-width unified, bracketed notes dropped."""
+    text = normalize_text(name or "")
+    return re.sub(r"\(.*?\)", "", text)
+
+
+def by_agency(contexts: list[Context]) -> dict[str, list[Context]]:
+    """Reports of each agency, ordered by year (reports without agency or year are left out)."""
+    groups: dict[str, list[Context]] = {}
+    for ctx in contexts:
+        r = ctx.report
+        if r.agency and r.year and not r.errors:
+            groups.setdefault(agency_key(r.agency), []).append(ctx)
+    return {k: sorted(v, key=lambda c: c.report.year or 0) for k, v in groups.items()}
+
+
+def consecutive(contexts: list[Context]) -> Iterator[tuple[Context, Context]]:
+    """(previous year, this year) pairs of one agency's reports."""
+    groups = by_agency(contexts)
+    for reports in groups.values():
+        for prev, this in itertools.pairwise(reports):
+            if (this.report.year or 0) - (prev.report.year or 0) == 1:
+                yield prev, this
+
+
+def _hit(ctx: Context, code: str, severity: str, message: str, cells: tuple[str, ...] = ()) -> Hit:
+    ctx.code, ctx.severity = code, severity
+    return ctx.report, ctx.finding(message, cells)
+
+
+@rule("XY01", "结转链条断裂", "error", ("table3",), scope="collection")
+def xy01(contexts: list[Context]) -> Iterator[Hit]:
+    """同一机关相邻两年：今年“上年结转” = 去年“结转下年度继续办理”，每一列都应相等。
+
+    错误示例：2023 年报结转下年度 3 件，2024 年报上年结转 0 件。
+    正确示例：2023 年报结转下年度 3 件，2024 年报上年结转 3 件。
+    """
+    for prev, this in consecutive(contexts):
+        for col in formats.TABLE3_COLUMNS:
+            before = prev.num(f"table3/carried_forward/{col.key}")
+            now = this.num(f"table3/carried_in/{col.key}")
+            if before is not None and now is not None and before != now:
+                yield _hit(
+                    this,
+                    "XY01",
+                    "error",
+                    f"表三“{col.label}”列：本年上年结转 {fmt(now)}，但 {prev.report.year} 年报结转下年度继续办理为 {fmt(before)}"
+                    f"（{prev.report.source.path}）",
+                    (f"table3/carried_in/{col.key}",),
+                )
+
+
+@rule("XY02", "规范性文件存量不衔接", "warning", ("table2",), scope="collection")
+def xy02(contexts: list[Context]) -> Iterator[Hit]:
+    """表二（2021 年格式）存量与流量：今年现行有效 ≈ 去年现行有效 + 今年制发 − 今年废止（规章、行政规范性文件）。
+
+    不相等时需要说明（如集中清理、口径调整）。
+    错误示例：去年现行有效 50，今年制发 5、废止 2，今年现行有效印为 40。
+    正确示例：今年现行有效 53。
+    """
+    for prev, this in consecutive(contexts):
+        if prev.report.template != "2021" or this.report.template != "2021":
+            continue
+        for key, label in (("regulations", "规章"), ("normative_documents", "行政规范性文件")):
+            before = prev.num(f"table2/{key}/in_force")
+            issued, repealed, now = (this.num(f"table2/{key}/{c}") for c in ("issued", "repealed", "in_force"))
+            if None in (before, issued, repealed, now):
+                continue
+            expected = before + issued - repealed  # type: ignore[operator]
+            if expected != now:
+                yield _hit(
+                    this,
+                    "XY02",
+                    "warning",
+                    f"表二“{label}”：去年现行有效 {fmt(before)} + 今年制发 {fmt(issued)} − 今年废止 {fmt(repealed)} = "
+                    f"{fmt(expected)}，今年现行有效印为 {fmt(now)}",
+                    (f"table2/{key}/in_force",),
+                )
+
+
+_SWING_CELLS = (("table3/new/total", "表三本年新收申请"), ("table4/review/total", "表四行政复议"))
+
+
+@rule("XY03", "年度数据骤变", "notice", ("table3", "table4"), scope="collection")
+def xy03(contexts: list[Context]) -> Iterator[Hit]:
+    """同一机关的合计数与上一年相比增减五倍以上。
+
+    错误示例：去年新收申请 8 件，今年 60 件，正文没有说明原因。
+    正确示例：变化较大时在正文说明原因。
+    """
+    for prev, this in consecutive(contexts):
+        for path, label in _SWING_CELLS:
+            before, now = prev.num(path), this.num(path)
+            if before is None or now is None or max(before, now) < 10:
+                continue
+            if min(before, now) == 0 or max(before, now) / min(before, now) >= 5:
+                yield _hit(this, "XY03", "notice", f"{label}从 {prev.report.year} 年的 {fmt(before)} 变为 {fmt(now)}，变化超过五倍", (path,))
+
+
+_SIMILAR = 0.9
+
+
+@rule("XY04", "正文照搬", "warning", ("sections",), scope="collection")
+def xy04(contexts: list[Context]) -> Iterator[Hit]:
+    """第一部分或第五部分与同一机关上一年（或另一机关同年）的报告几乎相同（相似度 ≥ 90%）。
+
+    错误示例：2024 年报第五部分与 2023 年报逐字相同。
+    正确示例：每年根据实际情况写明当年的问题和改进措施。
+    """
+    pairs = [(p, t, "上一年") for p, t in consecutive(contexts)]
+    same_year: dict[int, list[Context]] = {}
+    for ctx in contexts:
+        if ctx.report.year and not ctx.report.errors:
+            same_year.setdefault(ctx.report.year, []).append(ctx)
+    for group in same_year.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if agency_key(a.report.agency) != agency_key(b.report.agency):
+                    pairs.append((a, b, "同年另一机关"))
+    for a, b, relation in pairs:
+        for number in (1, 5):
+            ta, tb = a.sections().get(number, ""), b.sections().get(number, "")
+            if len(ta) < 50 or len(tb) < 50:
+                continue
+            ratio = difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+            if ratio >= _SIMILAR:
+                yield _hit(
+                    b,
+                    "XY04",
+                    "warning",
+                    f"第{'一' if number == 1 else '五'}部分与{relation}报告（{a.report.agency} {a.report.year} 年，{a.report.source.path}）"
+                    f"相似度 {ratio:.0%}",
+                )
+
+
+@rule("XY05", "汇总数与分项不符", "error", ("table3", "table4"), scope="collection")
+def xy05(contexts: list[Context]) -> Iterator[Hit]:
+    """汇总报告（一个地区或系统的汇总）不等于同年各成员报告之和。
+
+    哪份是汇总报告、哪些是成员，在项目文件 nianbao.toml 的 [[check.aggregate]] 中声明
+    （name = 汇总机关名称，members = 成员机关名称，可用 * 通配）。
+    错误示例：某区汇总报告本年新收 120 件，区内各单位年报之和为 118 件。
+    正确示例：汇总数等于各成员报告之和。
+    """
+    aggregates = contexts[0].aggregates if contexts else ()
+    for name, patterns in aggregates:
+        for total_ctx in (c for c in contexts if agency_key(c.report.agency) == agency_key(name)):
+            year = total_ctx.report.year
+            members = [
+                c
+                for c in contexts
+                if c is not total_ctx
+                and c.report.year == year
+                and any(fnmatch.fnmatch(agency_key(c.report.agency), agency_key(p)) for p in patterns)
+            ]
+            if not members:
+                continue
+            for path in ("table3/new/total", "table3/total/total", "table4/review/total"):
+                whole = total_ctx.num(path)
+                parts = [m.num(path) for m in members]
+                if whole is None or any(p is None for p in parts):
+                    continue
+                if whole != sum(parts):  # type: ignore[arg-type]
+                    yield _hit(total_ctx, "XY05", "error", f"汇总报告 {path} 为 {fmt(whole)}，{len(members)} 份成员报告之和为 {fmt(sum(parts))}", (path,))  # type: ignore[arg-type]
+
+
+_DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})")
+
+
+def publication_date(report: Report) -> tuple[dt.date, str] | None:
+    """The publication date and where it came from (page metadata), if the file carries one."""
+    for key in ("published", "发布时间", "发布日期", "公开日期"):
+        m = _DATE_RE.search(report.meta.get(key, ""))
+        if m:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))), key
+    return None
+
+
+def deadline(report: Report) -> dt.date | None:
+    if not report.year:
+        return None
+    return dt.date(report.year + 1, 3 if is_government(report.agency) else 1, 31)
+
+
+@rule("PU01", "逾期发布", "warning", ("meta",), scope="collection")
+def pu01(contexts: list[Context]) -> Iterator[Hit]:
+    """逾期发布：县级以上政府部门应在 1 月 31 日前、县级以上人民政府应在 3 月 31 日前公布上一年度年报（条例第四十九条）。
+
+    需要发布日期（网页的发布时间、文件日期或用户提供）；文件中没有发布日期时，本规则说明无法检查。
+    错误示例：某区教委 2024 年度报告于 2025 年 3 月 10 日发布。
+    正确示例：于 2025 年 1 月 31 日前发布。
+    """
+    for ctx in contexts:
+        r = ctx.report
+        due = deadline(r)
+        if due is None or r.errors:
+            continue
+        found = publication_date(r)
+        file_date = _DATE_RE.search(r.meta.get("file_date", ""))
+        if found is None and file_date:
+            made = dt.date(int(file_date.group(1)), int(file_date.group(2)), int(file_date.group(3)))
+            if made > due:
+                yield _hit(ctx, "PU01", "warning", f"文件生成日期 {made:%Y年%m月%d日} 已晚于规定期限 {due:%Y年%m月%d日}，不可能按期发布")
+                continue
+        if found is None:
+            yield _hit(ctx, "PU01", "notice", f"文件中没有发布日期，无法检查是否在 {due:%Y年%m月%d日} 前发布")
+        elif found[0] > due:
+            yield _hit(ctx, "PU01", "warning", f"发布日期 {found[0]:%Y年%m月%d日}（{found[1]}）晚于规定期限 {due:%Y年%m月%d日}")
