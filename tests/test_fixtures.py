@@ -98,8 +98,7 @@ def test_encrypted_pdf_is_an_error_not_a_crash(tmp_path: Path) -> None:
     source = tmp_path / "locked.docx"
     to_docx(truth_report("000_ad76ac4b2ae56493"), source)
     options = (
-        '{"EncryptFile":{"type":"boolean","value":"true"},'
-        '"DocumentOpenPassword":{"type":"string","value":"secret"}}'
+        '{"EncryptFile":{"type":"boolean","value":"true"},"DocumentOpenPassword":{"type":"string","value":"secret"}}'
     )
     pdf = convert(source, f"pdf:writer_pdf_Export:{options}", tmp_path)
     record = parse(pdf).to_dict()

@@ -81,12 +81,16 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
 
 @app.command("check")
 def check_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）", exists=True)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）", exists=True)
+    ],
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="输出格式")] = CheckFormat.text,
     select: Annotated[list[str] | None, typer.Option("--select", help="只运行这些规则（代码或组，如 AR,NA01）")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="不运行这些规则（代码或组）")] = None,
     fail_on: Annotated[Severity, typer.Option("--fail-on", help="发现达到此级别时退出码为 1")] = Severity.error,
-    config_file: Annotated[Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")] = None,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")
+    ] = None,
 ) -> None:
     """按审核规则检查年度报告，指出每个问题的位置。"""
     try:
@@ -95,7 +99,9 @@ def check_command(
         typer.echo(f"配置文件错误：{exc}", err=True)
         raise typer.Exit(2) from exc
     if select or ignore:
-        config = Config(_codes(select) or config.select, config.ignore + _codes(ignore), config.severity, config.aggregates)
+        config = Config(
+            _codes(select) or config.select, config.ignore + _codes(ignore), config.severity, config.aggregates
+        )
     files = list(iter_paths(paths))
     reports = [parse(p) for p in files]
     results = [(str(p), fs) for p, fs in zip(files, check_collection(reports, config), strict=True)]

@@ -74,7 +74,9 @@ def sarif(results: list[tuple[str, list[Finding]]]) -> dict[str, Any]:
                 "ruleId": f.rule,
                 "level": _SARIF_LEVEL.get(f.severity, "note"),
                 "message": {"text": f.message},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}, **({"region": region} if region else {})}}],
+                "locations": [
+                    {"physicalLocation": {"artifactLocation": {"uri": path}, **({"region": region} if region else {})}}
+                ],
                 "properties": {"cells": list(f.cells), "location": f.location},
             }
             out.append(result)

@@ -147,7 +147,13 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
                 else:
                     current = LogicalRow(tok.key, tok.text, physical_row=r, location=tok.location)
                     out.append(current)
-            elif tok.kind == TEXT and current is not None and current.key and not current.values and current.physical_row == r:
+            elif (
+                tok.kind == TEXT
+                and current is not None
+                and current.key
+                and not current.values
+                and current.physical_row == r
+            ):
                 current.label += tok.text  # the rest of a label cut in running text (its note)
             elif tok.kind in VALUE_KINDS:
                 if current is None or (

@@ -72,6 +72,38 @@ def row_candidates(
         return []
 
 
+Score = tuple[int, float]
+
+
+def relaxed_candidates(tokens: Sequence[Token], count: int, score: Callable[[Candidate], Score]) -> list[Candidate]:
+    """For a row whose own arithmetic fails (the report is wrong somewhere): the splits that keep
+    the most of the table's relations and, among those, miss the broken ones by the least (a
+    wrong cut of run-together digits misses by tens or more, a printing slip by little). The
+    caller reads them only when there is exactly one."""
+    if len(tokens) >= count:
+        return []
+    try:
+        found = list(split.splits(_runs(tokens), count))
+    except split.TooManySplits:
+        return []
+    if not found:
+        return []
+    scores = [score(c) for c in found]
+    best = max(scores)
+    return [c for c, sc in zip(found, scores) if sc == best]
+
+
+def _relaxed_notice(table: str, title: str, row: LogicalRow, cells: list[str]) -> Finding:
+    printed = "".join(t.text for t in row.values)
+    return Finding(
+        "RD11",
+        "notice",
+        f"{table}“{title}”行的数字连在一起（“{printed}”），本行合计不成立，已按表内其他勾稽关系唯一确定拆法；请核对该行。",
+        tuple(cells),
+        row.location,
+    )
+
+
 def resolve(candidates: Sequence[Candidate], size: int) -> tuple[list[Number], bool]:
     """Values all candidates agree on (None elsewhere) and whether any value was abstained from."""
     if not candidates:
@@ -134,6 +166,11 @@ def _table3_total(values: Candidate) -> int | None:
     return _sum_of_last(values, 6, 7) if len(values) == 6 else None
 
 
+def _table4_score(values: Candidate) -> Score:
+    misses = [abs((values[g + 4] or 0) - sum(v or 0 for v in values[g : g + 4])) for g in range(0, 15, 5)]
+    return sum(1 for m in misses if m == 0), -sum(misses)
+
+
 def _table4_prefix_ok(values: Candidate) -> bool:
     n = len(values)
     if n % 5 or n == 0:
@@ -149,8 +186,16 @@ def extract_table4(rows: list[list[Token]]) -> TableResult:
         result.findings.append(Finding("RD05", "warning", "未能读取表四（行政复议、行政诉讼情况）的数值", (), {}))
         return result
     candidates = row_candidates(tokens, 15, accept_prefix=_table4_prefix_ok, forced=_table4_total)
-    values, abstained = resolve(candidates, 15)
     paths = [formats.cell_path("table4", g, o) for g, o in formats.TABLE4_CELLS]
+    if not candidates:
+        candidates = relaxed_candidates(tokens, 15, _table4_score)
+        if len(candidates) == 1:
+            result.findings.append(
+                _relaxed_notice(
+                    "表四", "行政复议、行政诉讼", LogicalRow("", "", tokens, location=tokens[0].location), paths
+                )
+            )
+    values, abstained = resolve(candidates, 15)
     result.values = {g.key: {} for g in formats.TABLE4_GROUPS}
     for (g, o), _path, v in zip(formats.TABLE4_CELLS, paths, values):
         result.values[g][o] = v
@@ -400,7 +445,9 @@ def _read_table3_values(result: TableResult, placed: Alignment, order: Sequence[
         key: row_candidates(lr.values, 7, accept_prefix=_table3_row_ok, forced=_table3_total)
         for key, lr in placed.rows.items()
     }
-    chosen = _solve_table3(candidates, [k for k in order if k in placed.rows])
+    keys = [k for k in order if k in placed.rows]
+    relaxed = _relax_table3(candidates, placed, keys)
+    chosen = _solve_table3(candidates, keys)
     result.values = {}
     for key in order:
         if key not in placed.rows:
@@ -413,11 +460,34 @@ def _read_table3_values(result: TableResult, placed: Alignment, order: Sequence[
             result.labels[f"table3/{key}"] = lr.label
         tokens = lr.values[:7] if len(lr.values) >= 7 else lr.values
         result.locations.update(_locate(paths, tokens, len(tokens) == 7))
+        if key in relaxed:
+            result.findings.append(_relaxed_notice("表三", formats.TABLE3_ROW_BY_KEY[key].label, lr, paths))
         if abstained:
             label = formats.TABLE3_ROW_BY_KEY[key].label
             cells = [p for p, v in zip(paths, values) if v is None]
             result.findings.append(_ambiguity("表三", label, lr, cells, chosen[key]))
         _note_blanks(result, "表三", tokens, paths, len(tokens) == 7)
+
+
+def _relax_table3(candidates: dict[str, list[Candidate]], placed: Alignment, keys: list[str]) -> set[str]:
+    """Rows no split of which adds up (a printed error): read them by the other rows' arithmetic
+    when exactly one split fits best. Updates ``candidates``; returns the rows so read."""
+    fixed = {k: c[0] for k, c in candidates.items() if len(c) == 1}
+    relaxed: set[str] = set()
+    for key in [k for k in keys if not candidates[k]]:
+
+        def score(values: Candidate, key: str = key) -> Score:
+            table = {**fixed, key: values}
+            results = formats.table3_result_keys(keys)
+            kept = sum(_column_consistent(table, results, c) for c in range(7)) * 2 + _table3_row_ok(values)
+            nums = [v or 0 for v in values]
+            return kept, -abs(nums[6] - sum(nums[:6]))
+
+        found = relaxed_candidates(placed.rows[key].values, 7, score)
+        if found:
+            candidates[key] = found
+            relaxed.add(key) if len(found) == 1 else None
+    return relaxed
 
 
 def _solve_table3(candidates: dict[str, list[Candidate]], keys: list[str]) -> dict[str, list[Candidate]]:

@@ -161,11 +161,16 @@ def va03(ctx: Context) -> Iterator[Finding]:
         return
     agency = ctx.report.agency or ""
     if value >= 10000 and _SMALL_UNIT_RE.search(agency):
-        yield ctx.finding(f"表二行政事业性收费金额为 {fmt(value)} 万元（即 {fmt(value / 10000)} 亿元），对“{agency}”明显偏大，请确认单位是否为万元", [path])
+        yield ctx.finding(
+            f"表二行政事业性收费金额为 {fmt(value)} 万元（即 {fmt(value / 10000)} 亿元），对“{agency}”明显偏大，请确认单位是否为万元",
+            [path],
+        )
         return
     for m in _YUAN_RE.finditer(ctx.text()):
         if float(m.group("n").replace(",", "")) == float(value) and value >= 100:
-            yield ctx.finding(f"表二行政事业性收费金额 {fmt(value)} 与正文“{m.group(0)}”相同，正文以元计，表内应以万元计", [path])
+            yield ctx.finding(
+                f"表二行政事业性收费金额 {fmt(value)} 与正文“{m.group(0)}”相同，正文以元计，表内应以万元计", [path]
+            )
             return
 
 

@@ -123,7 +123,9 @@ class Context:
         return "\n".join(s.text for s in self.report.sections)
 
 
-_GOVERNMENT_RE = re.compile(r"(人民政府|政府办公室|政府办公厅|管理委员会|管委会)$|^[^局委办厅所站中心]{2,12}(省|市|县|区|州|旗|盟)$")
+_GOVERNMENT_RE = re.compile(
+    r"(人民政府|政府办公室|政府办公厅|管理委员会|管委会)$|^[^局委办厅所站中心]{2,12}(省|市|县|区|州|旗|盟)$"
+)
 
 
 def is_government(agency: str | None) -> bool:

@@ -113,7 +113,13 @@ def xy03(contexts: list[Context]) -> Iterator[Hit]:
             if before is None or now is None or max(before, now) < 10:
                 continue
             if min(before, now) == 0 or max(before, now) / min(before, now) >= 5:
-                yield _hit(this, "XY03", "notice", f"{label}从 {prev.report.year} 年的 {fmt(before)} 变为 {fmt(now)}，变化超过五倍", (path,))
+                yield _hit(
+                    this,
+                    "XY03",
+                    "notice",
+                    f"{label}从 {prev.report.year} 年的 {fmt(before)} 变为 {fmt(now)}，变化超过五倍",
+                    (path,),
+                )
 
 
 _SIMILAR = 0.9
@@ -180,7 +186,13 @@ def xy05(contexts: list[Context]) -> Iterator[Hit]:
                 if whole is None or any(p is None for p in parts):
                     continue
                 if whole != sum(parts):  # type: ignore[arg-type]
-                    yield _hit(total_ctx, "XY05", "error", f"汇总报告 {path} 为 {fmt(whole)}，{len(members)} 份成员报告之和为 {fmt(sum(parts))}", (path,))  # type: ignore[arg-type]
+                    yield _hit(
+                        total_ctx,
+                        "XY05",
+                        "error",
+                        f"汇总报告 {path} 为 {fmt(whole)}，{len(members)} 份成员报告之和为 {fmt(sum(parts))}",
+                        (path,),
+                    )  # type: ignore[arg-type]
 
 
 _DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})")
@@ -219,9 +231,16 @@ def pu01(contexts: list[Context]) -> Iterator[Hit]:
         if found is None and file_date:
             made = dt.date(int(file_date.group(1)), int(file_date.group(2)), int(file_date.group(3)))
             if made > due:
-                yield _hit(ctx, "PU01", "warning", f"文件生成日期 {made:%Y年%m月%d日} 已晚于规定期限 {due:%Y年%m月%d日}，不可能按期发布")
+                yield _hit(
+                    ctx,
+                    "PU01",
+                    "warning",
+                    f"文件生成日期 {made:%Y年%m月%d日} 已晚于规定期限 {due:%Y年%m月%d日}，不可能按期发布",
+                )
                 continue
         if found is None:
             yield _hit(ctx, "PU01", "notice", f"文件中没有发布日期，无法检查是否在 {due:%Y年%m月%d日} 前发布")
         elif found[0] > due:
-            yield _hit(ctx, "PU01", "warning", f"发布日期 {found[0]:%Y年%m月%d日}（{found[1]}）晚于规定期限 {due:%Y年%m月%d日}")
+            yield _hit(
+                ctx, "PU01", "warning", f"发布日期 {found[0]:%Y年%m月%d日}（{found[1]}）晚于规定期限 {due:%Y年%m月%d日}"
+            )

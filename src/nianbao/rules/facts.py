@@ -59,7 +59,9 @@ _T4_LITIGATION = ("table4/litigation_direct/total", "table4/litigation_after_rev
 PATTERNS: tuple[FactPattern, ...] = (
     FactPattern(
         "收到政府信息公开申请",
-        _p(rf"(?:收到|受理|接收|新收)[^。；，,]{{0,16}}?申请[^。；，,]{{0,8}}?(?:数量|共计|共|合计|总数|总计|为)?\s*{NUM}{_UNIT}"),
+        _p(
+            rf"(?:收到|受理|接收|新收)[^。；，,]{{0,16}}?申请[^。；，,]{{0,8}}?(?:数量|共计|共|合计|总数|总计|为)?\s*{NUM}{_UNIT}"
+        ),
         (_sum(["new"]), _sum(["new", "carried_in"])),
     ),
     FactPattern(
@@ -75,10 +77,14 @@ PATTERNS: tuple[FactPattern, ...] = (
     FactPattern("其他处理", _p(rf"其他处理(?:答复)?(?:的)?\s*{NUM}{_UNIT}"), (_sum(_rows("other_handling")),)),
     FactPattern(
         "结转下年度办理",
-        _p(rf"(?:结转|转)(?:到|至|入)?(?:下一?年度?|(?:19|20)\d{{2}}\s*年(?:度)?)(?:继续)?(?:办理)?(?:答复)?(?:的)?(?:有)?\s*{NUM}{_UNIT}"),
+        _p(
+            rf"(?:结转|转)(?:到|至|入)?(?:下一?年度?|(?:19|20)\d{{2}}\s*年(?:度)?)(?:继续)?(?:办理)?(?:答复)?(?:的)?(?:有)?\s*{NUM}{_UNIT}"
+        ),
         (_sum(["carried_forward"]),),
     ),
-    FactPattern("上年结转申请", _p(rf"上年(?:度)?结转[^。；，,]{{0,10}}?(?:申请)?\s*{NUM}{_UNIT}"), (_sum(["carried_in"]),)),
+    FactPattern(
+        "上年结转申请", _p(rf"上年(?:度)?结转[^。；，,]{{0,10}}?(?:申请)?\s*{NUM}{_UNIT}"), (_sum(["carried_in"]),)
+    ),
     FactPattern(
         "行政复议",
         _p(rf"(?<!未经)(?<!复议后)行政复议(?:案件|申请)?(?:数|数量)?(?:为|共|共计)?\s*{NUM}{_UNIT}"),
@@ -97,7 +103,9 @@ PATTERNS: tuple[FactPattern, ...] = (
 )
 
 # Statements that a whole table is zero.
-NO_REVIEW_RE = re.compile(r"(?:未发生|未产生|没有发生|没有产生|无|未出现|未有)[^。；]{0,24}?行政复议[^。；]{0,4}?行政诉讼")
+NO_REVIEW_RE = re.compile(
+    r"(?:未发生|未产生|没有发生|没有产生|无|未出现|未有)[^。；]{0,24}?行政复议[^。；]{0,4}?行政诉讼"
+)
 NO_APPLICATION_RE = re.compile(
     r"(?:无|没有|未收到|未发生|未产生)(?:任何)?(?:政府信息公开|依申请公开|信息公开)?(?:申请|案件|申请件)?"
     r"(?:的)?(?:依申请公开|政府信息公开申请|依申请公开案件|依申请信息公开)"

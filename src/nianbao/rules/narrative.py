@@ -40,14 +40,18 @@ def _zero_claims(ctx: Context) -> Iterator[Finding]:
     totals = ["table4/review/total", "table4/litigation_direct/total", "table4/litigation_after_review/total"]
     values = ctx.nums(totals)
     if m and values is not None and any(values):
-        yield ctx.finding(f"正文称“{m.group(0)}”，但表四行政复议、行政诉讼总计为 {'、'.join(fmt(v) for v in values)}", totals)
+        yield ctx.finding(
+            f"正文称“{m.group(0)}”，但表四行政复议、行政诉讼总计为 {'、'.join(fmt(v) for v in values)}", totals
+        )
     m = NO_APPLICATION_RE.search(text)
     new = ctx.num("table3/new/total")
     if m and new:
         yield ctx.finding(f"正文称“{m.group(0)}”，但表三本年新收申请总计为 {fmt(new)}", ["table3/new/total"])
 
 
-_PERIOD_RE = re.compile(r"统计(?:期限|时限|周期|区间|期|时间)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日[^。]{0,6}?(?:至|到|—|-)\s*((?:19|20)\d{2})?\s*年?\s*12\s*月\s*31\s*日")
+_PERIOD_RE = re.compile(
+    r"统计(?:期限|时限|周期|区间|期|时间)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日[^。]{0,6}?(?:至|到|—|-)\s*((?:19|20)\d{2})?\s*年?\s*12\s*月\s*31\s*日"
+)
 _CARRY_TO_RE = re.compile(r"结转(?:到|至)\s*((?:19|20)\d{2})\s*年")
 
 
@@ -68,10 +72,32 @@ def na02(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(f"统计期限“{m.group(0)}”与报告年度 {year} 不符", (), section.location)
         for m in _CARRY_TO_RE.finditer(section.text):
             if int(m.group(1)) != year + 1:
-                yield ctx.finding(f"“{m.group(0)}”：{year} 年度报告的未办结申请应结转到 {year + 1} 年", (), section.location)
+                yield ctx.finding(
+                    f"“{m.group(0)}”：{year} 年度报告的未办结申请应结转到 {year + 1} 年", (), section.location
+                )
 
 
-_PROBLEM_WORDS = ("问题", "不足", "薄弱", "差距", "有待", "不够", "欠缺", "短板")
+_PROBLEM_WORDS = (
+    "问题",
+    "不足",
+    "薄弱",
+    "差距",
+    "有待",
+    "不够",
+    "欠缺",
+    "短板",
+    "单一",
+    "不高",
+    "不强",
+    "滞后",
+    "较少",
+    "仍需",
+    "尚需",
+    "不到位",
+    "不规范",
+    "不及时",
+    "不够",
+)
 _MEASURE_WORDS = ("改进", "措施", "加强", "将", "下一步", "推进", "完善", "提升", "整改", "强化")
 
 
@@ -88,15 +114,25 @@ def na03(ctx: Context) -> Iterator[Finding]:
     section = sections[5]
     text = section.text.strip().rstrip("。")
     if len(text) < 15 or text in ("无", "暂无", "没有"):
-        yield ctx.finding(f"第五部分内容过于简单（“{section.text.strip()[:30]}”），应写明存在的主要问题和改进措施", (), section.location)
+        yield ctx.finding(
+            f"第五部分内容过于简单（“{section.text.strip()[:30]}”），应写明存在的主要问题和改进措施",
+            (),
+            section.location,
+        )
     elif not any(w in text for w in _PROBLEM_WORDS) or not any(w in text for w in _MEASURE_WORDS):
         yield ctx.finding("第五部分没有同时写明具体问题和改进措施", (), section.location)
 
 
 _FEE_NUMBER = r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
-_NOTICE_RE = re.compile(rf"(?:发出|发送|下发)?收费通知(?:书)?(?:的)?(?:件数|数量)?(?:为|共|共计)?\s*{_FEE_NUMBER}\s*(?:件|份|次)")
-_COLLECTED_RE = re.compile(rf"实际收取(?:的)?(?:信息处理费)?(?:总)?(?:金额)?(?:为|共|共计)?\s*{_FEE_NUMBER}\s*(?:万元|元)")
-_ALL_ZERO_RE = re.compile(r"(?:均|都|皆)为\s*(?:0|零)|(?:未|没有|无|不)(?:发出|发生|收取|产生)[^。；]{0,10}?(?:收费通知|信息处理费)")
+_NOTICE_RE = re.compile(
+    rf"(?:发出|发送|下发)?收费通知(?:书)?(?:的)?(?:件数|数量)?(?:为|共|共计)?\s*{_FEE_NUMBER}\s*(?:件|份|次)"
+)
+_COLLECTED_RE = re.compile(
+    rf"实际收取(?:的)?(?:信息处理费)?(?:总)?(?:金额)?(?:为|共|共计)?\s*{_FEE_NUMBER}\s*(?:万元|元)"
+)
+_ALL_ZERO_RE = re.compile(
+    r"(?:均|都|皆)为\s*(?:0|零)|(?:未|没有|无|不)(?:发出|发生|收取|产生)[^。；]{0,10}?(?:收费通知|信息处理费)"
+)
 
 
 @rule("NA04", "信息处理费说明", "warning", ("sections",))
@@ -118,7 +154,9 @@ def na04(ctx: Context) -> Iterator[Finding]:
     if not mentions or not (_ALL_ZERO_RE.search(text) or (_NOTICE_RE.search(text) and _COLLECTED_RE.search(text))):
         quoted = text.replace("\n", "").strip()
         shown = f"（第六部分为“{quoted[:40]}{'……' if len(quoted) > 40 else ''}”）" if quoted else ""
-        yield ctx.finding(f"第六部分未按规定说明信息处理费：发出收费通知的件数和总金额、实际收取的总金额{shown}", (), location)
+        yield ctx.finding(
+            f"第六部分未按规定说明信息处理费：发出收费通知的件数和总金额、实际收取的总金额{shown}", (), location
+        )
         return
     yield from _impossible_fees(ctx, text, location)
 
@@ -133,10 +171,22 @@ def _impossible_fees(ctx: Context, text: str, location: dict[str, object]) -> It
     amount = float(collected.group(1)) if collected.group(1)[0].isdigit() else chinese_number(collected.group(1))
     count = chinese_number(notice.group(1)) if notice else None
     if amount and count == 0:
-        yield Finding("NA04", "error", f"第六部分称发出收费通知 0 件，却实际收取信息处理费（“{collected.group(0)}”）", (), dict(location))
+        yield Finding(
+            "NA04",
+            "error",
+            f"第六部分称发出收费通知 0 件，却实际收取信息处理费（“{collected.group(0)}”）",
+            (),
+            dict(location),
+        )
     notified = re.search(rf"(?:通知|总)金额(?:为|共|共计)?\s*{_FEE_NUMBER}\s*(?:万元|元)", text)
     if notified and amount is not None and notified.group(1)[0].isdigit() and amount > float(notified.group(1)):
-        yield Finding("NA04", "error", f"第六部分实际收取金额（{fmt(amount)}）大于收费通知金额（{notified.group(1)}）", (), dict(location))
+        yield Finding(
+            "NA04",
+            "error",
+            f"第六部分实际收取金额（{fmt(amount)}）大于收费通知金额（{notified.group(1)}）",
+            (),
+            dict(location),
+        )
 
 
 @rule("NA05", "未报告考核评议追责", "warning", ("sections",))

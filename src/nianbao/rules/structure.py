@@ -29,7 +29,9 @@ def st01(ctx: Context) -> Iterator[Finding]:
     found = {s.number for s in ctx.report.sections}
     for section in formats.SECTIONS:
         if section.number not in found:
-            yield ctx.finding(f"缺少第{formats.CHINESE_SECTION_NUMERALS[section.number - 1]}部分“{_canonical_heading(section.number)}”")
+            yield ctx.finding(
+                f"缺少第{formats.CHINESE_SECTION_NUMERALS[section.number - 1]}部分“{_canonical_heading(section.number)}”"
+            )
 
 
 @rule("ST02", "缺少统计表", "error", ("table2", "table3", "table4"))
@@ -58,7 +60,11 @@ def st03(ctx: Context) -> Iterator[Finding]:
     for section in ctx.report.sections:
         if section.heading:
             expected = _canonical_heading(section.number)
-            yield ctx.finding(f"第{formats.CHINESE_SECTION_NUMERALS[section.number - 1]}部分标题印为“{section.heading.strip()}”，规范写法为“{expected}”", (), section.location)
+            yield ctx.finding(
+                f"第{formats.CHINESE_SECTION_NUMERALS[section.number - 1]}部分标题印为“{section.heading.strip()}”，规范写法为“{expected}”",
+                (),
+                section.location,
+            )
 
 
 @rule("ST04", "表注缺失", "notice", ("table3",))
@@ -88,11 +94,18 @@ def st05(ctx: Context) -> Iterator[Finding]:
         return
     modern = year >= formats.FIRST_2021_YEAR
     if modern and r.template == "2019":
-        yield ctx.finding(f"{year} 年度报告使用了 2019 年（试行）格式的表二，应使用 2021 年修订格式", ["table2/regulations/made"])
+        yield ctx.finding(
+            f"{year} 年度报告使用了 2019 年（试行）格式的表二，应使用 2021 年修订格式", ["table2/regulations/made"]
+        )
     if modern and r.table3 and "other_handling" in r.table3:
-        yield ctx.finding(f"{year} 年度报告的表三“（六）其他处理”未按 2021 年格式分为三项", ["table3/other_handling/total"])
+        yield ctx.finding(
+            f"{year} 年度报告的表三“（六）其他处理”未按 2021 年格式分为三项", ["table3/other_handling/total"]
+        )
     if not modern and r.template == "2021" and r.table2:
-        yield ctx.finding(f"{year} 年度报告使用了 2021 年修订格式的表二，该年度应使用 2019 年（试行）格式", ["table2/regulations/issued"])
+        yield ctx.finding(
+            f"{year} 年度报告使用了 2021 年修订格式的表二，该年度应使用 2019 年（试行）格式",
+            ["table2/regulations/issued"],
+        )
 
 
 @rule("ST06", "报告标题不规范", "notice", ("title",))
@@ -146,7 +159,13 @@ def pl02(ctx: Context) -> Iterator[Finding]:
     review = ctx.num("table4/review/total")
     after = ctx.num("table4/litigation_after_review/total")
     if review == 0 and after:
-        yield ctx.finding(f"表四没有行政复议，但“复议后起诉”总计为 {fmt(after)}", ["table4/litigation_after_review/total", "table4/review/total"])
+        yield ctx.finding(
+            f"表四没有行政复议，但“复议后起诉”总计为 {fmt(after)}",
+            ["table4/litigation_after_review/total", "table4/review/total"],
+        )
     new, forward = ctx.num("table3/new/total"), ctx.num("table3/carried_forward/total")
     if new is not None and forward is not None and forward > max(new, 5):
-        yield ctx.finding(f"表三结转下年度继续办理 {fmt(forward)} 件，多于本年新收 {fmt(new)} 件", ["table3/carried_forward/total", "table3/new/total"])
+        yield ctx.finding(
+            f"表三结转下年度继续办理 {fmt(forward)} 件，多于本年新收 {fmt(new)} 件",
+            ["table3/carried_forward/total", "table3/new/total"],
+        )
