@@ -183,16 +183,12 @@ def xy05(contexts: list[Context]) -> Iterator[Hit]:
             for path in ("table3/new/total", "table3/total/total", "table4/review/total"):
                 whole = total_ctx.num(path)
                 parts = [m.num(path) for m in members]
-                if whole is None or any(p is None for p in parts):
+                known = [p for p in parts if p is not None]
+                if whole is None or len(known) < len(parts):
                     continue
-                if whole != sum(parts):  # type: ignore[arg-type]
-                    yield _hit(
-                        total_ctx,
-                        "XY05",
-                        "error",
-                        f"汇总报告 {path} 为 {fmt(whole)}，{len(members)} 份成员报告之和为 {fmt(sum(parts))}",
-                        (path,),
-                    )  # type: ignore[arg-type]
+                if whole != sum(known):
+                    message = f"汇总报告 {path} 为 {fmt(whole)}，{len(members)} 份成员报告之和为 {fmt(sum(known))}"
+                    yield _hit(total_ctx, "XY05", "error", message, (path,))
 
 
 _DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})")
