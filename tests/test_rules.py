@@ -56,6 +56,7 @@ FAIL: list[tuple[str, Callable[[Report], Report], str]] = [
     ("NA01", lambda r: with_section(r, 3, "本年收到政府信息公开申请十八件。"), "table3/new/total"),
     ("NA01", lambda r: with_section(r, 3, "予以公开5件。"), "table3/granted/total"),
     ("NA01", lambda r: with_section(r, 4, "本年未发生政府信息公开行政复议、行政诉讼案件。"), "table4/review/total"),
+    ("NA01", lambda r: with_section(r, 2, "本年制发行政规范性文件5件。"), "table2/normative_documents/issued"),
     ("NA02", lambda r: with_section(r, 3, "结转到2024年1件。"), ""),
     ("NA02", lambda r: with_section(r, 1, "本报告统计期限为2023年1月1日至2023年12月31日。"), ""),
     ("NA03", lambda r: with_section(r, 5, "无"), ""),
@@ -143,6 +144,22 @@ def test_blank_cell_is_a_notice_and_counts_as_zero(tmp_path: Path) -> None:
     found = codes(record)
     assert any("table3/new/research" in cells for cells in found["VA02"])
     assert "AR03" not in found and "AR01" not in found
+
+
+def test_project_file_selects_ignores_and_regrades(tmp_path: Path) -> None:
+    from nianbao.rules import load_config
+
+    (tmp_path / "nianbao.toml").write_text(
+        '[check]\nignore = ["ST"]\n[check.severity]\nAR03 = "warning"\n', encoding="utf-8"
+    )
+    config = load_config(tmp_path / "nianbao.toml")
+    wrong = dataclasses.replace(with_cells(valid_report(), table3__granted__total=8), labels={})
+    graded = check(wrong, config)
+    assert {f.severity for f in graded if f.rule == "AR03"} == {"warning"}
+    assert not [f for f in graded if f.rule.startswith("ST")]
+    (tmp_path / "bad.toml").write_text('[check.severity]\nAR03 = "fatal"\n', encoding="utf-8")
+    with pytest.raises(ValueError):
+        load_config(tmp_path / "bad.toml")
 
 
 def test_no_rule_repairs_a_value() -> None:

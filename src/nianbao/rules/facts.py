@@ -102,6 +102,20 @@ PATTERNS: tuple[FactPattern, ...] = (
     ),
 )
 
+PATTERNS = (
+    *PATTERNS,
+    FactPattern(
+        "制发行政规范性文件",
+        _p(rf"(?:制发|印发|出台|制定)(?:了)?(?:本年度)?(?:行政)?规范性文件(?:共|共计)?\s*{NUM}{_UNIT}"),
+        (("table2/normative_documents/issued",),),
+    ),
+    FactPattern(
+        "制发规章",
+        _p(rf"(?:制发|印发|出台|制定)(?:了)?(?:政府)?规章(?:共|共计)?\s*{NUM}{_UNIT}"),
+        (("table2/regulations/issued",),),
+    ),
+)
+
 # Statements that a whole table is zero.
 NO_REVIEW_RE = re.compile(
     r"(?:未发生|未产生|没有发生|没有产生|无|未出现|未有)[^。；]{0,24}?行政复议[^。；]{0,4}?行政诉讼"
