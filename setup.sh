@@ -8,3 +8,5 @@ python3 -m venv .venv
 pip install --quiet --upgrade pip
 pip install --quiet -e '.[dev]'
 nianbao parse examples/reports --format table
+# The examples carry deliberately injected errors (see examples/README.md): check lists them.
+nianbao check examples/reports || true

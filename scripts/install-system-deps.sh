@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System packages: LibreOffice headless reads DOC/WPS and renders PDF; the CJK font gives the
-# rendered PDFs a Chinese text layer. Skipped where they are already installed.
+# System packages: LibreOffice headless (Writer) reads DOC/WPS and renders PDF; LibreOffice Calc
+# recalculates the fill-in workbook's formulas in tests; the CJK font gives rendered PDFs a
+# Chinese text layer. Skipped where they are already installed.
 set -euo pipefail
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
+[ -e /usr/lib/libreoffice/program/libscfiltlo.so ] || need+=(libreoffice-calc-nogui)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -59,6 +59,10 @@ def table_diffs(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
     return diffs
 
 
+needs_libreoffice_calc = pytest.mark.skipif(
+    not Path("/usr/lib/libreoffice/program/libscfiltlo.so").exists(),
+    reason="LibreOffice Calc is not installed: apt-get install libreoffice-calc-nogui",
+)
 needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None and shutil.which("libreoffice") is None,
     reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui",

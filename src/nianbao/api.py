@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -30,6 +31,17 @@ def parse(path: str | Path) -> Report:
     except Exception as exc:  # a reader's library choked on a hostile or broken file
         return _failed(path, fmt, digest, Finding("RD01", "error", f"文件无法读取（{type(exc).__name__}）", (), {}))
     return extract(doc, Source(str(path), doc.format, digest, doc.pages))
+
+
+def load_record(path: str | Path) -> Report:
+    """A record to write from: a filled workbook (.xlsx) or a report record (.json)."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        from nianbao.authoring.workbook import read_workbook
+
+        return read_workbook(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Report.from_dict(data)
 
 
 def _failed(path: Path, fmt: str, digest: str, error: Finding) -> Report:

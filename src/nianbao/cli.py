@@ -13,11 +13,16 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from nianbao import formats
-from nianbao.api import iter_paths, parse
+from nianbao.api import iter_paths, load_record, parse
+from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
+from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
+from nianbao.authoring.workbook import blank_report, write_template
 from nianbao.extract.split import format_number
 from nianbao.outputs import SEVERITY_RANK, json_line, sarif, summary, text_line
+from nianbao.readers import ReadError
 from nianbao.record import Finding, Report
-from nianbao.rules import Config, check_collection, load_config
+from nianbao.render import write
+from nianbao.rules import Config, check, check_collection, load_config
 from nianbao.rules.docs import rules_reference
 
 app = typer.Typer(
@@ -127,6 +132,65 @@ def _print_findings(results: list[tuple[str, list[Finding]]], output_format: Che
             sys.stdout.write("\n")
     if output_format is CheckFormat.text:
         sys.stdout.write(summary(counts, len(results)) + "\n")
+
+
+@app.command("template")
+def template_command(
+    year: Annotated[int, typer.Option("--year", help="报告年度（决定使用 2019 或 2021 格式）", min=2019, max=2100)],
+    agency: Annotated[str, typer.Option("--agency", help="机关名称")],
+    out: Annotated[Path, typer.Option("--out", help="输出的 Excel 文件（.xlsx）")],
+) -> None:
+    """生成填报用 Excel：三张表按全国格式排版，合计为公式，输入有校验，各部分文字各一页。"""
+    if out.suffix.lower() != ".xlsx":
+        typer.echo("输出文件应为 .xlsx", err=True)
+        raise typer.Exit(2)
+    write_template(blank_report(agency, year), out)
+    typer.echo(f"已生成 {out}")
+
+
+@app.command("render")
+def render_command(
+    source: Annotated[Path, typer.Argument(help="填好的 Excel（.xlsx）或报告记录（.json）", exists=True)],
+    out: Annotated[Path, typer.Option("--out", help="输出文件：.docx .html .md .txt .pdf .doc")],
+    force: Annotated[bool, typer.Option("--force", help="即使有错误级别的问题也输出")] = False,
+) -> None:
+    """把填报表或报告记录写成可发布的年度报告；有错误级别问题时拒绝输出（除非 --force）。"""
+    if out.suffix.lower() not in (".docx", ".html", ".htm", ".md", ".txt", ".pdf", ".doc"):
+        typer.echo(f"不支持的输出格式：{out.suffix}", err=True)
+        raise typer.Exit(2)
+    report = load_record(source)
+    errors = [f for f in check(report) if f.severity == "error"]
+    if errors and not force:
+        for f in errors:
+            typer.echo(text_line(str(source), f))
+        typer.echo(f"有 {len(errors)} 个错误级别的问题，未生成报告；改正后重试，或用 --force 强制生成。", err=True)
+        raise typer.Exit(1)
+    try:
+        write(report, out)
+    except ReadError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"已生成 {out}")
+
+
+@app.command("sample")
+def sample_command(
+    count: Annotated[int, typer.Option("--count", min=1, help="报告份数")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹")],
+    seed: Annotated[int, typer.Option("--seed", help="随机种子（相同种子生成相同的报告）")] = 0,
+    error_rate: Annotated[float, typer.Option("--error-rate", min=0.0, max=1.0, help="注入错误的报告比例")] = 0.2,
+    formats_: Annotated[str, typer.Option("--formats", help="文件格式，逗号分隔：txt,md,html,docx,pdf,doc")] = ",".join(
+        DEFAULT_FORMATS
+    ),
+) -> None:
+    """生成逼真的样本报告集与 manifest.jsonl（真实记录和注入的错误）。"""
+    chosen = tuple(f.strip().lower() for f in formats_.split(",") if f.strip())
+    unknown = [f for f in chosen if f not in SAMPLE_FORMATS]
+    if unknown or not chosen:
+        typer.echo(f"不支持的格式：{','.join(unknown) or '（空）'}；可用 {','.join(SAMPLE_FORMATS)}", err=True)
+        raise typer.Exit(2)
+    manifest = write_samples(out, count, seed, error_rate, chosen)
+    typer.echo(f"已生成 {count} 份报告，清单见 {manifest}")
 
 
 @app.command("rules")

@@ -182,8 +182,9 @@ def find_sections(doc: Document) -> list[SectionText]:
                 parts.append(chunk)
         title = formats.SECTIONS[h.number - 1].title
         text = _cut_tables("\n".join(parts))
-        printed = normalize_text(h.printed)
-        heading = "" if printed == f"{formats.CHINESE_SECTION_NUMERALS[h.number - 1]}、{title}" else h.printed
+        shown = h.printed.strip().lstrip("#").strip()  # a Markdown heading's marks are not printed
+        printed = normalize_text(shown)
+        heading = "" if printed == f"{formats.CHINESE_SECTION_NUMERALS[h.number - 1]}、{title}" else shown
         sections.append(SectionText(h.number, title, text, heading, h.location))
     return sections
 

@@ -89,7 +89,45 @@ def read_pdf(path: Path, data: bytes) -> Document:
             page.flush_cache()
         if chars == 0:
             raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
-        return Document(tuple(blocks), "pdf", pages=len(pages), meta=_file_dates(pdf.metadata))
+        return Document(tuple(join_wrapped_lines(blocks)), "pdf", pages=len(pages), meta=_file_dates(pdf.metadata))
+
+
+_SENTENCE_END = ("。", "！", "？", "；", "：", ":", "!", "?", ";")
+_MARGIN_SLACK = 14.0  # points: a line ending this close to the right margin was wrapped
+_MIN_LINE_WIDTH = 120.0  # points: narrower lines are headings, signatures or stray marks
+
+
+def join_wrapped_lines(blocks: list[Block]) -> list[Block]:
+    """Lines of one paragraph, broken only by the page width, become one paragraph.
+
+    A line wraps when it reaches the right margin (the rightmost line end on its page) without
+    ending a sentence; the next line, on this page or the next, continues it.
+    """
+    right: dict[int, float] = {}
+    for block in blocks:
+        if isinstance(block, Paragraph) and _width(block) >= _MIN_LINE_WIDTH:
+            page = block.location["page"]
+            right[page] = max(right.get(page, 0.0), block.location["bbox"][2])
+    out: list[Block] = []
+    for block in blocks:
+        previous = out[-1] if out else None
+        if isinstance(block, Paragraph) and isinstance(previous, Paragraph) and _wrapped(previous, right):
+            out[-1] = Paragraph(previous.text + block.text, previous.location)
+        else:
+            out.append(block)
+    return out
+
+
+def _width(line: Paragraph) -> float:
+    box = line.location["bbox"]
+    return float(box[2] - box[0])
+
+
+def _wrapped(line: Paragraph, right: dict[int, float]) -> bool:
+    page, box = line.location["page"], line.location["bbox"]
+    if page not in right or _width(line) < _MIN_LINE_WIDTH:
+        return False  # a stray mark (punctuation hanging outside a box) wraps nothing
+    return box[2] >= right[page] - _MARGIN_SLACK and not line.text.rstrip().endswith(_SENTENCE_END)
 
 
 def _file_dates(metadata: dict[str, Any]) -> dict[str, str]:

@@ -33,6 +33,8 @@ def outline(report: Report) -> list[Item]:
     tables = {2: table2_grid, 3: table3_grid, 4: table4_grid}
     present = {2: report.table2, 3: report.table3, 4: report.table4}
     for section in formats.SECTIONS:
+        if texts and section.number not in texts:
+            continue  # a record with sections prints those it has (a missing one stays missing)
         numeral = formats.CHINESE_SECTION_NUMERALS[section.number - 1]
         items.append(Item("heading", f"{numeral}、{section.title}"))
         for line in (texts.get(section.number) or "").split("\n"):

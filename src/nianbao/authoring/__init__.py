@@ -1,0 +1,1 @@
+"""Authoring: the fill-in workbook and realistic sample report sets."""
