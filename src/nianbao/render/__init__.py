@@ -167,17 +167,18 @@ def _docx_table(doc: object, grid: Grid, size: object) -> None:
     width = len(expanded[0])
     table = doc.add_table(rows=len(expanded), cols=width)  # type: ignore[attr-defined]
     table.style = "Table Grid"
+    # python-docx rebuilds its cell list on every table.cell() call: take the grid once.
+    cells = table._cells
     for r, row in enumerate(expanded):
         for c, cell in enumerate(row):
             if cell is None:
                 continue
-            target = table.cell(r, c)
-            if cell.rowspan > 1 or cell.colspan > 1:
-                target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+            target = cells[r * width + c]
             target.text = cell.text
-            for para in target.paragraphs:
-                for run in para.runs:
-                    run.font.size = size
+            for run in target.paragraphs[0].runs:
+                run.font.size = size
+            if cell.rowspan > 1 or cell.colspan > 1:
+                target.merge(cells[(r + cell.rowspan - 1) * width + c + cell.colspan - 1])
 
 
 def write(report: Report, path: Path) -> Path:
