@@ -407,7 +407,19 @@ def _table3_body(rows: list[LogicalRow]) -> list[LogicalRow]:
     """
     starts = [i for i, r in enumerate(rows) if r.key == "t3:new" and r.values]
     rows = rows[starts[0] :] if starts else rows
-    return [r for r in rows if r.values and not (_all_blank(r) and (len(r.values) < 7 or not r.key))]
+    kept: list[LogicalRow] = []
+    for row in rows:
+        if not row.values:
+            continue
+        if _all_blank(row):
+            previous = kept[-1] if kept else None
+            if row.key and previous is not None and not previous.key and not _all_blank(previous):
+                # The label's end, continued on the next page, names the row whose values stayed behind.
+                previous.key, previous.label = row.key, row.label
+            if len(row.values) < 7 or not row.key or (previous is not None and previous.key == row.key):
+                continue
+        kept.append(row)
+    return kept
 
 
 def _all_blank(row: LogicalRow) -> bool:

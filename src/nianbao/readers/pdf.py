@@ -47,15 +47,17 @@ def _page_tables(page: Any, page_no: int, first_index: int) -> list[tuple[float,
 
 
 def _page_lines(
-    page: Any, page_no: int, boxes: list[tuple[float, float, float, float]]
+    page: Any, page_no: int, boxes: list[tuple[float, float, float, float]], sizes: dict[int, float]
 ) -> list[tuple[float, float, Paragraph]]:
     outside = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes)) if boxes else page
     out: list[tuple[float, float, Paragraph]] = []
-    for line in outside.extract_text_lines(return_chars=False):
+    for line in outside.extract_text_lines(return_chars=True):
         text = line["text"].strip()
         if text and not _PAGE_NUMBER_RE.match(text):
             box = (line["x0"], line["top"], line["x1"], line["bottom"])
-            out.append((line["top"], line["x0"], Paragraph(text, {"page": page_no, "bbox": _bbox(box)})))
+            paragraph = Paragraph(text, {"page": page_no, "bbox": _bbox(box)})
+            sizes[id(paragraph)] = round(max((c["size"] for c in line["chars"]), default=0.0), 1)
+            out.append((line["top"], line["x0"], paragraph))
     return out
 
 
@@ -73,6 +75,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
             raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
         raise ReadError("RD01", f"PDF 文件已损坏，无法打开：{type(exc).__name__}") from exc
     blocks: list[Block] = []
+    sizes: dict[int, float] = {}  # font size of each text line, by id of its Paragraph
     chars = 0
     with pdf:
         try:
@@ -83,13 +86,14 @@ def read_pdf(path: Path, data: bytes) -> Document:
             chars += len(page.chars)
             tables = _page_tables(page, page_no, sum(isinstance(b, Table) for b in blocks))
             boxes = [_table_box(t) for _, _, t in tables if any(t.rows)]
-            items: list[tuple[float, float, Block]] = [*tables, *_page_lines(page, page_no, boxes)]
+            items: list[tuple[float, float, Block]] = [*tables, *_page_lines(page, page_no, boxes, sizes)]
             items.sort(key=lambda it: (round(it[0]), it[1]))
             blocks.extend(b for _, _, b in items)
             page.flush_cache()
         if chars == 0:
             raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
-        return Document(tuple(join_wrapped_lines(blocks)), "pdf", pages=len(pages), meta=_file_dates(pdf.metadata))
+        joined = join_wrapped_lines(blocks, sizes)
+        return Document(tuple(joined), "pdf", pages=len(pages), meta=_file_dates(pdf.metadata))
 
 
 _SENTENCE_END = ("。", "！", "？", "；", "：", ":", "!", "?", ";")
@@ -97,25 +101,51 @@ _MARGIN_SLACK = 14.0  # points: a line ending this close to the right margin was
 _MIN_LINE_WIDTH = 120.0  # points: narrower lines are headings, signatures or stray marks
 
 
-def join_wrapped_lines(blocks: list[Block]) -> list[Block]:
+def join_wrapped_lines(blocks: list[Block], sizes: dict[int, float]) -> list[Block]:
     """Lines of one paragraph, broken only by the page width, become one paragraph.
 
-    A line wraps when it reaches the right margin (the rightmost line end on its page) without
-    ending a sentence; the next line, on this page or the next, continues it.
+    A line wraps when it reaches the right margin (the rightmost line end on its page); the next
+    line in the same font size, on this page or the next, continues it. Chinese documents mark a
+    new paragraph by indenting its first line: where a document does, an indented line starts a
+    paragraph; where it does not, a line ending a sentence ends its paragraph. A numbered heading
+    never joins the text above it.
     """
+    lines = [b for b in blocks if isinstance(b, Paragraph)]
     right: dict[int, float] = {}
-    for block in blocks:
-        if isinstance(block, Paragraph) and _width(block) >= _MIN_LINE_WIDTH:
-            page = block.location["page"]
-            right[page] = max(right.get(page, 0.0), block.location["bbox"][2])
+    left: dict[int, float] = {}
+    for line in lines:
+        if _width(line) >= _MIN_LINE_WIDTH:
+            page, box = line.location["page"], line.location["bbox"]
+            right[page] = max(right.get(page, 0.0), box[2])
+            left[page] = min(left.get(page, box[0]), box[0])
+    indented = sum(1 for line in lines if _indented(line, left)) >= _INDENTED_LINES
     out: list[Block] = []
     for block in blocks:
         previous = out[-1] if out else None
-        if isinstance(block, Paragraph) and isinstance(previous, Paragraph) and _wrapped(previous, right):
-            out[-1] = Paragraph(previous.text + block.text, previous.location)
+        if (
+            isinstance(block, Paragraph)
+            and isinstance(previous, Paragraph)
+            and _wrapped(previous, right)
+            and abs(sizes.get(id(block), 0.0) - sizes.get(id(previous), 0.0)) < 0.5
+            and not _HEADING_RE.match(block.text)
+            and (not _indented(block, left) if indented else not previous.text.rstrip().endswith(_SENTENCE_END))
+        ):
+            joined = Paragraph(previous.text + block.text, previous.location)
+            sizes[id(joined)] = sizes.get(id(block), 0.0)
+            out[-1] = joined
         else:
             out.append(block)
     return out
+
+
+_HEADING_RE = re.compile(r"^\s*[一二三四五六七八九十]+、.{0,30}$")
+_INDENTED_LINES = 3
+_INDENT = 12.0  # points past the left margin: a first-line indent (two characters are ~20–32)
+
+
+def _indented(line: Paragraph, left: dict[int, float]) -> bool:
+    page, box = line.location["page"], line.location["bbox"]
+    return page in left and box[0] >= left[page] + _INDENT
 
 
 def _width(line: Paragraph) -> float:
@@ -127,7 +157,7 @@ def _wrapped(line: Paragraph, right: dict[int, float]) -> bool:
     page, box = line.location["page"], line.location["bbox"]
     if page not in right or _width(line) < _MIN_LINE_WIDTH:
         return False  # a stray mark (punctuation hanging outside a box) wraps nothing
-    return box[2] >= right[page] - _MARGIN_SLACK and not line.text.rstrip().endswith(_SENTENCE_END)
+    return bool(box[2] >= right[page] - _MARGIN_SLACK)
 
 
 def _file_dates(metadata: dict[str, Any]) -> dict[str, str]:

@@ -156,7 +156,8 @@ def to_docx(report: Report, path: Path) -> None:
         elif item.kind == "heading":
             doc.add_heading(item.text, level=1)
         elif item.kind == "paragraph":
-            doc.add_paragraph(item.text)
+            # Chinese official documents indent a paragraph's first line by two characters.
+            doc.add_paragraph(item.text).paragraph_format.first_line_indent = Pt(22)
         else:
             _docx_table(doc, item.grid, Pt(9))
     doc.save(str(path))
