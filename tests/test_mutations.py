@@ -1,10 +1,11 @@
-"""Mutation tests: change one number of tables 三 or 四 in a real report's source text; the right
-arithmetic rule must name that cell. Runs over every corpus report with an editable source (the
-PDF's text cannot be edited in place) and every printed cell of tables 三 and 四."""
+"""Mutation tests: change one number of tables 三 or 四 in a real report's source; the right
+arithmetic rule must name that cell. Runs over every corpus report (text, Markdown, crawler dumps,
+HTML, and the PDF's text layer edited in place) and every printed cell of tables 三 and 四."""
 
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,10 @@ from conftest import source_of, truth_names
 from nianbao import formats, parse
 from nianbao.record import Report
 from nianbao.rules import Config, check
+from pdf_edit import change_digit
 
 ARITHMETIC = Config(select=("AR",))
-EDITABLE = [n for n in truth_names() if source_of(n).suffix in (".txt", ".md", ".html")] if truth_names() else []
+EDITABLE = truth_names()
 
 
 def _cells(report: Report) -> list[tuple[str, int]]:
@@ -107,6 +109,11 @@ def _edit_html(data: bytes, location: dict[str, int], value: int) -> bytes:
 
 def mutate(source: Path, report: Report, path: str, value: int) -> bytes:
     location = report.locations[path]
+    if source.suffix == ".pdf":
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / "m.pdf"
+            assert change_digit(source, target, location["page"], location["bbox"]) is not None, path
+            return target.read_bytes()
     if source.suffix == ".html":
         return _edit_html(source.read_bytes(), location, value)
     text = source.read_text(encoding="utf-8")
