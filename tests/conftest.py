@@ -27,6 +27,18 @@ def truth_names() -> list[str]:
     return sorted(p.stem for p in (CORPUS / "truth").glob("*.json"))
 
 
+def corpus_cases(names: list[str] | None = None) -> list[object]:
+    """Parameters for a test over corpus reports: the names, or one skipped case saying why."""
+    names = truth_names() if names is None else names
+    if names:
+        return list(names)
+    return [
+        pytest.param(
+            None, marks=pytest.mark.skip(reason=f"the real corpus is not beside the project ({CORPUS} is absent)")
+        )
+    ]
+
+
 def load_truth(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((corpus_or_skip() / "truth" / f"{name}.json").read_text(encoding="utf-8"))
     return data

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import source_of, truth_names
+from conftest import corpus_cases, source_of, truth_names
 from nianbao import parse
 from nianbao.rules import check
 
@@ -23,7 +23,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("name", SEEDS)
+@pytest.mark.parametrize("name", corpus_cases(SEEDS))
 def test_seed_has_no_error_and_its_named_defects(name: str) -> None:
     findings = check(parse(source_of(name)))
     assert [f.message for f in findings if f.severity == "error"] == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import needs_libreoffice, table_diffs, truth_names, truth_report
+from conftest import corpus_cases, needs_libreoffice, table_diffs, truth_report
 from nianbao import parse
 from nianbao.render import to_html, write
 
@@ -23,12 +23,12 @@ def _assert_reads_back(name: str, path: Path) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("suffix", [".txt", ".md", ".html", ".docx"])
-@pytest.mark.parametrize("name", truth_names())
+@pytest.mark.parametrize("name", corpus_cases())
 def test_rendered_file_reads_back(name: str, suffix: str, tmp_path: Path) -> None:
     _assert_reads_back(name, write(truth_report(name), tmp_path / f"{name}{suffix}"))
 
 
-@pytest.mark.parametrize("name", truth_names())
+@pytest.mark.parametrize("name", corpus_cases())
 def test_gbk_html_page(name: str, tmp_path: Path) -> None:
     data = to_html(truth_report(name), encoding="gbk")
     with pytest.raises(UnicodeDecodeError):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import source_of, truth_names
+from conftest import corpus_cases, source_of, truth_names
 from nianbao import formats, parse
 from nianbao.record import Report
 from nianbao.rules import Config, check
@@ -128,7 +128,7 @@ def mutate(source: Path, report: Report, path: str, value: int) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-@pytest.mark.parametrize("name", EDITABLE)
+@pytest.mark.parametrize("name", corpus_cases(EDITABLE))
 def test_every_changed_number_is_caught_on_its_cell(name: str, tmp_path: Path) -> None:
     source = source_of(name)
     report = parse(source)
