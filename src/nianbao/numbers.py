@@ -56,7 +56,3 @@ def parse_value(text: str) -> Value | None:
     else:
         number = int(digits)
     return Value(number, unit=unit)
-
-
-def is_value_text(text: str) -> bool:
-    return parse_value(text) is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from nianbao import formats
@@ -145,7 +145,3 @@ def fmt(value: Number) -> str:
     from nianbao.extract.split import format_number
 
     return "空" if value is None else format_number(value)
-
-
-def each(items: Iterable[Finding | None]) -> Iterator[Finding]:
-    return (f for f in items if f is not None)
