@@ -27,7 +27,9 @@ def na01(ctx: Context) -> Iterator[Finding]:
             if not sums or fact.value in sums:
                 continue
             shown = "，".join(f"{fmt(s)}" for s in sorted(set(sums)))
-            yield ctx.finding(f"正文“{fact.quote}”与统计表不符：表中对应的数为 {shown}", fact.readings[0])
+            # Located at the narrative (its section); the table cells are named.
+            where = section.location or None
+            yield ctx.finding(f"正文“{fact.quote}”与统计表不符：表中对应的数为 {shown}", fact.readings[0], where)
     yield from _zero_claims(ctx)
 
 
