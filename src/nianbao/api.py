@@ -23,9 +23,10 @@ def parse(path: str | Path) -> Report:
     except OSError as exc:
         return _failed(path, "", "", Finding("RD01", "error", f"无法打开文件：{exc.strerror or exc}", (), {}))
     digest = hashlib.sha256(data).hexdigest()
-    fmt = sniff_format(path, data[:2048]) or path.suffix.lower().lstrip(".")
+    sniffed = sniff_format(path, data[:2048])
+    fmt = sniffed or path.suffix.lower().lstrip(".")
     try:
-        doc = read_document(path, data)
+        doc = read_document(path, data, sniffed)
     except ReadError as exc:
         return _failed(path, fmt, digest, Finding(exc.code, "error", exc.message, (), {}))
     except Exception as exc:  # a reader's library choked on a hostile or broken file

@@ -75,7 +75,7 @@ def find_published(doc: Document, limit: int = 80) -> str:
     for block in doc.blocks:
         texts = [block.text] if isinstance(block, Paragraph) else [" ".join(c.text for c in row) for row in block.rows]
         for text in texts:
-            m = _PUBLISHED_RE.search(normalize_text(text).replace(":", "：").replace("：", ""))
+            m = _PUBLISHED_RE.search(normalize_text(text))
             if m:
                 return m.group(1)
             seen += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nianbao.extract.stream import BLANK, DIGITS, LABEL, TEXT, VALUE, Token
@@ -38,9 +39,8 @@ class Regions:
     table4: tuple[int, int] | None
 
 
-def _first(rows: list[list[Token]], start: int, test: object) -> tuple[int, int] | None:
+def _first(rows: list[list[Token]], start: int, test: Callable[[Token], bool]) -> tuple[int, int] | None:
     """(row, token index) of the first token from ``start`` that passes ``test``."""
-    assert callable(test)
     for r in range(start, len(rows)):
         for i, tok in enumerate(rows[r]):
             if test(tok):

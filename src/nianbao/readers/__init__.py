@@ -60,8 +60,9 @@ def sniff_format(path: Path, head: bytes) -> str | None:
     return by_extension
 
 
-def read_document(path: Path, data: bytes) -> Document:
-    fmt = sniff_format(path, data[:2048])
+def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
+    """The file's document model; ``fmt`` when the caller has already sniffed it."""
+    fmt = fmt or sniff_format(path, data[:2048])
     if fmt is None:
         raise ReadError("RD04", f"不支持的文件类型：{path.suffix or '（无扩展名）'}")
     return READERS[fmt](path, data)

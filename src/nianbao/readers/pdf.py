@@ -34,9 +34,9 @@ def _page_tables(page: Any, page_no: int, first_index: int) -> list[tuple[float,
         texts = found.extract()
         rows: list[tuple[Cell, ...]] = []
         origin = 0
-        for _r, (row_obj, row_texts) in enumerate(zip(found.rows, texts)):
+        for row_obj, row_texts in zip(found.rows, texts):
             cells: list[Cell] = []
-            for _c, (box, text) in enumerate(zip(row_obj.cells, row_texts)):
+            for box, text in zip(row_obj.cells, row_texts):
                 if box is None:
                     continue  # covered by a merged cell to the left or above
                 cells.append(Cell((text or "").strip(), {"page": page_no, "bbox": _bbox(box)}, origin))

@@ -108,7 +108,7 @@ class Context:
         return None if any(v is None for v in values) else values  # type: ignore[return-value]
 
     def t3_keys(self) -> list[str]:
-        return [k for k in (self.report.table3 or {})]
+        return list(self.report.table3 or {})
 
     def finding(self, message: str, cells: Iterable[str] = (), location: dict[str, object] | None = None) -> Finding:
         cells = tuple(cells)
