@@ -13,21 +13,20 @@ from nianbao.record import Finding, Report, SectionText, Source
 __all__ = ["extract"]
 
 
-def _plain_text(doc: Document, limit: int = 20000) -> str:
-    parts: list[str] = []
-    size = 0
-    for block in doc.blocks:
-        text = block.text if isinstance(block, Paragraph) else " ".join(c.text for r in block.rows for c in r)
-        parts.append(text)
-        size += len(text)
-        if size > limit:
-            break
-    return "\n".join(parts)
+def _fallback_year(doc: Document) -> int | None:
+    """The year from the text (statistics period first) when the title has none: paragraphs,
+    then table cells (a crawler page may carry the title in a metadata table)."""
+    paragraphs = "\n".join(b.text for b in doc.blocks if isinstance(b, Paragraph))[:20000]
+    year = fallback_year(paragraphs)
+    if year is None:
+        cells = (c.text for b in doc.blocks if isinstance(b, Table) for r in b.rows for c in r)
+        year = fallback_year(" ".join(cells)[:20000])
+    return year
 
 
 def extract(doc: Document, source: Source) -> Report:
     title = find_title(doc)
-    year = title.year if title.year is not None else fallback_year(_plain_text(doc))
+    year = title.year if title.year is not None else _fallback_year(doc)
     rows = document_rows(doc)
     regions = find_regions(rows)
     results: dict[str, TableResult] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nianbao import formats
 from nianbao.model import Document, Location, Paragraph, Table
@@ -25,6 +26,7 @@ _ANY_YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
 # A printed section number: 一、 2、 （1） 1. 五．
 # （一） with a Chinese numeral numbers a sub-heading, so it is not among them.
 _NUMBERING = r"(?:[一二三四五六七八九十]+[、.．]|[（(][1-6][）)]|[1-6][、.．])?"
+_NUMBERING_RE = re.compile(_NUMBERING)
 _SUBHEADING_RE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 
 
@@ -69,15 +71,30 @@ _PUBLISHED_RE = re.compile(
 _PUBLISHED_LABELS = ("发布时间", "发布日期", "公开日期")
 
 
+# A portal's metadata table (标题, 索引号, 发布日期…) is short.
+_METADATA_ROWS = 12
+_METADATA_CHARS = 200
+
+
 def find_published(doc: Document, limit: int = 80) -> str:
     """The page's publication date (crawler header, portal metadata table), as printed, or ""."""
     seen = 0
     for block in doc.blocks:
-        texts = [block.text] if isinstance(block, Paragraph) else [" ".join(c.text for c in row) for row in block.rows]
+        if isinstance(block, Paragraph):
+            texts = [block.text]
+        elif len(block.rows) > _METADATA_ROWS:
+            seen += len(block.rows)  # a table of the report itself, not the page's metadata
+            texts = []
+        else:
+            texts = [" ".join([c.text for c in row]) for row in block.rows]
         for text in texts:
-            m = _PUBLISHED_RE.search(normalize_text(text))
-            if m:
-                return m.group(1)
+            # A metadata line is short, or begins a run-together header; every label ends in 日期
+            # or 时间. Narrative paragraphs are not normalised whole.
+            head = text[:_METADATA_CHARS]
+            if "日" in head or "时" in head:
+                m = _PUBLISHED_RE.search(normalize_text(head))
+                if m:
+                    return m.group(1)
             seen += 1
         if seen > limit:
             break
@@ -106,20 +123,24 @@ def _heading_matches(text: str, section: formats.Section) -> bool:
     return any(all(k in text for k in alt) for alt in section.keys)
 
 
-_HEADING_WORDS = tuple({alt[0] for section in formats.SECTIONS for alt in section.keys})
+_HEADING_WORDS_RE = re.compile(
+    "|".join(sorted({re.escape(alt[0]) for section in formats.SECTIONS for alt in section.keys}))
+)
 
 
+@lru_cache(maxsize=4096)  # headings repeat from report to report
 def _line_heading(text: str, after: int) -> int | None:
     """The section a short paragraph heads, if it is a heading (numbering optional)."""
     compact = text.replace(" ", "").replace("\u3000", "")
-    if len(compact) > 80 or not any(word in compact for word in _HEADING_WORDS):
+    if len(compact) > 80 or not _HEADING_WORDS_RE.search(compact):
         return None
-    norm = normalize_text(text).lstrip("#")
-    if _SUBHEADING_RE.match(normalize_text(text)):
+    normalized = normalize_text(text)
+    norm = normalized.lstrip("#")
+    if _SUBHEADING_RE.match(normalized):
         return None
     if len(norm) > 34 or norm.endswith(("。", "；")):
         return None
-    prefix = re.match(rf"^{_NUMBERING}", norm)
+    prefix = _NUMBERING_RE.match(norm)
     numbering = prefix.group(0) if prefix else ""
     body = norm[len(numbering) :]
     for section in formats.SECTIONS:
@@ -167,13 +188,14 @@ def _title_length(rest: str, section: formats.Section) -> int:
 
 def find_sections(doc: Document) -> list[SectionText]:
     headings = _find_headings(doc)
-    paragraphs = [(i, b) for i, b in enumerate(doc.blocks) if isinstance(b, Paragraph)]
+    blocks = doc.blocks
     sections: list[SectionText] = []
     for n, h in enumerate(headings):
         nxt = headings[n + 1] if n + 1 < len(headings) else None
         parts: list[str] = []
-        for i, para in paragraphs:
-            if i < h.block or (nxt is not None and i > nxt.block):
+        for i in range(h.block, nxt.block + 1 if nxt is not None else len(blocks)):
+            para = blocks[i]
+            if not isinstance(para, Paragraph):
                 continue
             start = h.end if i == h.block else 0
             end = nxt.start if nxt is not None and i == nxt.block else len(para.text)

@@ -111,11 +111,13 @@ def _last_t3_label(rows: list[list[Token]], start: int) -> int | None:
     last = None
     for r in range(start, len(rows)):
         for tok in rows[r]:
-            if tok.key == "t3:carried_forward":
-                return r
-            if tok.key.startswith("t3:"):
-                last = r
-            if tok.kind == TEXT and _is_table4_header(tok) and last is not None:
+            kind = tok.kind
+            if kind == LABEL:
+                if tok.key == "t3:carried_forward":
+                    return r
+                if tok.key.startswith("t3:"):
+                    last = r
+            elif kind == TEXT and last is not None and _is_table4_header(tok):
                 return last
     return last
 
@@ -137,52 +139,51 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
     """
     out: list[LogicalRow] = []
     current: LogicalRow | None = None
-    for r, tokens in enumerate(rows):
-        tokens = _without_placeholders(tokens, prefix)
-        first_values = _leading_values(tokens, prefix)
+    for r, raw in enumerate(rows):
+        tokens, first_values = _without_placeholders(raw, prefix)
         for tok in tokens:
-            if tok.kind == LABEL and tok.key.startswith(prefix):
-                if current is not None and not current.values and current.physical_row == r:
-                    current.key, current.label, current.location = tok.key, tok.text, tok.location
-                else:
-                    current = LogicalRow(tok.key, tok.text, physical_row=r, location=tok.location)
-                    out.append(current)
-            elif (
-                tok.kind == TEXT
-                and current is not None
-                and current.key
-                and not current.values
-                and current.physical_row == r
-            ):
-                current.label += tok.text  # the rest of a label cut in running text (its note)
-            elif tok.kind in VALUE_KINDS:
+            kind = tok.kind
+            if kind in VALUE_KINDS:  # the common token first
                 if current is None or (
                     current.physical_row != r and not _continues(current, first_values, expected, default)
                 ):
                     current = LogicalRow("", "", physical_row=r, location=tok.location)
                     out.append(current)
                 current.values.append(tok)
+            elif kind == LABEL and tok.key.startswith(prefix):
+                if current is not None and not current.values and current.physical_row == r:
+                    current.key, current.label, current.location = tok.key, tok.text, tok.location
+                else:
+                    current = LogicalRow(tok.key, tok.text, physical_row=r, location=tok.location)
+                    out.append(current)
+            elif (
+                kind == TEXT
+                and current is not None
+                and current.key
+                and not current.values
+                and current.physical_row == r
+            ):
+                current.label += tok.text  # the rest of a label cut in running text (its note)
     return out
 
 
-def _without_placeholders(tokens: list[Token], prefix: str) -> list[Token]:
-    """Drop blanks that only fill merged cells: before the row's label, or a row of blanks alone."""
-    if all(t.kind == BLANK for t in tokens):
-        return []
-    labels = [i for i, t in enumerate(tokens) if t.kind == LABEL and t.key.startswith(prefix)]
-    if not labels:
-        return tokens
-    return [t for i, t in enumerate(tokens) if not (t.kind == BLANK and i < labels[0])]
-
-
-def _leading_values(tokens: list[Token], prefix: str) -> int:
-    count = 0
-    for tok in tokens:
-        if tok.kind == LABEL and tok.key.startswith(prefix):
-            break
-        if tok.kind in VALUE_KINDS:
-            count += 1
-    return count
+def _without_placeholders(tokens: list[Token], prefix: str) -> tuple[list[Token], int]:
+    """The row without blanks that only fill merged cells (before the row's label, or a row of
+    blanks alone), and the number of values before its label. One pass: every row goes through."""
+    blanks = values = 0
+    for i, tok in enumerate(tokens):
+        kind = tok.kind
+        if kind == LABEL and tok.key.startswith(prefix):
+            if blanks:
+                return [t for t in tokens[:i] if t.kind != BLANK] + tokens[i:], values - blanks
+            return tokens, values
+        if kind in VALUE_KINDS:
+            values += 1
+            if kind == BLANK:
+                blanks += 1
+    if blanks == len(tokens):
+        return [], 0
+    return tokens, values
 
 
 def _continues(row: LogicalRow, incoming: int, expected: dict[str, int], default: int) -> bool:

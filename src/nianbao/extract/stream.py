@@ -9,7 +9,7 @@ digit runs between them, so a crawler dump that runs a whole table into one line
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 from nianbao import formats
@@ -32,24 +32,31 @@ class Token(NamedTuple):
     key: str = ""  # for labels: "t3:<row>", "t2:<row>"
     row: int = 0  # physical row number, for telling rows apart
     is_cell: bool = False  # the token is a whole table cell
+    number: int | float | None = None  # a VALUE token's number, read once when its text is cut
 
 
 @lru_cache(maxsize=1)
 def _label_regex() -> re.Pattern[str]:
     """One alternation over every searchable label, longest first, with optional numbering."""
     alternatives: list[tuple[str, str]] = []
+    first_chars: set[str] = set()
     for row in formats.TABLE3_ROWS:
         for key in row.keys:
             if row.exact_only:
                 continue
             numbering = rf"(?:{row.number}\.)?" if row.number else ""
-            alternatives.append((f"t3__{_group_name(row.key)}", numbering + re.escape(normalize_label(key))))
+            label = normalize_label(key)
+            alternatives.append((f"t3__{_group_name(row.key)}", numbering + re.escape(label)))
+            first_chars.update({label[0], str(row.number)[:1]} if row.number else {label[0]})
     # Bare （七）总计 and 3.其他 are searched with their numbering only.
     alternatives.append(("t3__other_handling__other", r"3\.其他(?!法律|对外|结果|需要)"))
+    first_chars.add("3")
     for layout in formats.TABLE2_ROWS.values():
         for t2 in layout:
             for key in t2.keys:
-                alternatives.append((f"t2__{t2.key}", re.escape(normalize_label(key))))
+                label = normalize_label(key)
+                alternatives.append((f"t2__{t2.key}", re.escape(label)))
+                first_chars.add(label[0])
     seen: dict[str, list[str]] = {}
     for name, pattern in alternatives:
         seen.setdefault(name, []).append(pattern)
@@ -57,7 +64,10 @@ def _label_regex() -> re.Pattern[str]:
         f"(?P<{name}>{'|'.join(sorted(set(pats), key=len, reverse=True))})"
         for name, pats in sorted(seen.items(), key=lambda kv: -max(len(p) for p in kv[1]))
     ]
-    return re.compile("|".join(parts))
+    # The look-ahead on the labels' first characters lets the engine skip, at most positions of a
+    # long sentence, trying a hundred alternatives one by one.
+    starts = "".join(re.escape(c) for c in sorted(first_chars))
+    return re.compile(f"(?=[{starts}])(?:{'|'.join(parts)})")
 
 
 def _group_name(key: str) -> str:
@@ -83,35 +93,35 @@ def _exact_label(text: str) -> str:
     return ""
 
 
-_make_token = Token._make
+# Token._make is a Python-level classmethod; tuple.__new__ builds the same tuple in C.
+_make_token = partial(tuple.__new__, Token)
 
 
 def tokenize_cell(cell: Cell, row: int, is_cell: bool) -> list[Token]:
-    pieces = _pieces(cell.text)
     location = cell.location
-    if len(pieces) == 1:
-        kind, text, key = pieces[0]
-        return [_make_token((kind, text, location, key, row, is_cell))]
-    return [_make_token((kind, text, location, key, row, is_cell)) for kind, text, key in pieces]
+    return [_make_token((kind, text, location, key, row, is_cell, n)) for kind, text, key, n in _pieces(cell.text)]
 
 
 # Long text without a digit is narrative or a heading: no table values to find inside it.
 _NARRATIVE_CHARS = 60
 
 
+Piece = tuple[str, str, str, int | float | None]
+
+
 @lru_cache(maxsize=65536)
-def _pieces(raw: str) -> tuple[tuple[str, str, str], ...]:
-    """(kind, normalised text, label key) of each token in a cell's text; cached by text."""
+def _pieces(raw: str) -> tuple[Piece, ...]:
+    """(kind, normalised text, label key, number) of each token in a cell's text; cached by text."""
     value = parse_value(raw)
     if value is not None:
-        return ((BLANK if value.blank else VALUE, normalize_label(raw), ""),)
+        return ((BLANK if value.blank else VALUE, normalize_label(raw), "", value.number),)
     exact = _exact_label(raw)
     if exact:
-        return ((LABEL, normalize_label(raw), exact),)
+        return ((LABEL, normalize_label(raw), exact, None),)
     text = normalize_label(raw)
     if len(text) > _NARRATIVE_CHARS and not any(ch.isdigit() for ch in text):
-        return ((TEXT, text, ""),)
-    return tuple(_cut(text))
+        return ((TEXT, text, "", None),)
+    return tuple((kind, piece, key, None) for kind, piece, key in _cut(text))
 
 
 def _cut(text: str) -> list[tuple[str, str, str]]:
@@ -158,17 +168,28 @@ def document_rows(doc: Document) -> list[list[Token]]:
     for block in doc.blocks:
         if isinstance(block, Table):
             for cells in block.rows:
-                seen: set[int] = set()
-                tokens: list[Token] = []
-                for cell in cells:
-                    if cell.origin >= 0 and cell.origin in seen:
-                        continue
-                    seen.add(cell.origin)
-                    tokens.extend(tokenize_cell(cell, len(rows), True))
-                rows.append(tokens)
+                rows.append(_row_tokens(cells, len(rows)))
         else:
             rows.append(_paragraph_tokens(block.text, block.location, len(rows)))
     return rows
+
+
+def _row_tokens(cells: tuple[Cell, ...], row: int) -> list[Token]:
+    # Inlined tokenize_cell: a report has hundreds of cells, nearly all of one piece.
+    seen: set[int] = set()
+    tokens: list[Token] = []
+    for text, location, origin in cells:
+        if origin >= 0:
+            if origin in seen:
+                continue
+            seen.add(origin)
+        pieces = _pieces(text)
+        if len(pieces) == 1:
+            kind, norm, key, number = pieces[0]
+            tokens.append(_make_token((kind, norm, location, key, row, True, number)))
+        else:
+            tokens.extend(_make_token((k, t, location, key, row, True, n)) for k, t, key, n in pieces)
+    return tokens
 
 
 def _paragraph_tokens(text: str, location: Location, row: int) -> list[Token]:

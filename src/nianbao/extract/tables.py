@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from nianbao import formats
 from nianbao.extract import split
 from nianbao.extract.rows import LogicalRow, logical_rows
-from nianbao.extract.stream import BLANK, DIGITS, TEXT, Token
+from nianbao.extract.stream import BLANK, DIGITS, TEXT, VALUE, Token
 from nianbao.model import Location
 from nianbao.numbers import parse_value
 from nianbao.record import Finding
@@ -37,6 +38,8 @@ def _runs(tokens: Sequence[Token]) -> list[str]:
 
 
 def _printed(token: Token) -> Number:
+    if token.kind == VALUE:  # the common case, read when the cell was tokenised
+        return token.number
     if token.kind == BLANK:
         return None
     value = parse_value(token.text)
@@ -56,6 +59,8 @@ def row_candidates(
     run-together digits: every split is a candidate that the row's arithmetic (``accept_prefix``)
     may rule out.
     """
+    if len(tokens) == count:
+        return [tuple([t.number if t.kind == VALUE else _printed(t) for t in tokens])]
     tokens = list(tokens)
     # Extra blanks are cells of merged labels or an empty trailing column, not values.
     while len(tokens) > count and tokens[-1].kind == BLANK:
@@ -93,7 +98,7 @@ def relaxed_candidates(tokens: Sequence[Token], count: int, score: Callable[[Can
     return [c for c, sc in zip(found, scores) if sc == best]
 
 
-def _relaxed_notice(table: str, title: str, row: LogicalRow, cells: list[str]) -> Finding:
+def _relaxed_notice(table: str, title: str, row: LogicalRow, cells: Sequence[str]) -> Finding:
     printed = "".join(t.text for t in row.values)
     return Finding(
         "RD11",
@@ -225,22 +230,23 @@ def _table4_tokens(rows: list[list[Token]]) -> list[Token]:
     return tokens
 
 
-def _locate(paths: list[str], tokens: list[Token], one_per_token: bool) -> dict[str, Location]:
+def _locate(paths: Sequence[str], tokens: list[Token], one_per_token: bool) -> dict[str, Location]:
+    # Locations are shared with the document model, never copied: nothing mutates them.
     if one_per_token:
-        return {p: dict(t.location) for p, t in zip(paths, tokens)}
-    return {p: dict(tokens[0].location) for p in paths} if len(tokens) == 1 else _spread(paths, tokens)
+        return {p: t.location for p, t in zip(paths, tokens)}
+    return {p: tokens[0].location for p in paths} if len(tokens) == 1 else _spread(paths, tokens)
 
 
-def _spread(paths: list[str], tokens: list[Token]) -> dict[str, Location]:
+def _spread(paths: Sequence[str], tokens: list[Token]) -> dict[str, Location]:
     """Split tokens: every value takes the location of the run it came from (approximately by order)."""
     out: dict[str, Location] = {}
     per = max(1, len(paths) // max(1, len(tokens)))
     for i, p in enumerate(paths):
-        out[p] = dict(tokens[min(i // per, len(tokens) - 1)].location)
+        out[p] = tokens[min(i // per, len(tokens) - 1)].location
     return out
 
 
-def _note_blanks(result: TableResult, table: str, tokens: list[Token], paths: list[str], aligned: bool) -> None:
+def _note_blanks(result: TableResult, table: str, tokens: list[Token], paths: Sequence[str], aligned: bool) -> None:
     if not aligned:
         return
     blank_cells = [p for p, t in zip(paths, tokens) if t.kind == BLANK]
@@ -307,7 +313,7 @@ def _read_table2_row(result: TableResult, spec: formats.Table2Row, lr: LogicalRo
 
 def _strip_units(tokens: list[Token]) -> list[Token]:
     """Digits of a run-together money cell lose their printed unit (kept by _note_unit)."""
-    return [t._replace(text=t.text.rstrip("元万")) for t in tokens]
+    return [t._replace(text=t.text.rstrip("元万")) if t.text.endswith(("元", "万")) else t for t in tokens]
 
 
 def _note_unit(result: TableResult, spec: formats.Table2Row, lr: LogicalRow, paths: list[str]) -> None:
@@ -356,6 +362,8 @@ def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Longest chain of (position, order index) pairs with strictly increasing order index."""
     if not pairs:
         return []
+    if all(a[1] < b[1] for a, b in itertools.pairwise(pairs)):
+        return pairs  # the usual case: every labelled row in the format's order
     best: list[list[tuple[int, int]]] = []
     for i, pair in enumerate(pairs):
         chain = max((best[j] for j in range(i) if pairs[j][1] < pair[1]), key=len, default=[])
@@ -370,16 +378,24 @@ class Alignment:
     unplaced: list[LogicalRow] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=8)
+def _order_index(order: tuple[str, ...]) -> dict[str, int]:
+    return {k: i for i, k in enumerate(order)}
+
+
 def align(rows: list[LogicalRow], order: Sequence[str]) -> Alignment:
     """Place rows on the format's row order: labelled rows anchor, unlabelled rows fill the gaps.
 
     A gap is filled only when the number of unlabelled rows in it equals the number of rows the
     format has there; otherwise its rows stay unplaced and its keys missing.
     """
-    index = {k: i for i, k in enumerate(order)}
+    index = _order_index(tuple(order))
     labelled = [(pos, index[r.key[3:]]) for pos, r in enumerate(rows) if r.key[3:] in index]
     anchors = _longest_increasing(labelled)
     out = Alignment()
+    if len(anchors) == len(rows) == len(order):
+        out.rows = {order[k]: rows[p] for p, k in anchors}  # every row labelled, in order
+        return out
     bounds = [(-1, -1), *anchors, (len(rows), len(order))]
     for (p0, k0), (p1, k1) in itertools.pairwise(bounds):
         if p1 < len(rows):
@@ -451,27 +467,38 @@ def extract_table3(rows: list[list[Token]], year: int | None) -> TableResult:
     return result
 
 
+_TABLE3_COLUMN_KEYS = tuple(c.key for c in formats.TABLE3_COLUMNS)
+_TABLE3_PATHS = {
+    row.key: tuple(formats.cell_path("table3", row.key, c.key) for c in formats.TABLE3_COLUMNS)
+    for row in formats.TABLE3_ROWS
+}
+
+
 def _read_table3_values(result: TableResult, placed: Alignment, order: Sequence[str]) -> None:
-    cols = [c.key for c in formats.TABLE3_COLUMNS]
     candidates = {
-        key: row_candidates(lr.values, 7, accept_prefix=_table3_row_ok, forced=_table3_total)
+        key: (
+            [tuple([t.number if t.kind == VALUE else _printed(t) for t in lr.values])]  # one per cell
+            if len(lr.values) == 7
+            else row_candidates(lr.values, 7, accept_prefix=_table3_row_ok, forced=_table3_total)
+        )
         for key, lr in placed.rows.items()
     }
     keys = [k for k in order if k in placed.rows]
     relaxed = _relax_table3(candidates, placed, keys)
     chosen = _solve_table3(candidates, keys)
     result.values = {}
-    for key in order:
-        if key not in placed.rows:
-            continue
+    for key in keys:
         lr = placed.rows[key]
         values, abstained = resolve(chosen[key], 7)
-        paths = [formats.cell_path("table3", key, c) for c in cols]
-        result.values[key] = dict(zip(cols, values))
+        paths = _TABLE3_PATHS[key]
+        result.values[key] = dict(zip(_TABLE3_COLUMN_KEYS, values))
         if lr.label:
             result.labels[f"table3/{key}"] = lr.label
         tokens = lr.values[:7] if len(lr.values) >= 7 else lr.values
-        result.locations.update(_locate(paths, tokens, len(tokens) == 7))
+        if len(tokens) == 7:
+            result.locations.update(zip(paths, [t.location for t in tokens]))
+        else:
+            result.locations.update(_locate(paths, tokens, False))
         if key in relaxed:
             result.findings.append(_relaxed_notice("表三", formats.TABLE3_ROW_BY_KEY[key].label, lr, paths))
         if abstained:

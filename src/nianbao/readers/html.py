@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 from lxml import etree
 
 from nianbao.model import Block, Cell, Document, Paragraph, Table
 from nianbao.readers.errors import ReadError
+
+# Cell._make is a Python-level classmethod; tuple.__new__ builds the same tuple in C.
+_new_cell = partial(tuple.__new__, Cell)
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
 _GB_NAMES = {"gbk", "gb2312", "gb18030", "gb_2312-80", "x-gbk", "cp936"}
@@ -67,6 +71,8 @@ def decode_html(data: bytes) -> str:
 
 
 def _text_of(el: etree._Element) -> str:
+    if not len(el):  # most cells: text only, no child elements
+        return (el.text or "").replace("\xa0", " ").strip()
     parts: list[str] = []
     _collect_text(el, parts)
     return "".join(parts).replace("\xa0", " ").strip()
@@ -85,8 +91,7 @@ def _collect_text(el: etree._Element, parts: list[str]) -> None:
                 parts.append(child.tail)
 
 
-def _span(el: etree._Element, name: str) -> int:
-    raw = el.get(name)
+def _span(raw: str | None) -> int:
     if raw is None:
         return 1
     try:
@@ -97,6 +102,10 @@ def _span(el: etree._Element, name: str) -> int:
 
 def _own_rows(table: etree._Element) -> list[etree._Element]:
     """The table's rows, without rows of tables nested inside it."""
+    tables = table.iter("table")
+    next(tables)  # the table itself
+    if next(tables, None) is None:
+        return list(table.iter("tr"))
     return [tr for tr in table.iter("tr") if _nearest_table(tr) is table]
 
 
@@ -116,16 +125,19 @@ def build_grid(table: etree._Element, index: int) -> Table:
         line = grid[r]
         c = 0
         for td in tr:
-            if td.tag not in ("td", "th"):
+            if td.tag != "td" and td.tag != "th":
                 continue
             while c in line:
                 c += 1
             text = _text_of(td)
-            rowspan, colspan = _span(td, "rowspan"), _span(td, "colspan")
-            for dr in range(min(rowspan, len(rows) - r)):
-                target = grid[r + dr]
-                for dc in range(colspan):
-                    target[c + dc] = Cell(text, {"table": index, "row": r + dr, "col": c + dc}, origin)
+            rowspan, colspan = _span(td.get("rowspan")), _span(td.get("colspan"))
+            if rowspan == 1 and colspan == 1:
+                line[c] = _new_cell((text, {"table": index, "row": r, "col": c}, origin))
+            else:
+                for dr in range(min(rowspan, len(rows) - r)):
+                    target = grid[r + dr]
+                    for dc in range(colspan):
+                        target[c + dc] = _new_cell((text, {"table": index, "row": r + dr, "col": c + dc}, origin))
             origin += 1
             c += colspan
     return Table(tuple(tuple(line[c] for c in sorted(line)) for line in grid), index)

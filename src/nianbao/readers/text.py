@@ -14,12 +14,14 @@ paragraph: the extractor splits them at the national labels.
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 from nianbao.model import Block, Cell, Document, Paragraph, Table
 from nianbao.readers.errors import ReadError
 
-_new_cell = Cell._make
+# Cell._make is a Python-level classmethod; tuple.__new__ builds the same tuple in C.
+_new_cell = partial(tuple.__new__, Cell)
 _MD_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
@@ -61,7 +63,7 @@ class _TextBuilder:
 
     def whole_row(self, cells: list[tuple[str, int]]) -> None:
         self.end_row()
-        self.rows.append(tuple(Cell(t, {"line": n}) for t, n in cells))
+        self.rows.append(tuple([_new_cell((t, {"line": n}, -1)) for t, n in cells]))
 
     def close_table(self) -> None:
         self.end_row()
@@ -85,10 +87,17 @@ def _markdown_cells(line: str) -> list[str]:
 def read_lines(text: str) -> list[Block]:
     b = _TextBuilder()
     previous_blank = False
+    row = b.row
     for number, line in enumerate(text.replace("[bookmark: _GoBack]", "").splitlines(), start=1):
+        if line[:1] == "\t" and line.find("\t", 1) < 0:
+            # The common line of a Word dump, one cell: appended inline because a dump has hundreds.
+            row.append(_new_cell((line.strip(), {"line": number}, -1)))
+            previous_blank = False
+            continue
         stripped = line.strip()
         if not stripped and not line.startswith("\t"):
             b.end_row()
+            row = b.row
             previous_blank = True
             continue
         if line.lstrip(" ").startswith("|") and stripped.endswith("|"):
@@ -97,15 +106,13 @@ def read_lines(text: str) -> list[Block]:
         elif "\t" in line.strip("\t") and not line.startswith("\t"):
             b.whole_row([(c.strip(), number) for c in line.split("\t")])
         elif line[0] == "\t":
-            if "\t" in line[1:]:
-                for part in line[1:].split("\t"):
-                    b.cell(part.strip(), number)
-            else:
-                b.cell(stripped, number)
+            for part in line[1:].split("\t"):
+                b.cell(part.strip(), number)
         elif b.row and not previous_blank:
             b.continue_cell(stripped)
         else:
             b.paragraph(stripped, number)
+        row = b.row
         previous_blank = False
     b.close_table()
     return b.blocks
