@@ -46,7 +46,7 @@ def random_record(rng: random.Random) -> Report:
     return Report(Source("bench", "json"), make_unit(rng).agency, year, template, (), t2, t3, t4)
 
 
-def timed(paths: list[Path], work: Callable[[Path], object], passes: int = 3) -> tuple[float, float]:
+def timed(paths: list[Path], work: Callable[[Path], object], passes: int = 5) -> tuple[float, float]:
     """(seconds, peak MiB) of doing ``work`` on every path in this process.
 
     Seconds are the best of ``passes`` plain passes: the machine's two vCPUs share a core, and
@@ -72,7 +72,7 @@ def pdfplumber_alone(path: Path) -> None:
             page.flush_cache()
 
 
-def pdf_ratio(label: str, paths: list[Path], rounds: int = 3) -> str:
+def pdf_ratio(label: str, paths: list[Path], rounds: int = 5) -> str:
     """nianbao against pdfplumber alone on the same files: alternating rounds, best of each."""
     ours, base = [], []
     for _ in range(rounds):

@@ -107,11 +107,23 @@ _NARRATIVE_CHARS = 60
 
 
 Piece = tuple[str, str, str, int | float | None]
+# Cell texts repeat from report to report (labels, small numbers): cut each once. A plain dict,
+# emptied when full, costs less per look-up than lru_cache's bookkeeping and keeps memory bounded.
+_PIECES: dict[str, tuple[Piece, ...]] = {}
+_PIECES_MAX = 65536
 
 
-@lru_cache(maxsize=65536)
 def _pieces(raw: str) -> tuple[Piece, ...]:
-    """(kind, normalised text, label key, number) of each token in a cell's text; cached by text."""
+    found = _PIECES.get(raw)
+    if found is None:
+        if len(_PIECES) >= _PIECES_MAX:
+            _PIECES.clear()
+        found = _PIECES[raw] = _cut_cell(raw)
+    return found
+
+
+def _cut_cell(raw: str) -> tuple[Piece, ...]:
+    """(kind, normalised text, label key, number) of each token in a cell's text."""
     value = parse_value(raw)
     if value is not None:
         return ((BLANK if value.blank else VALUE, normalize_label(raw), "", value.number),)
@@ -183,7 +195,7 @@ def _row_tokens(cells: tuple[Cell, ...], row: int) -> list[Token]:
             if origin in seen:
                 continue
             seen.add(origin)
-        pieces = _pieces(text)
+        pieces = _PIECES.get(text) or _pieces(text)
         if len(pieces) == 1:
             kind, norm, key, number = pieces[0]
             tokens.append(_make_token((kind, norm, location, key, row, True, number)))

@@ -293,14 +293,20 @@ def extract_table2(rows: list[list[Token]], year: int | None) -> TableResult:
     return result
 
 
+@functools.lru_cache(maxsize=64)
+def _table2_shape(spec: formats.Table2Row) -> tuple[tuple[str, ...], Callable[[int], bool], tuple[str, ...]]:
+    """A row's column keys, which of them may hold decimals (money), and the cells' paths."""
+    cols = tuple(c.key for c in spec.columns)
+    money = frozenset(i for i, c in enumerate(cols) if c in spec.money_columns)
+    return cols, money.__contains__, tuple(formats.cell_path("table2", spec.key, c) for c in cols)
+
+
 def _read_table2_row(result: TableResult, spec: formats.Table2Row, lr: LogicalRow) -> None:
     assert result.values is not None
-    cols = [c.key for c in spec.columns]
-    money = {i for i, c in enumerate(cols) if c in spec.money_columns}
+    cols, allow_decimal, paths = _table2_shape(spec)
     tokens = _strip_units(lr.values)
-    candidates = row_candidates(tokens, len(cols), allow_decimal=lambda i: i in money)
+    candidates = row_candidates(tokens, len(cols), allow_decimal=allow_decimal)
     values, abstained = resolve(candidates, len(cols))
-    paths = [formats.cell_path("table2", spec.key, c) for c in cols]
     result.values[spec.key] = dict(zip(cols, values))
     result.labels[f"table2/{spec.key}"] = lr.label
     result.locations.update(_locate(paths, tokens, len(tokens) == len(cols)))
@@ -316,7 +322,7 @@ def _strip_units(tokens: list[Token]) -> list[Token]:
     return [t._replace(text=t.text.rstrip("元万")) if t.text.endswith(("元", "万")) else t for t in tokens]
 
 
-def _note_unit(result: TableResult, spec: formats.Table2Row, lr: LogicalRow, paths: list[str]) -> None:
+def _note_unit(result: TableResult, spec: formats.Table2Row, lr: LogicalRow, paths: Sequence[str]) -> None:
     printed = "".join(t.text for t in lr.values)
     if spec.key == "procurement" and printed.endswith("元") and not printed.endswith("万元"):
         result.findings.append(
