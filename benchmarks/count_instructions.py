@@ -41,9 +41,9 @@ for _ in range(int(sys.argv[3])):
 
 
 def collected(folder: Path, fmt: str, passes: int) -> int:
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", _WORK]
     run = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", _WORK]
-        + [str(folder), fmt, str(passes)],
+        [*command, str(folder), fmt, str(passes)],
         capture_output=True,
         text=True,
         check=True,
