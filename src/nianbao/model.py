@@ -7,6 +7,7 @@ every file type onto the national formats.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 # A location as the record carries it: {"line": n} for text, {"table", "row", "col"} for DOCX and
@@ -23,6 +24,11 @@ class Cell(NamedTuple):
     # Cells expanded from one merged source cell share an origin; the extractor reads each
     # origin once per row, so a value spanning three columns is not read three times.
     origin: int = -1
+
+
+# Readers build hundreds of cells per report: ``new_cell((text, location, origin))`` builds the
+# same tuple as ``Cell(...)`` in C, where ``Cell._make`` and ``Cell(...)`` run Python code.
+new_cell = partial(tuple.__new__, Cell)
 
 
 @dataclass(frozen=True)

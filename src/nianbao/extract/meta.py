@@ -68,7 +68,6 @@ def find_title(doc: Document) -> Title:
 _PUBLISHED_RE = re.compile(
     r"(?:发布时间|发布日期|公开日期|发文日期|印发日期)[:：]?\s*((?:19|20)\d{2}[-/.年]\s*\d{1,2}[-/.月]\s*\d{1,2})"
 )
-_PUBLISHED_LABELS = ("发布时间", "发布日期", "公开日期")
 
 
 # A portal's metadata table (标题, 索引号, 发布日期…) is short.

@@ -9,11 +9,12 @@ digit runs between them, so a crawler dump that runs a whole table into one line
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache, partial
 from typing import NamedTuple
 
 from nianbao import formats
-from nianbao.model import Cell, Document, Location, Table
+from nianbao.model import Document, Location, Table
 from nianbao.numbers import DIGIT_RUN_RE, normalize_label, parse_value
 
 LABEL = "label"
@@ -47,7 +48,9 @@ def _label_regex() -> re.Pattern[str]:
             numbering = rf"(?:{row.number}\.)?" if row.number else ""
             label = normalize_label(key)
             alternatives.append((f"t3__{_group_name(row.key)}", numbering + re.escape(label)))
-            first_chars.update({label[0], str(row.number)[:1]} if row.number else {label[0]})
+            first_chars.add(label[0])
+            if row.number:
+                first_chars.add(str(row.number)[0])
     # Bare （七）总计 and 3.其他 are searched with their numbering only.
     alternatives.append(("t3__other_handling__other", r"3\.其他(?!法律|对外|结果|需要)"))
     first_chars.add("3")
@@ -95,11 +98,6 @@ def _exact_label(text: str) -> str:
 
 # Token._make is a Python-level classmethod; tuple.__new__ builds the same tuple in C.
 _make_token = partial(tuple.__new__, Token)
-
-
-def tokenize_cell(cell: Cell, row: int, is_cell: bool) -> list[Token]:
-    location = cell.location
-    return [_make_token((kind, text, location, key, row, is_cell, n)) for kind, text, key, n in _pieces(cell.text)]
 
 
 # Long text without a digit is narrative or a heading: no table values to find inside it.
@@ -180,14 +178,16 @@ def document_rows(doc: Document) -> list[list[Token]]:
     for block in doc.blocks:
         if isinstance(block, Table):
             for cells in block.rows:
-                rows.append(_row_tokens(cells, len(rows)))
+                rows.append(_tokens(cells, len(rows), True))
         else:
-            rows.append(_paragraph_tokens(block.text, block.location, len(rows)))
+            # A paragraph's space-separated parts (``规章 1 0 11``) are kept apart like cells.
+            parts = [(part, block.location, -1) for part in block.text.split()]
+            rows.append(_tokens(parts, len(rows), False))
     return rows
 
 
-def _row_tokens(cells: tuple[Cell, ...], row: int) -> list[Token]:
-    # Inlined tokenize_cell: a report has hundreds of cells, nearly all of one piece.
+def _tokens(cells: Iterable[tuple[str, Location, int]], row: int, is_cell: bool) -> list[Token]:
+    """The tokens of one physical row: (text, location, merged-cell origin) of each of its cells."""
     seen: set[int] = set()
     tokens: list[Token] = []
     for text, location, origin in cells:
@@ -195,18 +195,10 @@ def _row_tokens(cells: tuple[Cell, ...], row: int) -> list[Token]:
             if origin in seen:
                 continue
             seen.add(origin)
-        pieces = _PIECES.get(text) or _pieces(text)
-        if len(pieces) == 1:
+        pieces = _pieces(text)
+        if len(pieces) == 1:  # nearly every cell: one value or one label
             kind, norm, key, number = pieces[0]
-            tokens.append(_make_token((kind, norm, location, key, row, True, number)))
+            tokens.append(_make_token((kind, norm, location, key, row, is_cell, number)))
         else:
-            tokens.extend(_make_token((k, t, location, key, row, True, n)) for k, t, key, n in pieces)
-    return tokens
-
-
-def _paragraph_tokens(text: str, location: Location, row: int) -> list[Token]:
-    """A paragraph's tokens; space-separated cells (``规章 1 0 11``) are kept apart."""
-    tokens: list[Token] = []
-    for part in text.split():
-        tokens.extend(tokenize_cell(Cell(part, location), row, False))
+            tokens.extend(_make_token((k, t, location, key, row, is_cell, n)) for k, t, key, n in pieces)
     return tokens

@@ -60,7 +60,7 @@ def row_candidates(
     may rule out.
     """
     if len(tokens) == count:
-        return [tuple([t.number if t.kind == VALUE else _printed(t) for t in tokens])]
+        return [tuple([_printed(t) for t in tokens])]
     tokens = list(tokens)
     # Extra blanks are cells of merged labels or an empty trailing column, not values.
     while len(tokens) > count and tokens[-1].kind == BLANK:
@@ -482,11 +482,7 @@ _TABLE3_PATHS = {
 
 def _read_table3_values(result: TableResult, placed: Alignment, order: Sequence[str]) -> None:
     candidates = {
-        key: (
-            [tuple([t.number if t.kind == VALUE else _printed(t) for t in lr.values])]  # one per cell
-            if len(lr.values) == 7
-            else row_candidates(lr.values, 7, accept_prefix=_table3_row_ok, forced=_table3_total)
-        )
+        key: row_candidates(lr.values, 7, accept_prefix=_table3_row_ok, forced=_table3_total)
         for key, lr in placed.rows.items()
     }
     keys = [k for k in order if k in placed.rows]
@@ -501,10 +497,7 @@ def _read_table3_values(result: TableResult, placed: Alignment, order: Sequence[
         if lr.label:
             result.labels[f"table3/{key}"] = lr.label
         tokens = lr.values[:7] if len(lr.values) >= 7 else lr.values
-        if len(tokens) == 7:
-            result.locations.update(zip(paths, [t.location for t in tokens]))
-        else:
-            result.locations.update(_locate(paths, tokens, False))
+        result.locations.update(_locate(paths, tokens, len(tokens) == 7))
         if key in relaxed:
             result.findings.append(_relaxed_notice("表三", formats.TABLE3_ROW_BY_KEY[key].label, lr, paths))
         if abstained:

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from functools import partial
 from pathlib import Path
 
 from lxml import etree
 
-from nianbao.model import Block, Cell, Document, Paragraph, Table
+from nianbao.model import Block, Cell, Document, Paragraph, Table, new_cell
 from nianbao.readers.errors import ReadError
-
-# Cell._make is a Python-level classmethod; tuple.__new__ builds the same tuple in C.
-_new_cell = partial(tuple.__new__, Cell)
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
 _GB_NAMES = {"gbk", "gb2312", "gb18030", "gb_2312-80", "x-gbk", "cp936"}
@@ -132,12 +128,12 @@ def build_grid(table: etree._Element, index: int) -> Table:
             text = _text_of(td)
             rowspan, colspan = _span(td.get("rowspan")), _span(td.get("colspan"))
             if rowspan == 1 and colspan == 1:
-                line[c] = _new_cell((text, {"table": index, "row": r, "col": c}, origin))
+                line[c] = new_cell((text, {"table": index, "row": r, "col": c}, origin))
             else:
                 for dr in range(min(rowspan, len(rows) - r)):
                     target = grid[r + dr]
                     for dc in range(colspan):
-                        target[c + dc] = _new_cell((text, {"table": index, "row": r + dr, "col": c + dc}, origin))
+                        target[c + dc] = new_cell((text, {"table": index, "row": r + dr, "col": c + dc}, origin))
             origin += 1
             c += colspan
     return Table(tuple(tuple(line[c] for c in sorted(line)) for line in grid), index)

@@ -14,14 +14,11 @@ paragraph: the extractor splits them at the national labels.
 from __future__ import annotations
 
 import re
-from functools import partial
 from pathlib import Path
 
-from nianbao.model import Block, Cell, Document, Paragraph, Table
+from nianbao.model import Block, Cell, Document, Paragraph, Table, new_cell
 from nianbao.readers.errors import ReadError
 
-# Cell._make is a Python-level classmethod; tuple.__new__ builds the same tuple in C.
-_new_cell = partial(tuple.__new__, Cell)
 _MD_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
@@ -50,7 +47,7 @@ class _TextBuilder:
         self.blocks.append(Paragraph(text, {"line": line}))
 
     def cell(self, text: str, line: int) -> None:
-        self.row.append(_new_cell((text, {"line": line}, -1)))
+        self.row.append(new_cell((text, {"line": line}, -1)))
 
     def continue_cell(self, text: str) -> None:
         last = self.row[-1]
@@ -63,7 +60,7 @@ class _TextBuilder:
 
     def whole_row(self, cells: list[tuple[str, int]]) -> None:
         self.end_row()
-        self.rows.append(tuple([_new_cell((t, {"line": n}, -1)) for t, n in cells]))
+        self.rows.append(tuple([new_cell((t, {"line": n}, -1)) for t, n in cells]))
 
     def close_table(self) -> None:
         self.end_row()
@@ -91,7 +88,7 @@ def read_lines(text: str) -> list[Block]:
     for number, line in enumerate(text.replace("[bookmark: _GoBack]", "").splitlines(), start=1):
         if line[:1] == "\t" and line.find("\t", 1) < 0:
             # The common line of a Word dump, one cell: appended inline because a dump has hundreds.
-            row.append(_new_cell((line.strip(), {"line": number}, -1)))
+            row.append(new_cell((line.strip(), {"line": number}, -1)))
             previous_blank = False
             continue
         stripped = line.strip()
