@@ -57,6 +57,12 @@ FAIL: list[tuple[str, Callable[[Report], Report], str]] = [
     ("NA01", lambda r: with_section(r, 3, "予以公开5件。"), "table3/granted/total"),
     ("NA01", lambda r: with_section(r, 4, "本年未发生政府信息公开行政复议、行政诉讼案件。"), "table4/review/total"),
     ("NA01", lambda r: with_section(r, 2, "本年制发行政规范性文件5件。"), "table2/normative_documents/issued"),
+    (
+        "NA01",
+        lambda r: with_section(r, 2, "集中公开现行有效行政规范性文件999件。"),
+        "table2/normative_documents/in_force",
+    ),
+    ("NA01", lambda r: with_section(r, 2, "本年废止规范性文件99件。"), "table2/normative_documents/repealed"),
     ("NA02", lambda r: with_section(r, 3, "结转到2024年1件。"), ""),
     ("NA02", lambda r: with_section(r, 1, "本报告统计期限为2023年1月1日至2023年12月31日。"), ""),
     ("NA03", lambda r: with_section(r, 5, "无"), ""),

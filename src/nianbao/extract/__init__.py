@@ -5,6 +5,7 @@ from __future__ import annotations
 from nianbao import formats
 from nianbao.extract.meta import fallback_year, find_published, find_sections, find_title
 from nianbao.extract.rows import find_regions, without_narrative
+from nianbao.extract.stated import narrow_by_narrative
 from nianbao.extract.stream import document_rows
 from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4
 from nianbao.model import Document, Paragraph, Table
@@ -39,6 +40,9 @@ def extract(doc: Document, source: Source) -> Report:
     if regions.table4:
         a, b = regions.table4
         results["table4"] = extract_table4(without_narrative(rows[a:b]))
+    sections = find_sections(doc)
+    if "table2" in results:
+        narrow_by_narrative(results["table2"], sections, year)
     findings: list[Finding] = []
     locations = {}
     labels: dict[str, str] = {}
@@ -48,7 +52,6 @@ def extract(doc: Document, source: Source) -> Report:
             locations.update(results[name].locations)
             labels.update(results[name].labels)
     template = _template(results, year)
-    sections = find_sections(doc)
     errors = _document_errors(doc, results, sections, year)
     findings.extend(_missing_table_findings(results))
     return Report(

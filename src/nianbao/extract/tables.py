@@ -20,6 +20,21 @@ Candidate = tuple[Number, ...]
 MAX_COMBINATIONS = 50_000
 
 
+@dataclass(frozen=True)
+class Ambiguous:
+    """A row whose run-together digits the table cannot split: what a later stage (the
+    narrative's own figures) needs to choose among the splits."""
+
+    row: str  # the row's key in the table's values
+    title: str  # the row's label in the format, for messages
+    columns: tuple[str, ...]
+    paths: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    printed: str
+    location: Location
+    finding: Finding  # the RD07 finding the row produced
+
+
 @dataclass
 class TableResult:
     values: dict[str, dict[str, Number]] | None = None
@@ -27,6 +42,7 @@ class TableResult:
     labels: dict[str, str] = field(default_factory=dict)  # "table3/partial" -> the label as printed
     findings: list[Finding] = field(default_factory=list)
     template: str | None = None
+    ambiguous: list[Ambiguous] = field(default_factory=list)
 
 
 # --- reading one row's numbers ------------------------------------------------------------
@@ -312,7 +328,13 @@ def _read_table2_row(result: TableResult, spec: formats.Table2Row, lr: LogicalRo
     result.locations.update(_locate(paths, tokens, len(tokens) == len(cols)))
     if abstained:
         cells = [p for p, v in zip(paths, values) if v is None]
-        result.findings.append(_ambiguity("表二", spec.label, lr, cells, candidates))
+        finding = _ambiguity("表二", spec.label, lr, cells, candidates)
+        result.findings.append(finding)
+        if len(candidates) > 1:
+            printed = "".join(t.text for t in lr.values)
+            result.ambiguous.append(
+                Ambiguous(spec.key, spec.label, cols, paths, tuple(candidates), printed, lr.location, finding)
+            )
     _note_blanks(result, "表二", tokens, paths, len(tokens) == len(cols))
     _note_unit(result, spec, lr, paths)
 

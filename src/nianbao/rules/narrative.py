@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from nianbao.facts import NO_APPLICATION_RE, NO_REVIEW_RE, facts_in
 from nianbao.record import Finding
 from nianbao.rules.base import Context, fmt, is_government, rule
-from nianbao.rules.facts import NO_APPLICATION_RE, NO_REVIEW_RE, facts_in
 
 
 @rule("NA01", "正文数字与表格矛盾", "error", ("sections", "table3", "table4"))
@@ -161,7 +161,7 @@ def na04(ctx: Context) -> Iterator[Finding]:
 
 
 def _impossible_fees(ctx: Context, text: str, location: dict[str, object]) -> Iterator[Finding]:
-    from nianbao.rules.facts import chinese_number
+    from nianbao.facts import chinese_number
 
     notice = _NOTICE_RE.search(text)
     collected = _COLLECTED_RE.search(text)

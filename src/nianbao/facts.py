@@ -1,9 +1,11 @@
-"""Figures the narrative states about applications, results, review and litigation.
+"""Figures the narrative states about the tables: applications, results, review and litigation,
+and table 二's documents.
 
 Each pattern says which table cells the figure may mean; a phrase that is ambiguous (收到 may
-count new applications only, or new plus carried-over) lists every reading, and NA01 reports a
-contradiction only when no reading fits. Approximate figures (70余件, 约) and sentences about
-another year are not compared.
+count new applications only, or new plus carried-over) lists every reading. The rule NA01 reports a
+contradiction only when no reading fits; the extractor uses a figure that names one cell to choose
+among the splits of run-together digits. Approximate figures (70余件, 约) and sentences about
+another year are not used.
 """
 
 from __future__ import annotations
@@ -102,18 +104,23 @@ PATTERNS: tuple[FactPattern, ...] = (
     ),
 )
 
+_DOCS = r"(?:行政)?规范性文件"
+_RULES = r"(?:政府)?规章"
+_ISSUED = r"(?:制发|印发|出台|制定)(?:了)?(?:的)?"
+_TOTAL = rf"(?:共|共计|合计)?\s*{NUM}{_UNIT}"
+
+
+def _table2(name: str, pattern: str, cell: str) -> FactPattern:
+    return FactPattern(name, _p(pattern), ((f"table2/{cell}",),))
+
+
 PATTERNS = (
     *PATTERNS,
-    FactPattern(
-        "制发行政规范性文件",
-        _p(rf"(?:制发|印发|出台|制定)(?:了)?(?:本年度)?(?:行政)?规范性文件(?:共|共计)?\s*{NUM}{_UNIT}"),
-        (("table2/normative_documents/issued",),),
-    ),
-    FactPattern(
-        "制发规章",
-        _p(rf"(?:制发|印发|出台|制定)(?:了)?(?:政府)?规章(?:共|共计)?\s*{NUM}{_UNIT}"),
-        (("table2/regulations/issued",),),
-    ),
+    _table2("制发行政规范性文件", rf"{_ISSUED}(?:本年度)?{_DOCS}{_TOTAL}", "normative_documents/issued"),
+    _table2("废止行政规范性文件", rf"废止(?:了)?(?:的)?{_DOCS}{_TOTAL}", "normative_documents/repealed"),
+    _table2("现行有效行政规范性文件", rf"现行有效(?:的)?{_DOCS}{_TOTAL}", "normative_documents/in_force"),
+    _table2("制发规章", rf"{_ISSUED}{_RULES}{_TOTAL}", "regulations/issued"),
+    _table2("现行有效规章", rf"现行有效(?:的)?{_RULES}{_TOTAL}", "regulations/in_force"),
 )
 
 # Statements that a whole table is zero.

@@ -1,0 +1,66 @@
+"""Run-together digits the table cannot split, split by figures the report's own text states.
+
+Table 二 of the 2021 format has no sum relating 本年制发 / 本年废止 / 现行有效, so a crawler's
+``8855698`` admits many splits. Reports often state these figures in their text
+(``现行有效行政规范性文件698件``, ``制发的规范性文件88件``): the splits that agree with every such
+figure are kept. A figure no split agrees with is the text contradicting the table (NA01 reports
+it) and is not used. The finding always says which sentences decided, so a reviewer can check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nianbao.extract import split
+from nianbao.extract.tables import Ambiguous, Candidate, TableResult, resolve
+from nianbao.facts import Fact, facts_in
+from nianbao.record import Finding, SectionText
+
+
+def narrow_by_narrative(result: TableResult, sections: Sequence[SectionText], year: int | None) -> None:
+    if not result.ambiguous:
+        return
+    stated = _stated_cells(sections, year)
+    for row in list(result.ambiguous):
+        figures = [(row.paths.index(path), fact) for path, fact in stated.items() if path in row.paths]
+        fitting = [c for c in row.candidates if all(c[i] == fact.value for i, fact in figures)]
+        if figures and fitting and len(fitting) < len(row.candidates):
+            _apply(result, row, fitting, [fact for _, fact in figures])
+
+
+def _stated_cells(sections: Sequence[SectionText], year: int | None) -> dict[str, Fact]:
+    """Cells the text gives one figure for; a cell given two different figures is left out."""
+    found: dict[str, Fact] = {}
+    conflicting: set[str] = set()
+    for section in sections:
+        for fact in facts_in(section.text, section.number, year):
+            if len(fact.readings) != 1 or len(fact.readings[0]) != 1:
+                continue  # a sum of cells, or several readings: says nothing about one cell
+            path = fact.readings[0][0]
+            if found.setdefault(path, fact).value != fact.value:
+                conflicting.add(path)
+    return {path: fact for path, fact in found.items() if path not in conflicting}
+
+
+def _apply(result: TableResult, row: Ambiguous, fitting: list[Candidate], facts: list[Fact]) -> None:
+    assert result.values is not None
+    values, abstained = resolve(fitting, len(row.columns))
+    cells = result.values[row.row]
+    for column, value in zip(row.columns, values):
+        if value is not None:
+            cells[column] = value
+    quotes = "".join(f"“{fact.quote}”" for fact in facts)
+    detail = {"printed": row.printed, "candidates": [list(c) for c in fitting[:50]], "stated": [f.quote for f in facts]}
+    head = f"表二“{row.title}”行的数字连在一起（“{row.printed}”），表二没有可用于拆分的合计关系；按正文{quotes}"
+    if abstained:
+        open_cells = tuple(p for p, v in zip(row.paths, values) if v is None)
+        options = "；".join(split.describe(fitting))
+        message = f"{head}，仍有 {len(fitting)} 种拆法：{options}。无法确定的单元格未读取（记为空），请对照原件核实。"
+        finding = Finding("RD07", "warning", message, open_cells, row.location, detail)
+    else:
+        shown = " / ".join(split.format_number(v) for v in fitting[0] if v is not None)
+        message = f"{head}拆为 {shown}，请对照原件核实。"
+        finding = Finding("RD12", "notice", message, row.paths, row.location, detail)
+    at = next(i for i, f in enumerate(result.findings) if f is row.finding)
+    result.findings[at] = finding
+    result.ambiguous.remove(row)
