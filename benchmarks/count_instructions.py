@@ -1,12 +1,17 @@
 """Instructions per report, counted by valgrind: a figure the neighbour on a shared core cannot move.
 
     python benchmarks/count_instructions.py [--count 60] [--formats txt,md,html]
+    python benchmarks/count_instructions.py --formats pdf [--pdf 3]
 
 Wall-clock figures on this machine swing by up to 2x from one second to the next (its two vCPUs
 share a core with someone else), so comparing two versions of the code by seconds needs many
 runs. Callgrind counts the instructions the CPU executes instead, which repeats to the last few
 digits. Each format is parsed twice under callgrind, once with an extra pass over the batch and once
 without; the difference divided by the batch size is the cost of one warm report.
+
+For PDF the same count is taken for pdfplumber alone doing the same page work (bench_parse's
+baseline) on the same files, the corpus's PDFs and ``--pdf`` synthetic ones, and the ratio is
+printed: the 1.2x aim without the host's noise.
 
 Needs valgrind (``apt-get install valgrind``); it is a developer's tool, not part of the tests.
 """
@@ -23,27 +28,30 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_parse import random_record
+from bench_parse import CORPUS, random_record
 
 from nianbao.render import write
 
 _WORK = """
 import sys
 from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+from bench_parse import pdfplumber_alone
 from nianbao import parse
+work = pdfplumber_alone if sys.argv[5] == "pdfplumber" else parse
 paths = sorted(Path(sys.argv[1]).glob("*." + sys.argv[2]))
 for p in paths:  # warm the caches
-    parse(p)
+    work(p)
 for _ in range(int(sys.argv[3])):
     for p in paths:
-        parse(p)
+        work(p)
 """
 
 
-def collected(folder: Path, fmt: str, passes: int) -> int:
+def collected(folder: Path, fmt: str, passes: int, work: str = "nianbao") -> int:
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", _WORK]
     run = subprocess.run(
-        [*command, str(folder), fmt, str(passes)],
+        [*command, str(folder), fmt, str(passes), str(Path(__file__).parent), work],
         capture_output=True,
         text=True,
         check=True,
@@ -54,24 +62,59 @@ def collected(folder: Path, fmt: str, passes: int) -> int:
     return int(m.group(1))
 
 
+def per_file(folder: Path, fmt: str, count: int, work: str = "nianbao") -> float:
+    return (collected(folder, fmt, 1, work) - collected(folder, fmt, 0, work)) / count
+
+
+def pdf_rows(tmp: Path, synthetic: int, rng: random.Random) -> list[str]:
+    """nianbao against pdfplumber alone, per PDF: the corpus's and ``synthetic`` rendered ones."""
+    batches: list[tuple[str, Path, int]] = []
+    corpus = sorted(CORPUS.glob("*/*.pdf"))
+    if corpus:
+        folder = tmp / "corpus-pdf"
+        folder.mkdir()
+        for p in corpus:
+            shutil.copy(p, folder / p.name)
+        batches.append(("corpus", folder, len(corpus)))
+    if synthetic:
+        folder = tmp / "synthetic-pdf"
+        folder.mkdir()
+        for i in range(synthetic):
+            write(random_record(rng), folder / f"p{i:03d}.pdf")
+        batches.append(("synthetic", folder, synthetic))
+    rows = []
+    for label, folder, count in batches:
+        ours, base = per_file(folder, "pdf", count), per_file(folder, "pdf", count, "pdfplumber")
+        rows.append(f"| pdf, {label} | {count} | {ours / 1e6:.1f} | {base / 1e6:.1f} | {ours / base:.3f} |")
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=60, help="synthetic reports per format")
     ap.add_argument("--formats", default="txt,md,html")
+    ap.add_argument("--pdf", type=int, default=3, help="synthetic PDFs (with pdf in --formats)")
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     rng = random.Random(2024)
-    print("| format | reports | million instructions per report |")
-    print("|---|---|---|")
+    formats = args.formats.split(",")
     with tempfile.TemporaryDirectory(prefix="nianbao-instr-") as tmp:
-        for fmt in args.formats.split(","):
+        text_formats = [f for f in formats if f != "pdf"]
+        if text_formats:
+            print("| format | reports | million instructions per report |")
+            print("|---|---|---|")
+        for fmt in text_formats:
             folder = Path(tmp) / fmt
             folder.mkdir()
             for i in range(args.count):
                 write(random_record(rng), folder / f"r{i:04d}.{fmt}")
-            per_report = (collected(folder, fmt, 1) - collected(folder, fmt, 0)) / args.count
-            print(f"| {fmt} | {args.count} | {per_report / 1e6:.2f} |", flush=True)
+            print(f"| {fmt} | {args.count} | {per_file(folder, fmt, args.count) / 1e6:.2f} |", flush=True)
+        if "pdf" in formats:
+            print("| PDFs | files | nianbao, M instructions per file | pdfplumber alone | ratio |")
+            print("|---|---|---|---|---|")
+            for row in pdf_rows(Path(tmp), args.pdf, rng):
+                print(row, flush=True)
 
 
 if __name__ == "__main__":
