@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pdfplumber
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pdfplumber.utils.text import extract_text
 
 from conftest import needs_libreoffice, source_of, truth_report
-from nianbao.readers.pdf import _TABLE_SETTINGS, cell_texts
+from nianbao.readers.pdf import _TABLE_SETTINGS, _cell_text, cell_texts
 from nianbao.render import write
 
 
@@ -31,3 +35,36 @@ def test_real_pdf_cells() -> None:
 @pytest.mark.parametrize("name", ["r007-pingtan-2019", "r015-shuyang-fgj-2023"])
 def test_rendered_pdf_cells(name: str, tmp_path: Path) -> None:
     _assert_same_as_pdfplumber(write(truth_report(name), tmp_path / f"{name}.pdf"))
+
+
+def _char(text: str, x0: float, top: float, width: float, upright: bool) -> dict[str, Any]:
+    return {
+        "text": text,
+        "x0": x0,
+        "x1": x0 + width,
+        "top": top,
+        "bottom": top + 10.5,
+        "doctop": top,
+        "upright": upright,
+    }
+
+
+_CHARS = st.builds(
+    _char,
+    st.sampled_from(["1", "2", "0", ".", "件", "公", " ", "ﬁ", "", "(cid:3)"]),
+    st.floats(0, 60, allow_nan=False).map(lambda v: round(v, 2)),
+    st.floats(0, 8, allow_nan=False).map(lambda v: round(v, 2)),
+    st.floats(4, 11, allow_nan=False).map(lambda v: round(v, 2)),
+    st.sampled_from([True, True, True, False]),
+)
+
+
+@given(st.lists(_CHARS, min_size=1, max_size=8))
+def test_cell_text_is_pdfplumbers_text(chars: list[dict[str, Any]]) -> None:
+    assert _cell_text(chars) == extract_text(chars)
+
+
+@given(st.lists(st.sampled_from("0123456789"), min_size=1, max_size=9), st.floats(0, 2.9))
+def test_a_printed_number_takes_the_direct_join(digits: list[str], gap: float) -> None:
+    chars = [_char(d, 100 + i * (5.5 + gap), 40.0, 5.5, True) for i, d in enumerate(digits)]
+    assert _cell_text(chars) == extract_text(chars) == "".join(digits)

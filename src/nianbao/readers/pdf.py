@@ -55,8 +55,6 @@ def cell_texts(found: Any) -> list[list[str | None]]:
     bisection. Membership (the centre inside the half-open box) and the text of a cell
     (``utils.extract_text`` on its chars, in page order) are pdfplumber's own.
     """
-    from pdfplumber.utils.text import extract_text
-
     x0, top, x1, bottom = found.bbox
     inside = []
     for char in found.page.chars:
@@ -78,9 +76,30 @@ def cell_texts(found: Any) -> list[list[str | None]]:
                 continue
             c_x0, c_top, c_x1, c_bottom = cell
             chars = [c for v, h, c in row_chars if c_x0 <= h < c_x1 and c_top <= v < c_bottom]
-            texts.append(extract_text(chars) if chars else "")
+            texts.append(_cell_text(chars) if chars else "")
         rows.append(texts)
     return rows
+
+
+def _cell_text(chars: list[dict[str, Any]]) -> str:
+    """``pdfplumber.utils.extract_text(chars)``. A cell printed as one unbroken run of upright
+    characters on one line (nearly every number) is joined directly: for such a run pdfplumber's
+    word and line grouping finds one word and returns exactly this join."""
+    from pdfplumber.utils.text import DEFAULT_X_TOLERANCE, DEFAULT_Y_TOLERANCE, LIGATURES, extract_text
+
+    previous = None
+    low = high = chars[0]["top"]
+    for char in chars:
+        text = char["text"]
+        if not char["upright"] or not text or text.isspace() or text in LIGATURES:
+            return extract_text(chars)
+        if previous is not None and not previous["x0"] < char["x0"] <= previous["x1"] + DEFAULT_X_TOLERANCE:
+            return extract_text(chars)  # out of order, or a gap that starts a new word
+        low, high = min(low, char["top"]), max(high, char["top"])
+        previous = char
+    if high - low > DEFAULT_Y_TOLERANCE:
+        return extract_text(chars)  # more than one line
+    return "".join(char["text"] for char in chars)
 
 
 def _page_lines(
