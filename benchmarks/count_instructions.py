@@ -7,7 +7,8 @@ Wall-clock figures on this machine swing by up to 2x from one second to the next
 share a core with someone else), so comparing two versions of the code by seconds needs many
 runs. Callgrind counts the instructions the CPU executes instead, which repeats to the last few
 digits. Each format is parsed twice under callgrind, once with an extra pass over the batch and once
-without; the difference divided by the batch size is the cost of one warm report.
+without; the difference divided by the batch size is the cost of one warm report. The corpus's
+files of each format (beside the project) are counted the same way.
 
 For PDF the same count is taken for pdfplumber alone doing the same page work (bench_parse's
 baseline) on the same files, the corpus's PDFs and ``--pdf`` synthetic ones, and the ratio is
@@ -66,16 +67,22 @@ def per_file(folder: Path, fmt: str, count: int, work: str = "nianbao") -> float
     return (collected(folder, fmt, 1, work) - collected(folder, fmt, 0, work)) / count
 
 
+def _corpus_copy(folder: Path, fmt: str) -> int:
+    """The corpus's files of one format (seeds and real reports) copied into ``folder``."""
+    files = sorted(CORPUS.glob(f"*/*.{fmt}"))
+    if files:
+        folder.mkdir()
+        for p in files:
+            shutil.copy(p, folder / p.name)
+    return len(files)
+
+
 def pdf_rows(tmp: Path, synthetic: int, rng: random.Random) -> list[str]:
     """nianbao against pdfplumber alone, per PDF: the corpus's and ``synthetic`` rendered ones."""
     batches: list[tuple[str, Path, int]] = []
-    corpus = sorted(CORPUS.glob("*/*.pdf"))
+    corpus = _corpus_copy(tmp / "corpus-pdf", "pdf")
     if corpus:
-        folder = tmp / "corpus-pdf"
-        folder.mkdir()
-        for p in corpus:
-            shutil.copy(p, folder / p.name)
-        batches.append(("corpus", folder, len(corpus)))
+        batches.append(("corpus", tmp / "corpus-pdf", corpus))
     if synthetic:
         folder = tmp / "synthetic-pdf"
         folder.mkdir()
@@ -109,7 +116,10 @@ def main() -> None:
             folder.mkdir()
             for i in range(args.count):
                 write(random_record(rng), folder / f"r{i:04d}.{fmt}")
-            print(f"| {fmt} | {args.count} | {per_file(folder, fmt, args.count) / 1e6:.2f} |", flush=True)
+            print(f"| {fmt}, synthetic | {args.count} | {per_file(folder, fmt, args.count) / 1e6:.2f} |", flush=True)
+            corpus = _corpus_copy(Path(tmp) / f"corpus-{fmt}", fmt)
+            if corpus:
+                print(f"| {fmt}, corpus | {corpus} | {per_file(Path(tmp) / f'corpus-{fmt}', fmt, corpus) / 1e6:.2f} |")
         if "pdf" in formats:
             print("| PDFs | files | nianbao, M instructions per file | pdfplumber alone | ratio |")
             print("|---|---|---|---|---|")

@@ -67,7 +67,7 @@ def decode_html(data: bytes) -> str:
 
 
 # Everything a cell holds but text: a line break (kept as "\n") or text that is not shown.
-_NOT_PLAIN = etree.XPath("boolean(.//br|" + "|".join(f".//{tag}" for tag in sorted(_SKIP_TAGS)) + ")")
+_NOT_PLAIN_TAGS = ("br", *sorted(_SKIP_TAGS))
 # XPath's string() gathers the text of an element and its descendants in C; plain strings, not
 # lxml's "smart" ones that keep the whole tree alive.
 _ALL_TEXT = etree.XPath("string()", smart_strings=False)
@@ -125,7 +125,7 @@ def _nearest_table(el: etree._Element) -> etree._Element | None:
 def build_grid(table: etree._Element, index: int) -> Table:
     """Expand rowspan/colspan into a rectangular grid of located cells."""
     rows = _own_rows(table)
-    plain = not _NOT_PLAIN(table)
+    plain = next(table.iter(*_NOT_PLAIN_TAGS), None) is None
     grid: list[dict[int, Cell]] = [{} for _ in rows]
     origin = 0
     for r, tr in enumerate(rows):
