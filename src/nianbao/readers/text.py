@@ -58,9 +58,10 @@ class _TextBuilder:
             self.rows.append(tuple(self.row))
             self.row = []
 
-    def whole_row(self, cells: list[tuple[str, int]]) -> None:
+    def whole_row(self, texts: list[str], line: int) -> None:
         self.end_row()
-        self.rows.append(tuple([new_cell((t, {"line": n}, -1)) for t, n in cells]))
+        location = {"line": line}  # one line: its cells share the location (nothing mutates it)
+        self.rows.append(tuple([new_cell((text, location, -1)) for text in texts]))
 
     def close_table(self) -> None:
         self.end_row()
@@ -74,11 +75,9 @@ class _TextBuilder:
         return bool(self.rows or self.row)
 
 
-def _markdown_cells(line: str) -> list[str]:
-    inner = line.strip()
-    inner = inner[1:] if inner.startswith("|") else inner
-    inner = inner[:-1] if inner.endswith("|") else inner
-    return [c.strip() for c in inner.split("|")]
+def _markdown_cells(stripped: str) -> list[str]:
+    """The cells of ``| a | b |`` (the line already stripped, starting and ending with a bar)."""
+    return [c.strip() for c in stripped[1:-1].split("|")]
 
 
 def read_lines(text: str) -> list[Block]:
@@ -99,9 +98,9 @@ def read_lines(text: str) -> list[Block]:
             continue
         if line.lstrip(" ").startswith("|") and stripped.endswith("|"):
             if not _MD_SEPARATOR_RE.match(stripped):
-                b.whole_row([(c, number) for c in _markdown_cells(stripped)])
+                b.whole_row(_markdown_cells(stripped), number)
         elif "\t" in line.strip("\t") and not line.startswith("\t"):
-            b.whole_row([(c.strip(), number) for c in line.split("\t")])
+            b.whole_row([c.strip() for c in line.split("\t")], number)
         elif line[0] == "\t":
             for part in line[1:].split("\t"):
                 b.cell(part.strip(), number)
