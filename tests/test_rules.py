@@ -111,6 +111,8 @@ PASS: list[tuple[str, Callable[[Report], Report]]] = [
     ("NA01", lambda r: with_section(r, 3, "本年收到政府信息公开申请十二件。")),
     ("NA01", lambda r: with_section(r, 1, "2023年收到申请99件，本年有所增加。")),  # another year's figure
     ("NA01", lambda r: with_section(r, 1, "全年发布信息70余件。")),  # approximate, not an application figure
+    # the 0 belongs to 行政诉讼, listed before 行政复议 (a real 平潭 report's wording)
+    ("NA01", lambda r: with_section(r, 4, "全年共有行政诉讼案件0件、行政复议案件2件，均已结案。")),
     ("NA04", lambda r: with_section(r, 6, "发出收费通知1件，总金额100元，实际收取信息处理费100元。")),
     (
         "NA05",

@@ -94,7 +94,8 @@ PATTERNS: tuple[FactPattern, ...] = (
     ),
     FactPattern(
         "行政复议",
-        _p(rf"{NUM}{_UNIT}[^。；，,]{{0,16}}?行政复议(?!、|和|及|与)"),
+        # "1起行政复议", never across a list's 、 ("诉讼案件1件、行政复议案件2件": the 1 is 诉讼's)
+        _p(rf"{NUM}{_UNIT}[^。；，,、]{{0,16}}?行政复议(?!、|和|及|与)"),
         (("table4/review/total",),),
     ),
     FactPattern(

@@ -22,6 +22,7 @@ FIRST_REGULATED_YEAR = 2019
 class Column:
     key: str
     label: str
+    signed: bool = False  # may be printed negative: the 2019 表二's 本年增/减
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ _C19_DOCS = (
 )
 _C19_ITEMS = (
     Column("previous_items", "上一年项目数量"),
-    Column("change", "本年增/减"),
+    Column("change", "本年增/减", signed=True),
     Column("decisions", "处理决定数量"),
 )
 
@@ -206,6 +207,8 @@ TABLE2_2019: tuple[Table2Row, ...] = (
     ),
 )
 TABLE2_ROWS = {"2019": TABLE2_2019, "2021": TABLE2_2021}
+# Table 二 columns whose numbers may be negative (a change), by column key.
+SIGNED_COLUMNS = frozenset(c.key for rows in TABLE2_ROWS.values() for row in rows for c in row.columns if c.signed)
 # Header words that say which layout a printed 表二 uses.
 TABLE2_HEADER_WORDS = {
     "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年收费金额"),

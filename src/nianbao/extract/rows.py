@@ -27,7 +27,8 @@ class LogicalRow:
 
 
 def _digit_count(token: Token) -> int:
-    return max(1, sum(ch.isdigit() for ch in token.text.split(".")[0]))
+    """Most numbers a run gives: a digit each, and a leading "-" may be a blank cell of its own."""
+    return max(1, sum(ch.isdigit() for ch in token.text.split(".")[0])) + token.text.startswith("-")
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,13 @@ def splits(
     allow_decimal: Callable[[int], bool] = lambda i: False,
     accept_prefix: Callable[[tuple[Number, ...]], bool] = lambda values: True,
     forced: Callable[[tuple[Number, ...]], int | None] = lambda values: None,
+    allow_negative: Callable[[int], bool] = lambda i: False,
 ) -> Iterator[Split]:
     """Every way to read ``count`` numbers from ``runs`` (each run gives at least one).
 
-    An empty run is a blank cell: exactly one None.
+    An empty run is a blank cell: exactly one None. A run starting with "-" (``-15`` glued to the
+    digits before it) is read both ways: as the sign of its first number, where
+    ``allow_negative(i)`` says the i-th number may be negative, and as a blank cell's "-".
 
     ``allow_decimal(i)`` says whether the i-th number may have decimals; ``accept_prefix`` prunes
     partial readings early (it is called after each number is placed); ``forced`` gives the
@@ -66,17 +69,24 @@ def splits(
                 yield values
             return
         digits = cleaned[run]
-        if not digits:
+        if not digits or (start == 0 and digits[0] == "-"):
+            if digits and len(values) < count and allow_negative(len(values)):
+                yield from cut(run, 1, values, -1)
             placed = (*values, None)
             if len(placed) <= count and accept_prefix(placed):
-                yield from walk(run + 1, 0, placed)
+                yield from walk(run + 1, 0, placed) if not digits else walk(run, 1, placed)
             return
+        yield from cut(run, start, values, 1)
+
+    def cut(run: int, start: int, values: tuple[Number, ...], sign: int) -> Iterator[Split]:
+        """The next number read from ``run`` at ``start``: every length it may have."""
+        digits = cleaned[run]
         later_runs = len(cleaned) - run - 1
         must = forced(values)
         ends = range(start + 1, len(digits) + 1)
         if must is not None:
-            text = str(must)
-            if not digits.startswith(text, start):
+            text = str(sign * must)
+            if must * sign < 0 or not digits.startswith(text, start):
                 return
             ends = range(start + len(text), start + len(text) + 1)
         for end in ends:
@@ -87,15 +97,12 @@ def splits(
             if (1 if end < len(digits) else 0) + later_runs > needed:
                 continue  # too many numbers still to come for what is left
             part = digits[start:end]
-            if not _valid_part(part, allow_decimal(len(values))):
-                continue
-            placed = (*values, _to_number(part))
+            if not _valid_part(part, allow_decimal(len(values))) or (sign < 0 and not float(part)):
+                continue  # "-0" is not a number anyone prints
+            placed = (*values, sign * _to_number(part))
             if not accept_prefix(placed):
                 continue
-            if end == len(digits):
-                yield from walk(run + 1, 0, placed)
-            else:
-                yield from walk(run, end, placed)
+            yield from walk(run + 1, 0, placed) if end == len(digits) else walk(run, end, placed)
 
     yield from walk(0, 0, ())
 

@@ -157,9 +157,14 @@ def _cut_between(text: str) -> list[tuple[str, str, str]]:
             run = run[:-1] if "." not in run and "," not in run else ""
         if not run or _inside_words(text, m):
             continue
-        if m.start() > pos:
-            pieces.append((TEXT, text[pos : m.start()], ""))
-        pieces.append((DIGITS, run, ""))
+        begin = m.start()
+        if begin > pos and text[begin - 1] == "-":
+            # ``35-15``: a minus glued to the digits is the sign of a number that may be negative
+            # (本年增/减) or a blank cell's "-"; the splitter weighs both readings.
+            begin -= 1
+        if begin > pos:
+            pieces.append((TEXT, text[pos:begin], ""))
+        pieces.append((DIGITS, text[begin : m.start()] + run, ""))
         pos = m.start() + len(run)
     if pos < len(text):
         pieces.append((TEXT, text[pos:], ""))

@@ -68,6 +68,7 @@ def row_candidates(
     allow_decimal: Callable[[int], bool] = lambda i: False,
     accept_prefix: Callable[[Candidate], bool] = lambda v: True,
     forced: Callable[[Candidate], int | None] = lambda v: None,
+    allow_negative: Callable[[int], bool] = lambda i: False,
 ) -> list[Candidate]:
     """The readings of a row's tokens as ``count`` numbers.
 
@@ -88,7 +89,7 @@ def row_candidates(
     if len(tokens) > count or not tokens:
         return []
     try:
-        return list(split.splits(_runs(tokens), count, allow_decimal, accept_prefix, forced))
+        return list(split.splits(_runs(tokens), count, allow_decimal, accept_prefix, forced, allow_negative))
     except split.TooManySplits:
         return []
 
@@ -309,19 +310,31 @@ def extract_table2(rows: list[list[Token]], year: int | None) -> TableResult:
     return result
 
 
+@dataclass(frozen=True)
+class _Table2Shape:
+    columns: tuple[str, ...]
+    paths: tuple[str, ...]
+    allow_decimal: Callable[[int], bool]  # money columns
+    allow_negative: Callable[[int], bool]  # 本年增/减
+
+
 @functools.lru_cache(maxsize=64)
-def _table2_shape(spec: formats.Table2Row) -> tuple[tuple[str, ...], Callable[[int], bool], tuple[str, ...]]:
-    """A row's column keys, which of them may hold decimals (money), and the cells' paths."""
+def _table2_shape(spec: formats.Table2Row) -> _Table2Shape:
     cols = tuple(c.key for c in spec.columns)
     money = frozenset(i for i, c in enumerate(cols) if c in spec.money_columns)
-    return cols, money.__contains__, tuple(formats.cell_path("table2", spec.key, c) for c in cols)
+    signed = frozenset(i for i, c in enumerate(spec.columns) if c.signed)
+    paths = tuple(formats.cell_path("table2", spec.key, c) for c in cols)
+    return _Table2Shape(cols, paths, money.__contains__, signed.__contains__)
 
 
 def _read_table2_row(result: TableResult, spec: formats.Table2Row, lr: LogicalRow) -> None:
     assert result.values is not None
-    cols, allow_decimal, paths = _table2_shape(spec)
+    shape = _table2_shape(spec)
+    cols, paths = shape.columns, shape.paths
     tokens = _strip_units(lr.values)
-    candidates = row_candidates(tokens, len(cols), allow_decimal=allow_decimal)
+    candidates = row_candidates(
+        tokens, len(cols), allow_decimal=shape.allow_decimal, allow_negative=shape.allow_negative
+    )
     values, abstained = resolve(candidates, len(cols))
     result.values[spec.key] = dict(zip(cols, values))
     result.labels[f"table2/{spec.key}"] = lr.label
