@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nianbao.extract import split
-from nianbao.extract.tables import Ambiguous, Candidate, TableResult, resolve
+from nianbao.extract.tables import Ambiguous, Candidate, TableResult, ambiguity_finding, resolve, split_basis
 from nianbao.facts import Fact, facts_in
 from nianbao.record import Finding, SectionText
 
@@ -49,17 +49,17 @@ def _apply(result: TableResult, row: Ambiguous, fitting: list[Candidate], facts:
     for column, value in zip(row.columns, values):
         if value is not None:
             cells[column] = value
-    quotes = "".join(f"“{fact.quote}”" for fact in facts)
-    detail = {"printed": row.printed, "candidates": [list(c) for c in fitting[:50]], "stated": [f.quote for f in facts]}
-    head = f"表二“{row.title}”行的数字连在一起（“{row.printed}”），表二没有可用于拆分的合计关系；按正文{quotes}"
+    stated = [fact.quote for fact in facts]
     if abstained:
-        open_cells = tuple(p for p, v in zip(row.paths, values) if v is None)
-        options = "；".join(split.describe(fitting))
-        message = f"{head}，仍有 {len(fitting)} 种拆法：{options}。无法确定的单元格未读取（记为空），请对照原件核实。"
-        finding = Finding("RD07", "warning", message, open_cells, row.location, detail)
+        open_cells = [p for p, v in zip(row.paths, values) if v is None]
+        finding = ambiguity_finding("表二", row.title, row.printed, row.location, open_cells, fitting, stated)
     else:
         shown = " / ".join(split.format_number(v) for v in fitting[0] if v is not None)
-        message = f"{head}拆为 {shown}，请对照原件核实。"
+        message = (
+            f"表二“{row.title}”行的数字连在一起（“{row.printed}”），{split_basis('表二', stated)}拆为 {shown}，"
+            "请对照原件核实。"
+        )
+        detail = {"printed": row.printed, "candidates": [list(fitting[0])], "stated": stated}
         finding = Finding("RD12", "notice", message, row.paths, row.location, detail)
     at = next(i for i, f in enumerate(result.findings) if f is row.finding)
     result.findings[at] = finding

@@ -116,7 +116,7 @@ def relaxed_candidates(tokens: Sequence[Token], count: int, score: Callable[[Can
 
 
 def _relaxed_notice(table: str, title: str, row: LogicalRow, cells: Sequence[str]) -> Finding:
-    printed = "".join(t.text for t in row.values)
+    printed = _printed_digits(row)
     return Finding(
         "RD11",
         "notice",
@@ -140,24 +140,44 @@ def resolve(candidates: Sequence[Candidate], size: int) -> tuple[list[Number], b
 
 
 def _ambiguity(table: str, title: str, row: LogicalRow, cells: list[str], candidates: Sequence[Candidate]) -> Finding:
-    printed = "".join(t.text for t in row.values)
+    return ambiguity_finding(table, title, _printed_digits(row), row.location, cells, candidates)
+
+
+def _printed_digits(row: LogicalRow) -> str:
+    return "".join(t.text for t in row.values)
+
+
+def split_basis(table: str, stated: Sequence[str] = ()) -> str:
+    """What a split of run-together digits rests on: the table's sums, or for table 二 (which has
+    none) the figures its text states, quoted."""
+    if table != "表二":
+        return "按表内勾稽关系和合计关系"
+    quotes = "".join(f"“{quote}”" for quote in stated)
+    return "表二没有可用于拆分的合计关系" + (f"；按正文{quotes}" if stated else "")
+
+
+def ambiguity_finding(
+    table: str,
+    title: str,
+    printed: str,
+    location: Location,
+    cells: Sequence[str],
+    candidates: Sequence[Candidate],
+    stated: Sequence[str] = (),
+) -> Finding:
+    """RD07: the cells a row's run-together digits leave undecided, with the splits still possible."""
     if candidates:
         options = "；".join(split.describe(list(candidates)))
-        basis = "表二没有可用于拆分的合计关系" if table == "表二" else "按表内勾稽关系和合计关系"
         message = (
-            f"{table}“{title}”行的数字连在一起（“{printed}”），{basis}，仍有 {len(candidates)} 种拆法：{options}。"
-            "无法确定的单元格未读取（记为空），请对照原件核实。"
+            f"{table}“{title}”行的数字连在一起（“{printed}”），{split_basis(table, stated)}，"
+            f"仍有 {len(candidates)} 种拆法：{options}。无法确定的单元格未读取（记为空），请对照原件核实。"
         )
     else:
         message = f"{table}“{title}”行的数字“{printed}”无法拆分为本行应有的数值，该行未读取，请对照原件核实。"
-    return Finding(
-        "RD07",
-        "warning",
-        message,
-        tuple(cells),
-        row.location,
-        {"printed": printed, "candidates": [list(c) for c in candidates[:50]]},
-    )
+    detail: dict[str, object] = {"printed": printed, "candidates": [list(c) for c in candidates[:50]]}
+    if stated:
+        detail["stated"] = list(stated)
+    return Finding("RD07", "warning", message, tuple(cells), location, detail)
 
 
 def _blank_notice(table: str, cells: list[str], location: Location) -> Finding:
@@ -339,17 +359,17 @@ def _read_table2_row(result: TableResult, spec: formats.Table2Row, lr: LogicalRo
     result.values[spec.key] = dict(zip(cols, values))
     result.labels[f"table2/{spec.key}"] = lr.label
     result.locations.update(_locate(paths, tokens, len(tokens) == len(cols)))
+    printed = _printed_digits(lr)
     if abstained:
         cells = [p for p, v in zip(paths, values) if v is None]
-        finding = _ambiguity("表二", spec.label, lr, cells, candidates)
+        finding = ambiguity_finding("表二", spec.label, printed, lr.location, cells, candidates)
         result.findings.append(finding)
         if len(candidates) > 1:
-            printed = "".join(t.text for t in lr.values)
             result.ambiguous.append(
                 Ambiguous(spec.key, spec.label, cols, paths, tuple(candidates), printed, lr.location, finding)
             )
     _note_blanks(result, "表二", tokens, paths, len(tokens) == len(cols))
-    _note_unit(result, spec, lr, paths)
+    _note_unit(result, spec, printed, lr.location, paths)
 
 
 def _strip_units(tokens: list[Token]) -> list[Token]:
@@ -357,8 +377,9 @@ def _strip_units(tokens: list[Token]) -> list[Token]:
     return [t._replace(text=t.text.rstrip("元万")) if t.text.endswith(("元", "万")) else t for t in tokens]
 
 
-def _note_unit(result: TableResult, spec: formats.Table2Row, lr: LogicalRow, paths: Sequence[str]) -> None:
-    printed = "".join(t.text for t in lr.values)
+def _note_unit(
+    result: TableResult, spec: formats.Table2Row, printed: str, location: Location, paths: Sequence[str]
+) -> None:
     if spec.key == "procurement" and printed.endswith("元") and not printed.endswith("万元"):
         result.findings.append(
             Finding(
@@ -366,7 +387,7 @@ def _note_unit(result: TableResult, spec: formats.Table2Row, lr: LogicalRow, pat
                 "notice",
                 f"表二“政府集中采购”采购总金额按“元”印制（“{printed}”），格式未规定单位，请注意换算。",
                 (paths[-1],),
-                lr.location,
+                location,
             )
         )
 
