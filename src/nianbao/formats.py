@@ -209,6 +209,13 @@ TABLE2_2019: tuple[Table2Row, ...] = (
 TABLE2_ROWS = {"2019": TABLE2_2019, "2021": TABLE2_2021}
 # Table 二 columns whose numbers may be negative (a change), by column key.
 SIGNED_COLUMNS = frozenset(c.key for rows in TABLE2_ROWS.values() for row in rows for c in row.columns if c.signed)
+
+
+def is_signed(path: str) -> bool:
+    """Whether the cell at ``path`` (``table2/fees/change``) may hold a negative number."""
+    return path.startswith("table2/") and path.rsplit("/", 1)[-1] in SIGNED_COLUMNS
+
+
 # Header words that say which layout a printed 表二 uses.
 TABLE2_HEADER_WORDS = {
     "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年收费金额"),

@@ -125,7 +125,7 @@ def _validate(ws: Worksheet, report: Report, at: dict[str, str], formulas: dict[
     for path, coordinate in at.items():
         if path in formulas:
             continue
-        kind = money if path in money_paths else signed if path.rsplit("/", 1)[-1] in formats.SIGNED_COLUMNS else whole
+        kind = money if path in money_paths else signed if formats.is_signed(path) else whole
         kind.add(coordinate)
 
 

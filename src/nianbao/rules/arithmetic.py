@@ -122,7 +122,7 @@ def va01(ctx: Context) -> Iterator[Finding]:
     正确示例：件数为 0 或正整数，金额不为负。
     """
     for path, value, money in _all_cells(ctx):
-        if value is None or path.rsplit("/", 1)[-1] in formats.SIGNED_COLUMNS:
+        if value is None or formats.is_signed(path):
             continue
         if value < 0:
             yield ctx.finding(f"{_where(path)}为负数（{fmt(value)}）", [path])
