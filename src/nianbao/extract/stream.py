@@ -86,6 +86,11 @@ def _key_of(group: str) -> str:
 _NUMBERING_AFTER_RE = re.compile(r"^\s*[.、．]\s*[\u4e00-\u9fff“（(]")
 
 
+# Column names a converter makes up for a header it could not read (``| 类别 | 数据1 | 数据2 |``):
+# a heading, not the values 1, 2, …
+_PLACEHOLDER_HEADING_RE = re.compile(r"(?:数据|列|栏|column|col)\s*\d{1,2}", re.I)
+
+
 def _exact_label(text: str) -> str:
     """Whole-cell labels too common to search for in running text."""
     norm = normalize_label(text)
@@ -129,6 +134,8 @@ def _cut_cell(raw: str) -> tuple[Piece, ...]:
     if exact:
         return ((LABEL, normalize_label(raw), exact, None),)
     text = normalize_label(raw)
+    if _PLACEHOLDER_HEADING_RE.fullmatch(text):
+        return ((TEXT, text, "", None),)
     if len(text) > _NARRATIVE_CHARS and not any(ch.isdigit() for ch in text):
         return ((TEXT, text, "", None),)
     return tuple((kind, piece, key, None) for kind, piece, key in _cut(text))

@@ -258,13 +258,21 @@ def _table4_tokens(rows: list[list[Token]]) -> list[Token]:
         if all(t.kind == BLANK for t in values) and len(values) < len(row):
             values = []  # blanks of merged header cells
         if not values:
-            if tokens and any(t.kind == TEXT and len(t.text) > 12 for t in row):
+            if tokens and any(t.kind == TEXT and len(t.text) > 12 and not _is_table4_heading(t.text) for t in row):
                 break  # narrative after the table
             continue
         tokens.extend(values)
         if sum(len(t.text) if t.kind == DIGITS else 1 for t in tokens) >= 15:
             break
     return tokens
+
+
+def _is_table4_heading(text: str) -> bool:
+    """A heading of table 四 printed over its own part (``行政诉讼（未经复议直接起诉）``), as some
+    conversions print the table in three pieces: not narrative after the table."""
+    for word in formats.TABLE4_HEADER_WORDS:
+        text = text.replace(word, "")
+    return not text.strip("()（）·、 ")
 
 
 def _locate(paths: Sequence[str], tokens: list[Token], one_per_token: bool) -> dict[str, Location]:
