@@ -2,8 +2,9 @@
 
 A converter that cannot read a table's header writes one table per row group under a heading
 (``### 一、本年新收政府信息公开申请数量``), invents column names (``| 类别 | 数据1 | 数据2 | …``) and
-splits table 四 into its three parts (``### 行政诉讼（未经复议直接起诉）``). Such files are built
-here from a record, in that shape, and must read back to the same values.
+splits table 四 into its three parts (``### 行政诉讼（未经复议直接起诉）``), with the page numbers
+(``— 5 —``) left between the pieces. Such files are built here from a record, in that shape, and
+must read back to the same values.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def _table3(report: Report) -> list[str]:
         heading = row.group if row.number else row.label  # sub-rows (1.属于国家秘密…) under their group
         pieces.setdefault(heading, []).append([row.label, *[_cell(values[c.key]) for c in formats.TABLE3_COLUMNS]])
     lines: list[str] = []
-    for heading, body in pieces.items():
-        lines += [f"### {heading}", *_md_table(header, body)]
+    for page, (heading, body) in enumerate(pieces.items(), start=4):
+        # A page number the conversion left between two pieces.
+        lines += [f"### {heading}", *_md_table(header, body), f"— {page} —", ""]
     return lines
 
 
@@ -109,3 +111,15 @@ def test_table4_in_three_pieces_keeps_its_order(tmp_path: Path) -> None:
     path = tmp_path / "t4.md"
     path.write_text(fragmented_markdown(report), encoding="utf-8")
     assert parse(path).table4 == table4
+
+
+def test_a_row_printed_short_is_not_called_run_together(tmp_path: Path) -> None:
+    # Two cells printed for three columns: the message quotes them as printed, cell by cell.
+    path = tmp_path / "short.md"
+    text = fragmented_markdown(valid_report()).replace(
+        "| 行政规范性文件 | 3 | 1 | 20 |", "| 行政规范性文件 | 3 | 120 |"
+    )
+    path.write_text(text, encoding="utf-8")
+    (finding,) = [f for f in parse(path).findings if f.rule == "RD07"]
+    assert "（“3 120”）少于本行的单元格" in finding.message
+    assert finding.detail["printed"] == "3 120"

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nianbao.extract import split
-from nianbao.extract.tables import Ambiguous, Candidate, TableResult, ambiguity_finding, resolve, split_basis
+from nianbao.extract.tables import (
+    Ambiguous,
+    Candidate,
+    TableResult,
+    ambiguity_finding,
+    printed_row,
+    resolve,
+    split_basis,
+)
 from nianbao.facts import Fact, facts_in
 from nianbao.record import Finding, SectionText
 
@@ -56,7 +64,7 @@ def _apply(result: TableResult, row: Ambiguous, fitting: list[Candidate], facts:
     else:
         shown = " / ".join(split.format_number(v) for v in fitting[0] if v is not None)
         message = (
-            f"表二“{row.title}”行的数字连在一起（“{row.printed}”），{split_basis('表二', stated)}拆为 {shown}，"
+            f"{printed_row('表二', row.title, row.printed)}，{split_basis('表二', stated)}拆为 {shown}，"
             "请对照原件核实。"
         )
         detail = {"printed": row.printed, "candidates": [list(fitting[0])], "stated": stated}

@@ -34,6 +34,9 @@ class Token(NamedTuple):
     row: int = 0  # physical row number, for telling rows apart
     is_cell: bool = False  # the token is a whole table cell
     number: int | float | None = None  # a VALUE token's number, read once when its text is cut
+    # Digits printed right after the previous token's digits, nothing between (``2648-18538``
+    # cut at the sign): quoted together, as printed.
+    glued: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +92,8 @@ _NUMBERING_AFTER_RE = re.compile(r"^\s*[.、．]\s*[\u4e00-\u9fff“（(]")
 # Column names a converter makes up for a header it could not read (``| 类别 | 数据1 | 数据2 |``):
 # a heading, not the values 1, 2, …
 _PLACEHOLDER_HEADING_RE = re.compile(r"(?:数据|列|栏|column|col)\s*\d{1,2}", re.I)
+# A page number a PDF conversion leaves between the rows of a table (``— 5 —``, ``第5页共7页``).
+_PAGE_NUMBER_RE = re.compile(r"[—–－-]+\s*\d{1,4}\s*[—–－-]+|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?")
 
 
 def _exact_label(text: str) -> str:
@@ -134,7 +139,7 @@ def _cut_cell(raw: str) -> tuple[Piece, ...]:
     if exact:
         return ((LABEL, normalize_label(raw), exact, None),)
     text = normalize_label(raw)
-    if _PLACEHOLDER_HEADING_RE.fullmatch(text):
+    if _PLACEHOLDER_HEADING_RE.fullmatch(text) or _PAGE_NUMBER_RE.fullmatch(text):
         return ((TEXT, text, "", None),)
     if len(text) > _NARRATIVE_CHARS and not any(ch.isdigit() for ch in text):
         return ((TEXT, text, "", None),)
@@ -192,8 +197,13 @@ def document_rows(doc: Document) -> list[list[Token]]:
             for cells in block.rows:
                 rows.append(_tokens(cells, len(rows), True))
         else:
-            # A paragraph's space-separated parts (``规章 1 0 11``) are kept apart like cells.
-            parts = [(part, block.location, -1) for part in block.text.split()]
+            # A paragraph's space-separated parts (``规章 1 0 11``) are kept apart like cells; a
+            # page number (``— 5 —``) is one piece of text.
+            text = block.text
+            if len(text) < 20 and _PAGE_NUMBER_RE.fullmatch(text.replace(" ", "")):
+                parts = [(text, block.location, -1)]
+            else:
+                parts = [(part, block.location, -1) for part in text.split()]
             rows.append(_tokens(parts, len(rows), False))
     return rows
 
@@ -210,7 +220,10 @@ def _tokens(cells: Iterable[tuple[str, Location, int]], row: int, is_cell: bool)
         pieces = _pieces(text)
         if len(pieces) == 1:  # nearly every cell: one value or one label
             kind, norm, key, number = pieces[0]
-            tokens.append(_make_token((kind, norm, location, key, row, is_cell, number)))
+            tokens.append(_make_token((kind, norm, location, key, row, is_cell, number, False)))
         else:
-            tokens.extend(_make_token((k, t, location, key, row, is_cell, n)) for k, t, key, n in pieces)
+            previous = ""
+            for k, t, key, n in pieces:
+                tokens.append(_make_token((k, t, location, key, row, is_cell, n, k == DIGITS and previous == DIGITS)))
+                previous = k
     return tokens

@@ -120,7 +120,7 @@ def _relaxed_notice(table: str, title: str, row: LogicalRow, cells: Sequence[str
     return Finding(
         "RD11",
         "notice",
-        f"{table}“{title}”行的数字连在一起（“{printed}”），本行合计不成立，已按表内其他勾稽关系唯一确定拆法；请核对该行。",
+        f"{printed_row(table, title, printed)}，本行合计不成立，已按表内其他勾稽关系唯一确定拆法；请核对该行。",
         tuple(cells),
         row.location,
     )
@@ -144,7 +144,16 @@ def _ambiguity(table: str, title: str, row: LogicalRow, cells: list[str], candid
 
 
 def _printed_digits(row: LogicalRow) -> str:
-    return "".join(t.text for t in row.values)
+    """The row's numbers as printed: a space between two cells, none inside one (``2648-18538``)."""
+    return "".join((t.text if t.glued or not i else f" {t.text}") for i, t in enumerate(row.values))
+
+
+def printed_row(table: str, title: str, printed: str) -> str:
+    """How a row with fewer numbers than cells is described: digits run together, or (several
+    cells printed) some cells run together or lost."""
+    if " " in printed:
+        return f"{table}“{title}”行印有的数字（“{printed}”）少于本行的单元格，有数字连在一起或有单元格缺失"
+    return f"{table}“{title}”行的数字连在一起（“{printed}”）"
 
 
 def split_basis(table: str, stated: Sequence[str] = ()) -> str:
@@ -169,7 +178,7 @@ def ambiguity_finding(
     if candidates:
         options = "；".join(split.describe(list(candidates)))
         message = (
-            f"{table}“{title}”行的数字连在一起（“{printed}”），{split_basis(table, stated)}，"
+            f"{printed_row(table, title, printed)}，{split_basis(table, stated)}，"
             f"仍有 {len(candidates)} 种拆法：{options}。无法确定的单元格未读取（记为空），请对照原件核实。"
         )
     else:
