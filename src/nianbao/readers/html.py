@@ -66,6 +66,17 @@ def decode_html(data: bytes) -> str:
     return data.decode("gb18030", errors="replace")
 
 
+def utf8_html(data: bytes) -> bytes:
+    """The page as UTF-8 bytes: most pages are UTF-8 already and go on as they are (decoding
+    only tells them apart); others are decoded by :func:`decode_html` and re-encoded."""
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_html(data).encode("utf-8", errors="replace")
+    return body
+
+
 # Everything a cell holds but text: a line break (kept as "\n") or text that is not shown.
 _NOT_PLAIN_TAGS = ("br", *sorted(_SKIP_TAGS))
 # What the walker must see element by element; below anything else there is only inline text.
@@ -233,24 +244,28 @@ def _script_tables(root: etree._Element) -> list[etree._Element]:
                 html = json.loads(f'"{m.group(1)}"')
             except json.JSONDecodeError:
                 html = m.group(1).replace('\\"', '"').replace("\\/", "/")
-            fragment = _parse(f"<html><body><div>{html}</div></body></html>")
+            fragment = _parse(f"<html><body><div>{html}</div></body></html>".encode("utf-8", errors="replace"))
             body = fragment.find("body") if fragment is not None else None
             if body is not None:
                 found.append(body)
     return found
 
 
-def _parse(text: str) -> etree._Element | None:
-    # Plain etree elements: lxml.html's element classes cost a lookup on every access. The text
-    # goes in as UTF-8 bytes with the encoding declared (the page's own meta tag is then ignored,
-    # as it must be: the text is already decoded); libxml2 parses that a third faster than a str.
+def _parse(utf8: bytes) -> etree._Element | None:
+    # Plain etree elements: lxml.html's element classes cost a lookup on every access. The page
+    # goes in as UTF-8 bytes with the encoding declared (its own meta tag, which may name GBK, is
+    # then ignored); libxml2 parses that a third faster than a str.
     parser = etree.HTMLParser(remove_comments=True, no_network=True, encoding="utf-8")
-    return etree.fromstring(text.encode("utf-8", errors="replace"), parser)
+    return etree.fromstring(utf8, parser)
 
 
 def read_html_text(text: str) -> list[Block]:
+    return read_html_utf8(text.encode("utf-8", errors="replace"))
+
+
+def read_html_utf8(utf8: bytes) -> list[Block]:
     try:
-        root = _parse(text)
+        root = _parse(utf8)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ReadError("RD01", f"网页无法解析：{exc}") from exc
     if root is None:
@@ -268,5 +283,5 @@ def read_html_text(text: str) -> list[Block]:
 def read_html(path: Path, data: bytes) -> Document:
     if not data.strip():
         raise ReadError("RD01", "文件为空，没有可读取的内容")
-    blocks = read_html_text(decode_html(data))
+    blocks = read_html_utf8(utf8_html(data))
     return Document(tuple(blocks), "html")
