@@ -10,14 +10,13 @@ the bytes and building the record are not counted here). Needs valgrind.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_parse import CORPUS
+from count_instructions import callgrind_count
 
 STAGES = ("utf8", "parse", "grids", "walk", "extract", "whole")
 
@@ -59,12 +58,7 @@ for _ in range(int(sys.argv[3])):
 
 
 def collected(page: Path, stage: str, passes: int) -> int:
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", _WORK]
-    run = subprocess.run([*command, str(page), stage, str(passes)], capture_output=True, text=True, check=True)
-    m = re.search(r"Collected : (\d+)", run.stderr)
-    if not m:
-        raise SystemExit(f"callgrind printed no count:\n{run.stderr[-2000:]}")
-    return int(m.group(1))
+    return callgrind_count(_WORK, str(page), stage, str(passes))
 
 
 def main() -> None:

@@ -49,18 +49,18 @@ for _ in range(int(sys.argv[3])):
 """
 
 
-def collected(folder: Path, fmt: str, passes: int, work: str = "nianbao") -> int:
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", _WORK]
-    run = subprocess.run(
-        [*command, str(folder), fmt, str(passes), str(Path(__file__).parent), work],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def callgrind_count(script: str, *args: str) -> int:
+    """Instructions the interpreter executes running ``script`` with ``args``, counted by callgrind."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", script]
+    run = subprocess.run([*command, *args], capture_output=True, text=True, check=True)
     m = re.search(r"Collected : (\d+)", run.stderr)
     if not m:
         raise SystemExit(f"callgrind printed no count:\n{run.stderr[-2000:]}")
     return int(m.group(1))
+
+
+def collected(folder: Path, fmt: str, passes: int, work: str = "nianbao") -> int:
+    return callgrind_count(_WORK, str(folder), fmt, str(passes), str(Path(__file__).parent), work)
 
 
 def per_file(folder: Path, fmt: str, count: int, work: str = "nianbao") -> float:
