@@ -18,6 +18,41 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "nianbao.cli", *args], capture_output=True, text=True, timeout=120)
 
 
+# Crawler-style text of an old report (made up here): its statistics table runs 2018 and
+# cumulative figures together, after a section title that names 行政复议 and 行政诉讼.
+_OLD_STATISTICS = (
+    "某县2018年度政府信息公开工作年度报告 本报告所列数据的统计期限自2018年1月1日起至2018年12月31日止。"
+    "一、概述 本年度主动公开政府信息1200条。三、依申请公开情况 本年度受理申请3件。"
+    "四、因政府信息公开申请行政复议、提起行政诉讼的情况 本年度未发生。五、主要问题和改进措施 无。"
+    "六、政府信息公开情况统计表 指标名称计量单位2018年度历年累计主动公开文件数条120085001"
+    "其中：1.政府网站公开数条120085002.政府公报公开数条00受理依申请公开信息总数条33"
+    "对申请的答复总数条33行政复议数件00行政诉讼数件00\n"
+)
+
+
+def test_no_table_values_from_a_report_before_the_national_format(tmp_path: Path) -> None:
+    path = tmp_path / "old_statistics.txt"
+    path.write_text(_OLD_STATISTICS, encoding="utf-8")
+    record = parse(path)
+    assert (record.table2, record.table3, record.table4) == (None, None, None)
+
+
+def test_another_table_after_section_four_is_not_table4(tmp_path: Path) -> None:
+    # A 2024 report that prints no table 四: section 四's title names 行政复议 and 行政诉讼, and a
+    # table of something else (short labels, more than fifteen numbers) follows. None of its
+    # numbers is a table 四 value.
+    rows = "".join(f"| 整改事项{name} | {i * 3} |\n" for i, name in enumerate("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午"))
+    text = (
+        "某区教育局2024年政府信息公开工作年度报告\n一、总体情况\n本年度主动公开信息120条。\n"
+        "四、政府信息公开行政复议、行政诉讼情况\n本年度未发生。\n"
+        f"五、存在的主要问题及改进情况\n\n| 事项 | 件数 |\n|---|---|\n{rows}\n六、其他需要报告的事项\n无。\n"
+    )
+    path = tmp_path / "no_table4.md"
+    path.write_text(text, encoding="utf-8")
+    table4 = parse(path).table4
+    assert table4 is None or all(v is None for group in table4.values() for v in group.values())
+
+
 @pytest.mark.parametrize(
     ("filename", "content", "code"),
     [
@@ -26,6 +61,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         ("broken.docx", b"PK\x03\x04 not really a zip", "RD01"),
         ("notes.txt", "会议纪要：今天讨论了食堂菜单。".encode(), "RD04"),
         ("old.txt", "某某局2017年政府信息公开工作年度报告\n一、概述\n二、主动公开情况\n".encode(), "RD10"),
+        # A pre-2019 report whose old 统计表 follows a section title naming 行政复议: not table 四.
+        pytest.param("old_statistics.txt", _OLD_STATISTICS.encode(), "RD10", id="old-statistics-table"),
         ("data.xyz", b"\x00\x01", "RD04"),
     ],
 )

@@ -146,6 +146,9 @@ TABLE4_OUTCOMES: tuple[Column, ...] = (
     Column("total", "总计"),
 )
 TABLE4_CELLS: tuple[tuple[str, str], ...] = tuple((g.key, o.key) for g in TABLE4_GROUPS for o in TABLE4_OUTCOMES)
+# Words of table 四's column headings that survive a heading broken over lines (``结果`` / ``维持``):
+# the table's numbers come after them.
+TABLE4_OUTCOME_MARKS = ("维持", "纠正", "审结")
 # The words table 四's headings are made of (行政复议, 未经复议直接起诉, 结果维持…), longest first.
 TABLE4_HEADER_WORDS: tuple[str, ...] = tuple(
     sorted({part for c in TABLE4_GROUPS + TABLE4_OUTCOMES for part in c.label.split("·")}, key=len, reverse=True)

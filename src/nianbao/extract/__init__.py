@@ -28,18 +28,12 @@ def _fallback_year(doc: Document) -> int | None:
 def extract(doc: Document, source: Source) -> Report:
     title = find_title(doc)
     year = title.year if title.year is not None else _fallback_year(doc)
-    rows = document_rows(doc)
-    regions = find_regions(rows)
     results: dict[str, TableResult] = {}
-    if regions.table2:
-        a, b = regions.table2
-        results["table2"] = extract_table2(without_narrative(rows[a:b]), year)
-    if regions.table3:
-        a, b = regions.table3
-        results["table3"] = extract_table3(without_narrative(rows[a:b]), year)
-    if regions.table4:
-        a, b = regions.table4
-        results["table4"] = extract_table4(without_narrative(rows[a:b]))
+    if title.year is None or title.year >= formats.FIRST_REGULATED_YEAR:
+        # A report whose title dates it before 2019 predates the national tables: whatever table
+        # it prints (an old 统计表) is not one of them, and reading it as one would give wrong
+        # numbers. It gets RD10 below.
+        _read_tables(doc, year, results)
     sections = find_sections(doc)
     if "table2" in results:
         narrow_by_narrative(results["table2"], sections, year)
@@ -70,6 +64,20 @@ def extract(doc: Document, source: Source) -> Report:
         meta=_meta(doc),
         labels=labels,
     )
+
+
+def _read_tables(doc: Document, year: int | None, results: dict[str, TableResult]) -> None:
+    rows = document_rows(doc)
+    regions = find_regions(rows)
+    if regions.table2:
+        a, b = regions.table2
+        results["table2"] = extract_table2(without_narrative(rows[a:b]), year)
+    if regions.table3:
+        a, b = regions.table3
+        results["table3"] = extract_table3(without_narrative(rows[a:b]), year)
+    if regions.table4:
+        a, b = regions.table4
+        results["table4"] = extract_table4(without_narrative(rows[a:b]))
 
 
 def _meta(doc: Document) -> dict[str, str]:

@@ -260,9 +260,17 @@ def extract_table4(rows: list[list[Token]]) -> TableResult:
 
 
 def _table4_tokens(rows: list[list[Token]]) -> list[Token]:
-    """Value tokens from the first row of values on, until they can hold the 15 numbers."""
+    """Value tokens from the first row of values after the table's column headings on, until they
+    can hold the 15 numbers. Numbers before any heading (a sentence's, an older statistics
+    table's under a section title that names 行政复议) are not the table's."""
     tokens: list[Token] = []
+    headed = False
     for row in rows:
+        if not headed:
+            at = next((i for i, t in enumerate(row) if t.kind == TEXT and _names_outcomes(t.text)), None)
+            if at is None:
+                continue
+            headed, row = True, row[at + 1 :]
         values = [t for t in row if t.kind in ("value", "blank", "digits")]
         if all(t.kind == BLANK for t in values) and len(values) < len(row):
             values = []  # blanks of merged header cells
@@ -274,6 +282,10 @@ def _table4_tokens(rows: list[list[Token]]) -> list[Token]:
         if sum(len(t.text) if t.kind == DIGITS else 1 for t in tokens) >= 15:
             break
     return tokens
+
+
+def _names_outcomes(text: str) -> bool:
+    return any(mark in text for mark in formats.TABLE4_OUTCOME_MARKS)
 
 
 def _is_table4_heading(text: str) -> bool:
