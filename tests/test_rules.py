@@ -267,6 +267,43 @@ def test_pu01_publication_date() -> None:
     assert "PU01" not in collection_codes([government])[0]
 
 
+def _pu01(report: Report) -> list[tuple[str, str]]:
+    return [(f.severity, f.message) for f in check_collection([report])[0] if f.rule == "PU01"]
+
+
+def test_pu01_signed_after_the_deadline_cannot_be_on_time() -> None:
+    signed_late = dataclasses.replace(valid_report(), meta={"signed": "2025-02-10"})
+    ((severity, message),) = _pu01(signed_late)
+    assert severity == "warning" and "报告落款日期 2025年02月10日 已晚于规定期限 2025年01月31日" in message
+
+
+def test_pu01_signed_in_time_is_named_but_proves_nothing() -> None:
+    signed = dataclasses.replace(valid_report(), meta={"signed": "2025-01-15"})
+    ((severity, message),) = _pu01(signed)
+    assert severity == "notice" and "报告落款日期为 2025年01月15日" in message
+    published = dataclasses.replace(valid_report(), meta={"signed": "2025-02-10", "published": "2025-01-20"})
+    assert _pu01(published) == []  # the publication date decides when the page gives one
+
+
+@pytest.mark.parametrize(
+    ("top", "end", "signed"),
+    [
+        ("（2025年1月23日）", "", "2025-01-23"),
+        ("", "二〇二五年一月二十三日", "2025-01-23"),
+        ("", "2025年12月1日", "2025-12-01"),
+        ("", "二〇二五年十月十日", "2025-10-10"),
+        ("", "2025年1月23日发布于门户网站", ""),  # a sentence, not a signing line
+        ("", "二〇二五年一一月三日", ""),  # numerals that are no month
+    ],
+)
+def test_signing_date_is_read_from_its_own_line(tmp_path: Path, top: str, end: str, signed: str) -> None:
+    report = valid_report()
+    lines = [report.title, top] + [f"{s.number}、{s.title}\n{s.text}" for s in report.sections] + [report.agency, end]
+    path = tmp_path / "signed.txt"
+    path.write_text("\n".join(line for line in lines if line), encoding="utf-8")
+    assert parse(path).meta.get("signed", "") == signed
+
+
 # --- the reference ---------------------------------------------------------------------------
 
 

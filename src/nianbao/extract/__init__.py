@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nianbao import formats
-from nianbao.extract.meta import fallback_year, find_published, find_sections, find_title
+from nianbao.extract.meta import fallback_year, find_published, find_sections, find_signed, find_title
 from nianbao.extract.rows import find_regions, without_narrative
 from nianbao.extract.stated import narrow_by_narrative
 from nianbao.extract.stream import document_rows
@@ -85,6 +85,9 @@ def _meta(doc: Document) -> dict[str, str]:
     published = find_published(doc)
     if published and "published" not in meta:
         meta["published"] = published
+    signed = find_signed(doc)
+    if signed and "signed" not in meta:
+        meta["signed"] = signed
     return meta
 
 

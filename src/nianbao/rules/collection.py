@@ -209,11 +209,37 @@ def deadline(report: Report) -> dt.date | None:
     return dt.date(report.year + 1, 3 if is_government(report.agency) else 1, 31)
 
 
+# Dates a report cannot have been published before, with how a message names them.
+_MADE_DATES = (("file_date", "文件生成日期"), ("signed", "报告落款日期"))
+
+
+def _made_dates(report: Report) -> list[tuple[str, dt.date]]:
+    """The dates the file carries that its publication cannot precede, named for a message."""
+    found = []
+    for key, name in _MADE_DATES:
+        m = _DATE_RE.search(report.meta.get(key, ""))
+        if m:
+            found.append((name, dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
+    return found
+
+
+def _without_publication_date(ctx: Context, made: list[tuple[str, dt.date]], due: dt.date) -> Hit:
+    late = [(name, date) for name, date in made if date > due]
+    if late:
+        name, date = late[0]
+        return _hit(
+            ctx, "PU01", "warning", f"{name} {date:%Y年%m月%d日} 已晚于规定期限 {due:%Y年%m月%d日}，不可能按期发布"
+        )
+    known = "".join(f"（{name}为 {date:%Y年%m月%d日}）" for name, date in made)
+    return _hit(ctx, "PU01", "notice", f"文件中没有发布日期{known}，无法检查是否在 {due:%Y年%m月%d日} 前发布")
+
+
 @rule("PU01", "逾期发布", "warning", ("meta",), scope="collection")
 def pu01(contexts: list[Context]) -> Iterator[Hit]:
     """逾期发布：县级以上政府部门应在 1 月 31 日前、县级以上人民政府应在 3 月 31 日前公布上一年度年报（条例第四十九条）。
 
-    需要发布日期（网页的发布时间、文件日期或用户提供）；文件中没有发布日期时，本规则说明无法检查。
+    需要发布日期（网页的发布时间或用户提供）；没有时，文件生成日期或报告落款日期晚于期限也说明不可能按期发布，
+    否则本规则说明无法检查。
     错误示例：某区教委 2024 年度报告于 2025 年 3 月 10 日发布。
     正确示例：于 2025 年 1 月 31 日前发布。
     """
@@ -223,19 +249,8 @@ def pu01(contexts: list[Context]) -> Iterator[Hit]:
         if due is None or r.errors:
             continue
         found = publication_date(r)
-        file_date = _DATE_RE.search(r.meta.get("file_date", ""))
-        if found is None and file_date:
-            made = dt.date(int(file_date.group(1)), int(file_date.group(2)), int(file_date.group(3)))
-            if made > due:
-                yield _hit(
-                    ctx,
-                    "PU01",
-                    "warning",
-                    f"文件生成日期 {made:%Y年%m月%d日} 已晚于规定期限 {due:%Y年%m月%d日}，不可能按期发布",
-                )
-                continue
         if found is None:
-            yield _hit(ctx, "PU01", "notice", f"文件中没有发布日期，无法检查是否在 {due:%Y年%m月%d日} 前发布")
+            yield _without_publication_date(ctx, _made_dates(r), due)
         elif found[0] > due:
             yield _hit(
                 ctx, "PU01", "warning", f"发布日期 {found[0]:%Y年%m月%d日}（{found[1]}）晚于规定期限 {due:%Y年%m月%d日}"
