@@ -65,7 +65,7 @@ def _markup(draw: st.DrawFn, depth: int = 0) -> str:
     """Random nesting of inline, block, break and hidden elements around short texts."""
     parts = []
     for _ in range(draw(st.integers(0, 3))):
-        text = draw(st.sampled_from(["", "甲", "12", " ", "乙丙"]))
+        text = draw(st.sampled_from(["", "甲", "12", " ", "乙丙", "<?xml:namespace prefix = o />", "&nbsp;"]))
         if depth >= 3 or draw(st.booleans()):
             parts.append(text)
             continue

@@ -103,9 +103,9 @@ def find_published(doc: Document, limit: int = 80) -> str:
 # The date a report is signed (落款日期): a paragraph holding nothing but a date, under the title
 # (``（2026年1月23日）``) or at the end below the agency; in figures or in Chinese numerals
 # (``二〇二六年一月二十三日``).
-_CN_DIGITS = "〇零一二三四五六七八九"
+_CN_DIGIT_VALUES = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
 _SIGNED_RE = re.compile(
-    rf"^[（(〔]?\s*(?P<y>(?:19|20)\d{{2}}|[{_CN_DIGITS}]{{4}})\s*年\s*(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月"
+    rf"^[（(〔]?\s*(?P<y>(?:19|20)\d{{2}}|[{''.join(_CN_DIGIT_VALUES)}]{{4}})\s*年\s*(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月"
     rf"\s*(?P<d>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*日\s*[）)〕]?$"
 )
 _SIGNED_NEAR = 6  # paragraphs from the top or the end where a signing date is looked for
@@ -125,9 +125,6 @@ def find_signed(doc: Document) -> str:
         if 1 <= month <= 12 and 1 <= day <= 31:
             return f"{year:04d}-{month:02d}-{day:02d}"
     return ""
-
-
-_CN_DIGIT_VALUES = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
 
 
 def _cn_year(text: str) -> int:
