@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from nianbao import formats
 from nianbao.extract import split
-from nianbao.extract.rows import LogicalRow, logical_rows
+from nianbao.extract.rows import VALUE_KINDS, LogicalRow, logical_rows
 from nianbao.extract.stream import BLANK, DIGITS, TEXT, VALUE, Token
 from nianbao.model import Location
 from nianbao.numbers import parse_value
@@ -271,7 +271,7 @@ def _table4_tokens(rows: list[list[Token]]) -> list[Token]:
             if at is None:
                 continue
             headed, row = True, row[at + 1 :]
-        values = [t for t in row if t.kind in ("value", "blank", "digits")]
+        values = [t for t in row if t.kind in VALUE_KINDS]
         if all(t.kind == BLANK for t in values) and len(values) < len(row):
             values = []  # blanks of merged header cells
         if not values:
