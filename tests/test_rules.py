@@ -285,6 +285,11 @@ def test_pu01_signed_in_time_is_named_but_proves_nothing() -> None:
     assert _pu01(published) == []  # the publication date decides when the page gives one
 
 
+def test_pu01_an_impossible_date_is_no_date() -> None:
+    report = dataclasses.replace(valid_report(), meta={"published": "2025-02-30", "signed": "2025-02-31"})
+    assert [severity for severity, _ in _pu01(report)] == ["notice"]
+
+
 @pytest.mark.parametrize(
     ("top", "end", "signed"),
     [
@@ -294,6 +299,7 @@ def test_pu01_signed_in_time_is_named_but_proves_nothing() -> None:
         ("", "二〇二五年十月十日", "2025-10-10"),
         ("", "2025年1月23日发布于门户网站", ""),  # a sentence, not a signing line
         ("", "二〇二五年一一月三日", ""),  # numerals that are no month
+        ("", "二〇二五年二月三十日", ""),  # no such day
     ],
 )
 def test_signing_date_is_read_from_its_own_line(tmp_path: Path, top: str, end: str, signed: str) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from nianbao import formats
+from nianbao.facts import chinese_number
 from nianbao.model import Document, Location, Paragraph, Table
 from nianbao.numbers import normalize_text
 from nianbao.record import SectionText
@@ -102,46 +105,31 @@ def find_published(doc: Document, limit: int = 80) -> str:
 
 # The date a report is signed (落款日期): a paragraph holding nothing but a date, under the title
 # (``（2026年1月23日）``) or at the end below the agency; in figures or in Chinese numerals
-# (``二〇二六年一月二十三日``).
-_CN_DIGIT_VALUES = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
+# (``二〇二六年一月二十三日``). A Chinese month or day is a numeral as written (三, 十二, 二十三),
+# never digits side by side (一一).
+_CN_DAY = r"(?=[一二三四五六七八九十])(?:[一二三四五六七八九]?十)?[一二三四五六七八九]?"
 _SIGNED_RE = re.compile(
-    rf"^[（(〔]?\s*(?P<y>(?:19|20)\d{{2}}|[{''.join(_CN_DIGIT_VALUES)}]{{4}})\s*年\s*(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月"
-    rf"\s*(?P<d>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*日\s*[）)〕]?$"
+    rf"^[（(〔]?\s*(?P<y>(?:19|20)\d{{2}}|[〇零一二三四五六七八九]{{4}})\s*年\s*(?P<m>\d{{1,2}}|{_CN_DAY})\s*月"
+    rf"\s*(?P<d>\d{{1,2}}|{_CN_DAY})\s*日\s*[）)〕]?$"
 )
 _SIGNED_NEAR = 6  # paragraphs from the top or the end where a signing date is looked for
 
 
 def find_signed(doc: Document) -> str:
     """The report's signing date as ``YYYY-MM-DD`` (first paragraphs, then last), or ""."""
-    paragraphs = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
-    for text in paragraphs[:_SIGNED_NEAR] + paragraphs[-_SIGNED_NEAR:][::-1]:
+    # Only the ends of the document are looked at, not every paragraph of it.
+    first = (b.text for b in doc.blocks if isinstance(b, Paragraph))
+    last = (b.text for b in reversed(doc.blocks) if isinstance(b, Paragraph))
+    for text in itertools.chain(itertools.islice(first, _SIGNED_NEAR), itertools.islice(last, _SIGNED_NEAR)):
         m = _SIGNED_RE.match(text.strip())
         if not m:
             continue
+        year, month, day = (chinese_number(m.group(part)) for part in ("y", "m", "d"))
         try:
-            year, month, day = _cn_year(m.group("y")), _cn_number(m.group("m")), _cn_number(m.group("d"))
-        except KeyError:  # numerals that are no number (一一月)
+            return dt.date(year or 0, month or 0, day or 0).isoformat()
+        except ValueError:  # no such day (二月三十日, 九十月)
             continue
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return f"{year:04d}-{month:02d}-{day:02d}"
     return ""
-
-
-def _cn_year(text: str) -> int:
-    """``2026`` or ``二〇二六`` (each numeral one digit)."""
-    if text.isascii():
-        return int(text)
-    return int("".join(str(_CN_DIGIT_VALUES[c]) for c in text))
-
-
-def _cn_number(text: str) -> int:
-    """``12`` or a Chinese numeral up to 三十一 (三, 十, 十二, 二十, 二十三)."""
-    if text.isascii():
-        return int(text)
-    if "十" not in text:
-        return _CN_DIGIT_VALUES[text]
-    tens, _, units = text.partition("十")
-    return (_CN_DIGIT_VALUES[tens] if tens else 1) * 10 + (_CN_DIGIT_VALUES[units] if units else 0)
 
 
 def fallback_year(text: str) -> int | None:

@@ -194,12 +194,21 @@ def xy05(contexts: list[Context]) -> Iterator[Hit]:
 _DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})")
 
 
+def _meta_date(report: Report, key: str) -> dt.date | None:
+    """The date the report's metadata gives under ``key``, if it is a real date."""
+    m = _DATE_RE.search(report.meta.get(key, ""))
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    except ValueError:  # 2025-02-30
+        return None
+
+
 def publication_date(report: Report) -> tuple[dt.date, str] | None:
     """The publication date and where it came from (page metadata), if the file carries one."""
     for key in ("published", "发布时间", "发布日期", "公开日期"):
-        m = _DATE_RE.search(report.meta.get(key, ""))
-        if m:
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))), key
+        date = _meta_date(report, key)
+        if date:
+            return date, key
     return None
 
 
@@ -215,12 +224,8 @@ _MADE_DATES = (("file_date", "文件生成日期"), ("signed", "报告落款日�
 
 def _made_dates(report: Report) -> list[tuple[str, dt.date]]:
     """The dates the file carries that its publication cannot precede, named for a message."""
-    found = []
-    for key, name in _MADE_DATES:
-        m = _DATE_RE.search(report.meta.get(key, ""))
-        if m:
-            found.append((name, dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
-    return found
+    dates = [(name, _meta_date(report, key)) for key, name in _MADE_DATES]
+    return [(name, date) for name, date in dates if date]
 
 
 def _without_publication_date(ctx: Context, made: list[tuple[str, dt.date]], due: dt.date) -> Hit:
