@@ -53,19 +53,30 @@ def _lines(doc: Document, limit: int = 40) -> list[str]:
 
 
 def find_title(doc: Document) -> Title:
+    """The printed title; else the title the file declares (a web page's ArticleTitle)."""
     raw = _lines(doc)
     for i, line in enumerate(raw):
         following = raw[i + 1] if i + 1 < len(raw) else ""
         if "报告" not in line and "报告" not in following:
             continue
         here, after = _TITLE_NOISE.sub("", normalize_text(line)), _TITLE_NOISE.sub("", normalize_text(following))
-        for window in (here, here + after):
-            for pattern in _TITLE_PATTERNS:
-                m = pattern.search(window)
-                if m:
-                    agency = _AGENCY_TRIM.sub("", m.group("agency")).strip("：: ")
-                    return Title(m.group(0), agency or None, int(m.group("year")))
-    return Title("", None, None)
+        title = _title_in(here)
+        # A title broken over two lines is read joined, unless the next line is a title alone
+        # (then this line is something above it: a portal's breadcrumb ends in 政府信息公开年报).
+        if title is None and _title_in(after) is None:
+            title = _title_in(here + after)
+        if title is not None:
+            return title
+    return _title_in(normalize_text(doc.meta.get("page_title", ""))) or Title("", None, None)
+
+
+def _title_in(text: str) -> Title | None:
+    for pattern in _TITLE_PATTERNS:
+        m = pattern.search(text)
+        if m:
+            agency = _AGENCY_TRIM.sub("", m.group("agency")).strip("：: ")
+            return Title(m.group(0), agency or None, int(m.group("year")))
+    return None
 
 
 _PUBLISHED_RE = re.compile(

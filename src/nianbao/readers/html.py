@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from nianbao import formats
 from nianbao.model import Block, Cell, Document, Paragraph, Table, new_cell
 from nianbao.readers.errors import ReadError
 
@@ -41,6 +42,10 @@ _BLOCK_TAGS = frozenset(
     ]
 )
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
+# Meta tag names of the page's title and publication date (政府网站发展指引 and common CMSs).
+_TITLE_META = frozenset({"articletitle"})
+_DATE_META = frozenset({"pubdate", "publishdate", "firstpublishedtime", "published_time"})
+_META_DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 # A table carried in a JS/JSON string, escaped or not.
 _JS_STRING_RE = re.compile(r'"((?:[^"\\]|\\.)*?(?:<table|\\u003ctable|\\x3ctable)(?:[^"\\]|\\.)*)"', re.I | re.S)
 
@@ -190,11 +195,15 @@ def _spread(
 
 
 class _Walker:
-    def __init__(self) -> None:
+    def __init__(self, frame: frozenset[etree._Element] = frozenset()) -> None:
         self.blocks: list[Block] = []
         self.buffer: list[str] = []
         self.tables = 0
         self.paragraphs = 0
+        # The elements around the first table, and the number of blocks read when the walk left
+        # each of them (innermost first): where the report may end (see _report_end).
+        self.frame = frame
+        self.exits: list[int] = []
 
     def flush(self) -> None:
         text = "".join(self.buffer).replace("\xa0", " ")
@@ -231,8 +240,31 @@ class _Walker:
         self._tail(el)
 
     def _tail(self, el: etree._Element) -> None:
+        if el in self.frame:
+            self.flush()
+            self.exits.append(len(self.blocks))
         if el.tail:
             self.buffer.append(el.tail)
+
+
+def page_meta(root: etree._Element) -> dict[str, str]:
+    """The page's title and publication date from the meta tags government portals must carry
+    (《政府网站发展指引》: ArticleTitle, PubDate), and from the HTML title when they are absent."""
+    found: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        name = (meta.get("name") or "").lower()
+        content = (meta.get("content") or "").strip()
+        if name in _TITLE_META and content and "page_title" not in found:
+            found["page_title"] = content
+        elif name in _DATE_META and "published" not in found:
+            m = _META_DATE_RE.match(content)
+            if m:
+                found["published"] = "-".join((m.group(1), m.group(2).zfill(2), m.group(3).zfill(2)))
+    if "page_title" not in found:
+        title = (root.findtext(".//title") or "").strip()
+        if title:
+            found["page_title"] = re.split(r"[_|｜]|\s*[-—]+\s*", title, maxsplit=1)[0].strip()
+    return found
 
 
 def _script_tables(root: etree._Element) -> list[etree._Element]:
@@ -264,24 +296,59 @@ def read_html_text(text: str) -> list[Block]:
 
 
 def read_html_utf8(utf8: bytes) -> list[Block]:
+    return _blocks(_parse_page(utf8))
+
+
+def _parse_page(utf8: bytes) -> etree._Element:
     try:
         root = _parse(utf8)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ReadError("RD01", f"网页无法解析：{exc}") from exc
     if root is None:
         raise ReadError("RD01", "网页没有可读取的内容")
-    walker = _Walker()
+    return root
+
+
+def _blocks(root: etree._Element) -> list[Block]:
     body = root.find("body")
-    walker.walk(body if body is not None else root)
+    top = body if body is not None else root
+    first_table = next(top.iter("table"), None)
+    # The set keeps the proxies alive, so lxml hands the walk these same objects for these nodes.
+    walker = _Walker(frozenset(first_table.iterancestors()) if first_table is not None else frozenset())
+    walker.walk(top)
     if not walker.tables:
         for fragment in _script_tables(root):
             walker.walk(fragment)
     walker.flush()
-    return walker.blocks
+    return walker.blocks[: _report_end(walker.blocks, walker.exits)]
+
+
+def _report_end(blocks: list[Block], exits: list[int]) -> int:
+    """The blocks of the report: up to the end of the innermost element around the first table
+    that also holds the last section's heading.
+
+    A portal page goes on after the report with its own furniture (扫一扫, 关闭, related links,
+    the site's footer); without this end, all of it would be read as the text of section 六.
+    A page without a table, or without that heading after its first table, is read to its end
+    (the introduction names the six parts, 其他需要报告的事项 included, before any table).
+    """
+    first_table = next((i for i, block in enumerate(blocks) if isinstance(block, Table)), None)
+    if first_table is None:
+        return len(blocks)
+    heading = next((i for i in range(len(blocks) - 1, first_table, -1) if _is_last_heading(blocks[i])), None)
+    if heading is None:
+        return len(blocks)
+    return next((count for count in exits if count > heading), len(blocks))
+
+
+def _is_last_heading(block: Block) -> bool:
+    if not isinstance(block, Paragraph):
+        return False
+    return any(all(word in block.text for word in keys) for keys in formats.SECTIONS[-1].keys)
 
 
 def read_html(path: Path, data: bytes) -> Document:
     if not data.strip():
         raise ReadError("RD01", "文件为空，没有可读取的内容")
-    blocks = read_html_utf8(utf8_html(data))
-    return Document(tuple(blocks), "html")
+    root = _parse_page(utf8_html(data))
+    return Document(tuple(_blocks(root)), "html", meta=page_meta(root))
