@@ -2,11 +2,14 @@
 
 Merged cells are laid out on the table grid: a ``gridSpan`` cell fills the columns it spans and
 a ``vMerge`` continuation takes the cell above; both keep the origin of the source cell.
+The document is read as Word shows it with every tracked change accepted, and content controls
+(``w:sdt``) around rows and cells are looked through.
 """
 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from lxml import etree
@@ -15,8 +18,13 @@ from nianbao.model import Block, Cell, Document, Paragraph, Table
 from nianbao.readers.errors import ReadError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _P, _TBL, _TR, _TC, _T = (f"{{{W}}}{n}" for n in ("p", "tbl", "tr", "tc", "t"))
 _TAB, _BR, _SDT = f"{{{W}}}tab", f"{{{W}}}br", f"{{{W}}}sdt"
+_SDT_CONTENT, _CUSTOM_XML, _TR_PR = f"{{{W}}}sdtContent", f"{{{W}}}customXml", f"{{{W}}}trPr"
+# Not shown by Word once changes are accepted: deleted and moved-away text (a deleted row is
+# marked by a w:del in its w:trPr), and the second copy of a text box kept for older readers.
+_DELETED, _MOVED_AWAY, _FALLBACK = f"{{{W}}}del", f"{{{W}}}moveFrom", f"{{{MC}}}Fallback"
 _VAL = f"{{{W}}}val"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
 
@@ -62,14 +70,42 @@ def _grid_before(tr: etree._Element) -> int:
     return int(gb.get(_VAL, "0") or 0) if gb is not None else 0
 
 
+def _children(parent: etree._Element, tag: str) -> Iterator[etree._Element]:
+    """Children with ``tag``, including those inside content controls and custom XML around them."""
+    for child in parent:
+        if child.tag == tag:
+            yield child
+        elif child.tag == _SDT:
+            content = child.find(_SDT_CONTENT)
+            if content is not None:
+                yield from _children(content, tag)
+        elif child.tag == _CUSTOM_XML:
+            yield from _children(child, tag)
+
+
+def accept_changes(root: etree._Element) -> None:
+    """Remove what Word does not show once every tracked change is accepted."""
+    for el in list(root.iter(_DELETED, _MOVED_AWAY, _FALLBACK)):
+        parent = el.getparent()
+        if parent is None:
+            continue
+        if el.tag == _DELETED and parent.tag == _TR_PR:  # a deleted table row
+            row = parent.getparent()
+            table = row.getparent() if row is not None else None
+            if row is not None and table is not None:
+                table.remove(row)
+        else:
+            parent.remove(el)
+
+
 def build_table(tbl: etree._Element, index: int) -> Table:
     rows: list[tuple[Cell, ...]] = []
     above: dict[int, Cell] = {}
     origin = 0
-    for r, tr in enumerate(tbl.findall(_TR)):
+    for r, tr in enumerate(_children(tbl, _TR)):
         col = _grid_before(tr)
         row: list[Cell] = []
-        for tc in tr.findall(_TC):
+        for tc in _children(tr, _TC):
             span, vmerge = _tc_props(tc)
             for dc in range(span):
                 if vmerge == "continue" and (col + dc) in above:
@@ -102,9 +138,11 @@ def _body_blocks(body: etree._Element) -> list[Block]:
             blocks.append(build_table(el, tables))
             tables += 1
         elif el.tag == _SDT:
-            content = el.find(f"{{{W}}}sdtContent")
+            content = el.find(_SDT_CONTENT)
             if content is not None:
                 stack.extend(reversed(list(content)))
+        elif el.tag == _CUSTOM_XML:
+            stack.extend(reversed(list(el)))
     return blocks
 
 
@@ -121,4 +159,5 @@ def read_docx(path: Path, data: bytes) -> Document:
     body = root.find(f"{{{W}}}body")
     if body is None:
         raise ReadError("RD01", "Word 文件没有正文")
+    accept_changes(body)
     return Document(tuple(_body_blocks(body)), "docx")
