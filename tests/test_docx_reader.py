@@ -5,7 +5,6 @@ tracked changes (a report edited with 修订 on, sent before the changes were ac
 from __future__ import annotations
 
 import copy
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,49 +13,36 @@ from lxml import etree
 
 from builders import valid_report
 from conftest import corpus_cases, table_diffs, truth_report
+from docx_edit import edit_docx, w
 from nianbao import parse
 from nianbao.model import Paragraph
-from nianbao.readers.docx import W, read_docx
+from nianbao.readers.docx import read_docx
 from nianbao.record import Report
 from nianbao.render import write
 
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 
-def _w(name: str) -> str:
-    return f"{{{W}}}{name}"
-
-
 def _edited(report: Report, tmp_path: Path, change: Callable[[etree._Element], None]) -> Path:
-    source = write(report, tmp_path / "source.docx")
-    target = tmp_path / "edited.docx"
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "word/document.xml":
-                root = etree.fromstring(data)
-                change(root)
-                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-            zout.writestr(item, data)
-    return target
+    return edit_docx(write(report, tmp_path / "source.docx"), tmp_path / "edited.docx", change)
 
 
 def _in_content_control(el: etree._Element) -> None:
-    sdt = etree.Element(_w("sdt"))
-    etree.SubElement(sdt, _w("sdtPr"))
-    content = etree.SubElement(sdt, _w("sdtContent"))
+    sdt = etree.Element(w("sdt"))
+    etree.SubElement(sdt, w("sdtPr"))
+    content = etree.SubElement(sdt, w("sdtContent"))
     el.addprevious(sdt)
     content.append(el)
 
 
 def _value_cells_in_controls(root: etree._Element) -> None:
-    for tc in list(root.iter(_w("tc"))):
+    for tc in list(root.iter(w("tc"))):
         if "".join(tc.itertext()).strip().replace(".", "").isdigit():
             _in_content_control(tc)
 
 
 def _rows_in_controls(root: etree._Element) -> None:
-    for tr in list(root.iter(_w("tr"))):
+    for tr in list(root.iter(w("tr"))):
         _in_content_control(tr)
 
 
@@ -82,12 +68,12 @@ def test_rows_inside_content_controls(name: str, tmp_path: Path) -> None:
 def test_a_text_box_is_read_once(tmp_path: Path) -> None:
     # Word stores a text box twice: the drawing (mc:Choice) and a VML copy (mc:Fallback).
     def add_text_box(root: etree._Element) -> None:
-        title = next(root.iter(_w("p")))
-        alternate = etree.SubElement(etree.SubElement(title, _w("r")), f"{{{MC}}}AlternateContent")
+        title = next(root.iter(w("p")))
+        alternate = etree.SubElement(etree.SubElement(title, w("r")), f"{{{MC}}}AlternateContent")
         for branch in ("Choice", "Fallback"):
-            box = etree.SubElement(etree.SubElement(alternate, f"{{{MC}}}{branch}"), _w("txbxContent"))
-            run = etree.SubElement(etree.SubElement(box, _w("p")), _w("r"))
-            etree.SubElement(run, _w("t")).text = "示例市教育局文件"
+            box = etree.SubElement(etree.SubElement(alternate, f"{{{MC}}}{branch}"), w("txbxContent"))
+            run = etree.SubElement(etree.SubElement(box, w("p")), w("r"))
+            etree.SubElement(run, w("t")).text = "示例市教育局文件"
 
     path = _edited(valid_report(), tmp_path, add_text_box)
     first = read_docx(path, path.read_bytes()).blocks[0]
@@ -96,29 +82,29 @@ def test_a_text_box_is_read_once(tmp_path: Path) -> None:
 
 
 def _row_labelled(root: etree._Element, label: str) -> etree._Element:
-    return next(tr for tr in root.iter(_w("tr")) if label in "".join(tr.itertext()))
+    return next(tr for tr in root.iter(w("tr")) if label in "".join(tr.itertext()))
 
 
 def _tracked_edits(root: etree._Element) -> None:
     # 予以公开: the old row (figures one higher) deleted under tracking, the new row inserted after.
     row = _row_labelled(root, "予以公开")
     old = copy.deepcopy(row)
-    for t in old.iter(_w("t")):
+    for t in old.iter(w("t")):
         if t.text and t.text.isdigit():
             t.text = str(int(t.text) + 1)
-    properties = old.find(_w("trPr"))
+    properties = old.find(w("trPr"))
     if properties is None:
-        properties = etree.Element(_w("trPr"))
+        properties = etree.Element(w("trPr"))
         old.insert(0, properties)
-    etree.SubElement(properties, _w("del"))
+    etree.SubElement(properties, w("del"))
     row.addprevious(old)
     # 本年新收, natural persons: "10" typed over a deleted "11"; a moved-away "5" in the next cell.
     new = _row_labelled(root, "本年新收")
-    cells = new.findall(_w("tc"))
-    deleted = etree.SubElement(etree.SubElement(cells[1].find(_w("p")), _w("del")), _w("r"))
-    etree.SubElement(deleted, _w("delText")).text = "11"
-    moved = etree.SubElement(etree.SubElement(cells[2].find(_w("p")), _w("moveFrom")), _w("r"))
-    etree.SubElement(moved, _w("t")).text = "5"
+    cells = new.findall(w("tc"))
+    deleted = etree.SubElement(etree.SubElement(cells[1].find(w("p")), w("del")), w("r"))
+    etree.SubElement(deleted, w("delText")).text = "11"
+    moved = etree.SubElement(etree.SubElement(cells[2].find(w("p")), w("moveFrom")), w("r"))
+    etree.SubElement(moved, w("t")).text = "5"
 
 
 def test_tracked_changes_are_read_as_accepted(tmp_path: Path) -> None:

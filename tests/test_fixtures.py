@@ -6,7 +6,9 @@ import dataclasses
 import zipfile
 from pathlib import Path
 
+import pdfplumber
 import pytest
+from lxml import etree
 
 from conftest import corpus_cases, needs_libreoffice, table_diffs, truth_report
 from nianbao import parse
@@ -67,6 +69,32 @@ def test_pdf_with_table_broken_over_pages(name: str, tmp_path: Path) -> None:
     assert isinstance(locations, dict)
     pages = {loc["page"] for path, loc in locations.items() if path.startswith("table3/")}
     assert len(pages) >= 2, "the fixture should break table 三 over two pages"
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_pdf_with_header_rows_repeated_on_each_page(tmp_path: Path) -> None:
+    # Word's 标题行重复: table 三's three header rows printed again at the top of every page.
+    from docx_edit import edit_docx, w
+    from nianbao.readers.office import convert
+
+    name = "r001-huaian-city-2024"
+
+    def repeat_header(root: etree._Element) -> None:
+        table3 = list(root.iter(w("tbl")))[1]
+        for row in table3.findall(w("tr"))[:3]:
+            properties = row.find(w("trPr"))
+            if properties is None:
+                properties = etree.Element(w("trPr"))
+                row.insert(0, properties)
+            etree.SubElement(properties, w("tblHeader"))
+
+    source = write(truth_report(name), tmp_path / "source.docx")
+    pdf = convert(edit_docx(source, tmp_path / f"{name}.docx", repeat_header), "pdf", tmp_path)
+    with pdfplumber.open(pdf) as document:
+        pages = [page.extract_text() or "" for page in document.pages]
+    assert sum("申请人情况" in text for text in pages) >= 2, "the header should be printed on two pages"
+    _assert_reads_back(name, pdf)
 
 
 @needs_libreoffice
