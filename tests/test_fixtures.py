@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pdfplumber
 import pytest
 from lxml import etree
 
-from conftest import corpus_cases, needs_libreoffice, table_diffs, truth_report
+from conftest import corpus_cases, needs_libreoffice, table_diffs, truth_names, truth_report
 from nianbao import parse
 from nianbao.render import to_html, write
 
@@ -95,6 +96,61 @@ def test_pdf_with_header_rows_repeated_on_each_page(tmp_path: Path) -> None:
         pages = [page.extract_text() or "" for page in document.pages]
     assert sum("申请人情况" in text for text in pages) >= 2, "the header should be printed on two pages"
     _assert_reads_back(name, pdf)
+
+
+def _without_rules(keep_horizontal: bool) -> Callable[[etree._Element], None]:
+    """Tables drawn without vertical rules, or without any rule at all."""
+
+    def change(root: etree._Element) -> None:
+        from docx_edit import w
+
+        for table in root.iter(w("tbl")):
+            properties = table.find(w("tblPr"))
+            assert properties is not None
+            for old in [*properties.findall(w("tblBorders")), *properties.findall(w("tblStyle"))]:
+                properties.remove(old)
+            borders = etree.SubElement(properties, w("tblBorders"))
+            for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+                drawn = keep_horizontal and side in ("top", "bottom", "insideH")
+                etree.SubElement(borders, w(side), {w("val"): "single" if drawn else "nil", w("sz"): "4"})
+        for cell_borders in list(root.iter(w("tcBorders"))):
+            cell_borders.getparent().remove(cell_borders)  # type: ignore[union-attr]
+
+    return change
+
+
+# The reports whose tables print every cell: a table without rules gives no position to a blank.
+_ALL_CELLS_PRINTED = [
+    n for n in truth_names() if n.startswith("00") or n in ("r001-huaian-city-2024", "r008-pingtan-2024")
+]
+
+
+def _read_without_rules(name: str, keep_horizontal: bool, tmp_path: Path) -> None:
+    # No ruled table for pdfplumber to find: each row is a text line with its cells spaced apart,
+    # and the label of a row may wrap onto the next line. Rows must not be joined as wrapped text.
+    from docx_edit import edit_docx
+    from nianbao.readers.office import convert
+
+    source = write(truth_report(name), tmp_path / "source.docx")
+    edited = edit_docx(source, tmp_path / f"{name}.docx", _without_rules(keep_horizontal))
+    pdf = convert(edited, "pdf", tmp_path)
+    with pdfplumber.open(pdf) as document:
+        assert not any(page.find_tables() for page in document.pages)
+    _assert_reads_back(name, pdf)
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", corpus_cases(_ALL_CELLS_PRINTED))
+def test_pdf_of_tables_without_rules(name: str, tmp_path: Path) -> None:
+    _read_without_rules(name, False, tmp_path)
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", corpus_cases([n for n in _ALL_CELLS_PRINTED if n.startswith("r")]))
+def test_pdf_of_tables_with_horizontal_rules_only(name: str, tmp_path: Path) -> None:
+    _read_without_rules(name, True, tmp_path)
 
 
 @needs_libreoffice

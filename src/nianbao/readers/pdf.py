@@ -8,7 +8,9 @@ Every cell and line carries ``{"page": p, "bbox": [x0, top, x1, bottom]}``.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +104,33 @@ def _cell_text(chars: list[dict[str, Any]]) -> str:
     return "".join(char["text"] for char in chars)
 
 
+@dataclass(frozen=True)
+class LineLook:
+    """How a text line is printed: its font size, and whether its characters stand in columns."""
+
+    size: float
+    spaced: bool  # wide gaps between runs of characters: a row of a table drawn without rules
+
+
+# A gap wider than this many character heights parts two cells of a table row.
+_CELL_GAP = 1.5
+_CELL_GAPS_IN_A_ROW = 2
+
+
+def _spaced(chars: list[dict[str, Any]]) -> bool:
+    """Whether a line's characters are spread in columns, as a borderless table prints a row."""
+    glyphs = sorted((c for c in chars if c["text"].strip()), key=lambda c: c["x0"])
+    wide = 0
+    for before, after in itertools.pairwise(glyphs):
+        if after["x0"] - before["x1"] > _CELL_GAP * max(before["size"], 1.0):
+            wide += 1
+            if wide >= _CELL_GAPS_IN_A_ROW:
+                return True
+    return False
+
+
 def _page_lines(
-    page: Any, page_no: int, boxes: list[tuple[float, float, float, float]], sizes: dict[int, float]
+    page: Any, page_no: int, boxes: list[tuple[float, float, float, float]], looks: dict[int, LineLook]
 ) -> list[tuple[float, float, Paragraph]]:
     outside = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes)) if boxes else page
     out: list[tuple[float, float, Paragraph]] = []
@@ -112,7 +139,8 @@ def _page_lines(
         if text and not _PAGE_NUMBER_RE.match(text):
             box = (line["x0"], line["top"], line["x1"], line["bottom"])
             paragraph = Paragraph(text, {"page": page_no, "bbox": _bbox(box)})
-            sizes[id(paragraph)] = round(max((c["size"] for c in line["chars"]), default=0.0), 1)
+            size = round(max((c["size"] for c in line["chars"]), default=0.0), 1)
+            looks[id(paragraph)] = LineLook(size, _spaced(line["chars"]))
             out.append((line["top"], line["x0"], paragraph))
     return out
 
@@ -131,7 +159,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
             raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
         raise ReadError("RD01", f"PDF 文件已损坏，无法打开：{type(exc).__name__}") from exc
     blocks: list[Block] = []
-    sizes: dict[int, float] = {}  # font size of each text line, by id of its Paragraph
+    looks: dict[int, LineLook] = {}  # how each text line is printed, by id of its Paragraph
     chars = 0
     with pdf:
         try:
@@ -142,13 +170,13 @@ def read_pdf(path: Path, data: bytes) -> Document:
             chars += len(page.chars)
             tables = _page_tables(page, page_no, sum(isinstance(b, Table) for b in blocks))
             boxes = [_table_box(t) for _, _, t in tables if any(t.rows)]
-            items: list[tuple[float, float, Block]] = [*tables, *_page_lines(page, page_no, boxes, sizes)]
+            items: list[tuple[float, float, Block]] = [*tables, *_page_lines(page, page_no, boxes, looks)]
             items.sort(key=lambda it: (round(it[0]), it[1]))
             blocks.extend(b for _, _, b in items)
             page.flush_cache()
         if chars == 0:
             raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
-        joined = join_wrapped_lines(blocks, sizes)
+        joined = join_wrapped_lines(blocks, looks)
         return Document(tuple(joined), "pdf", pages=len(pages), meta=_file_dates(pdf.metadata))
 
 
@@ -157,16 +185,17 @@ _MARGIN_SLACK = 14.0  # points: a line ending this close to the right margin was
 _MIN_LINE_WIDTH = 120.0  # points: narrower lines are headings, signatures or stray marks
 
 
-def join_wrapped_lines(blocks: list[Block], sizes: dict[int, float]) -> list[Block]:
+def join_wrapped_lines(blocks: list[Block], looks: dict[int, LineLook]) -> list[Block]:
     """Lines of one paragraph, broken only by the page width, become one paragraph.
 
     A line wraps when it reaches the right margin (the rightmost line end on its page); the next
     line in the same font size, on this page or the next, continues it. Chinese documents mark a
     new paragraph by indenting its first line: where a document does, an indented line starts a
     paragraph; where it does not, a line ending a sentence ends its paragraph. A numbered heading
-    never joins the text above it.
+    never joins the text above it. A row of a table drawn without rules (its characters spaced
+    in columns) is a line of its own: it neither continues a line nor sets the margin.
     """
-    lines = [b for b in blocks if isinstance(b, Paragraph)]
+    lines = [b for b in blocks if isinstance(b, Paragraph) and not _spaced_line(b, looks)]
     right: dict[int, float] = {}
     left: dict[int, float] = {}
     for line in lines:
@@ -182,16 +211,28 @@ def join_wrapped_lines(blocks: list[Block], sizes: dict[int, float]) -> list[Blo
             isinstance(block, Paragraph)
             and isinstance(previous, Paragraph)
             and _wrapped(previous, right)
-            and abs(sizes.get(id(block), 0.0) - sizes.get(id(previous), 0.0)) < 0.5
+            and not _spaced_line(block, looks)
+            and not _spaced_line(previous, looks)
+            and abs(_size(block, looks) - _size(previous, looks)) < 0.5
             and not _HEADING_RE.match(block.text)
             and (not _indented(block, left) if indented else not previous.text.rstrip().endswith(_SENTENCE_END))
         ):
             joined = Paragraph(previous.text + block.text, previous.location)
-            sizes[id(joined)] = sizes.get(id(block), 0.0)
+            looks[id(joined)] = LineLook(_size(block, looks), spaced=False)
             out[-1] = joined
         else:
             out.append(block)
     return out
+
+
+def _size(line: Paragraph, looks: dict[int, LineLook]) -> float:
+    look = looks.get(id(line))
+    return look.size if look else 0.0
+
+
+def _spaced_line(line: Paragraph, looks: dict[int, LineLook]) -> bool:
+    look = looks.get(id(line))
+    return look is not None and look.spaced
 
 
 _HEADING_RE = re.compile(r"^\s*[一二三四五六七八九十]+、.{0,30}$")
