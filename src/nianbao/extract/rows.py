@@ -146,7 +146,7 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
             kind = tok.kind
             if kind in VALUE_KINDS:  # the common token first
                 if current is None or (
-                    current.physical_row != r and not _continues(current, first_values, expected, default)
+                    current.physical_row != r and not _continues(current, tokens, first_values, expected, default)
                 ):
                     current = LogicalRow("", "", physical_row=r, location=tok.location)
                     out.append(current)
@@ -187,7 +187,21 @@ def _without_placeholders(tokens: list[Token], prefix: str) -> tuple[list[Token]
     return tokens, values
 
 
-def _continues(row: LogicalRow, incoming: int, expected: dict[str, int], default: int) -> bool:
+def _continues(
+    row: LogicalRow, incoming_row: list[Token], incoming: int, expected: dict[str, int], default: int
+) -> bool:
+    """Whether the values that begin a physical row (``incoming`` of them) go on ``row``.
+
+    They do while ``row`` is short of values: one value per line (text dumps), a row of values
+    after its label's line, run-together digits. Two lines of several values each continue one
+    another only when together they make the row exactly; otherwise they are two rows, the second
+    one's label unread (a table without rules wraps its labels onto lines of their own).
+    """
     want = expected.get(row.key, default)
-    have = row.capacity()[1] if any(t.kind == DIGITS for t in row.values) else len(row.values)
-    return not (have >= want or incoming >= want or (row.key == "" and have == 0))
+    digits = any(t.kind == DIGITS for t in row.values)
+    have = row.capacity()[1] if digits else len(row.values)
+    if have >= want or incoming >= want or (row.key == "" and have == 0):
+        return False
+    if digits or have < 2 or incoming < 2 or have + incoming == want:
+        return True
+    return any(t.kind == DIGITS for t in incoming_row)
