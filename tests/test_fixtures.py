@@ -220,3 +220,19 @@ def test_2024_report_printing_the_2019_layouts(tmp_path: Path) -> None:
     assert (record["year"], record["template"]) == (2024, "2019")
     assert "other_handling" in record["table3"] and "other_handling.other" not in record["table3"]  # type: ignore[operator]
     assert table_diffs(mixed.to_dict(), record) == []
+
+
+@pytest.mark.parametrize("suffix", [".html", ".docx", ".txt"])
+def test_row_labels_are_kept_as_printed(suffix: str, tmp_path: Path) -> None:
+    # The record's labels are the printed row labels (normalised), number and words included:
+    # "3.危及“三安全一稳定”", not the label words the row was found by ("三安全一稳定”").
+    from builders import valid_report
+    from nianbao import formats
+    from nianbao.numbers import normalize_label
+
+    labels = parse(write(valid_report(), tmp_path / f"report{suffix}")).to_dict()["labels"]
+    assert isinstance(labels, dict)
+    printed = {f"table3/{row.key}": normalize_label(row.label) for row in formats.TABLE3_ROWS}
+    read = {path: label for path, label in labels.items() if path.startswith("table3/")}
+    assert len(read) == len(formats.TABLE3_ORDER_SPLIT)
+    assert read == {path: printed[path] for path in read}

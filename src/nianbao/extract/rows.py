@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -142,6 +143,7 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
     current: LogicalRow | None = None
     for r, raw in enumerate(rows):
         tokens, first_values = _without_placeholders(raw, prefix)
+        before: Token | None = None
         for tok in tokens:
             kind = tok.kind
             if kind in VALUE_KINDS:  # the common token first
@@ -152,10 +154,11 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
                     out.append(current)
                 current.values.append(tok)
             elif kind == LABEL and tok.key.startswith(prefix):
+                label = _printed_label(before, tok)
                 if current is not None and not current.values and current.physical_row == r:
-                    current.key, current.label, current.location = tok.key, tok.text, tok.location
+                    current.key, current.label, current.location = tok.key, label, tok.location
                 else:
-                    current = LogicalRow(tok.key, tok.text, physical_row=r, location=tok.location)
+                    current = LogicalRow(tok.key, label, physical_row=r, location=tok.location)
                     out.append(current)
             elif (
                 kind == TEXT
@@ -165,7 +168,27 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
                 and current.physical_row == r
             ):
                 current.label += tok.text  # the rest of a label cut in running text (its note)
+            before = tok
     return out
+
+
+# A row's number and the words between it and the label words found after it (``(一)`` before
+# 予以公开, ``3.危及“`` before 三安全一稳定) belong to the label as printed; what comes before the
+# number (a group heading printed on the same line) does not.
+_LABEL_HEAD_RE = re.compile(
+    r"(?:[(（][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+[、.．]|\d[.．、])[^\d(（)）、.．]{0,10}$"
+)
+
+
+def _printed_label(before: Token | None, label: Token) -> str:
+    if before is not None and before.kind == TEXT and before.location is label.location:
+        head = _LABEL_HEAD_RE.search(before.text)
+        if head and not _NUMBERED_RE.match(label.text):  # a numbered label has its own head
+            return head.group(0) + label.text
+    return label.text
+
+
+_NUMBERED_RE = re.compile(r"[(（]?[一二三四五六七八九十\d]+[)）、.．]")
 
 
 def _without_placeholders(tokens: list[Token], prefix: str) -> tuple[list[Token], int]:
