@@ -143,7 +143,6 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
     current: LogicalRow | None = None
     for r, raw in enumerate(rows):
         tokens, first_values = _without_placeholders(raw, prefix)
-        before: Token | None = None
         for tok in tokens:
             kind = tok.kind
             if kind in VALUE_KINDS:  # the common token first
@@ -154,7 +153,7 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
                     out.append(current)
                 current.values.append(tok)
             elif kind == LABEL and tok.key.startswith(prefix):
-                label = _printed_label(before, tok)
+                label = _printed_label(tokens, tok)
                 if current is not None and not current.values and current.physical_row == r:
                     current.key, current.label, current.location = tok.key, label, tok.location
                 else:
@@ -168,7 +167,6 @@ def logical_rows(rows: list[list[Token]], prefix: str, expected: dict[str, int],
                 and current.physical_row == r
             ):
                 current.label += tok.text  # the rest of a label cut in running text (its note)
-            before = tok
     return out
 
 
@@ -180,15 +178,31 @@ _LABEL_HEAD_RE = re.compile(
 )
 
 
-def _printed_label(before: Token | None, label: Token) -> str:
+def _printed_label(row: list[Token], label: Token) -> str:
+    # The token before the label: only rows with a label pay for finding it.
+    at = row.index(label)
+    before = row[at - 1] if at else None
     if before is not None and before.kind == TEXT and before.location is label.location:
-        head = _LABEL_HEAD_RE.search(before.text)
+        head = _label_head(before.text)
         if head and not _NUMBERED_RE.match(label.text):  # a numbered label has its own head
-            return head.group(0) + label.text
+            return head + label.text
     return label.text
 
 
 _NUMBERED_RE = re.compile(r"[(（]?[一二三四五六七八九十\d]+[)）、.．]")
+# The same few heads come back in every report ((一), 3.危及“): each text is searched once.
+_HEADS: dict[str, str] = {}
+_HEADS_MAX = 4096
+
+
+def _label_head(text: str) -> str:
+    head = _HEADS.get(text)
+    if head is None:
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        found = _LABEL_HEAD_RE.search(text)
+        head = _HEADS[text] = found.group(0) if found else ""
+    return head
 
 
 def _without_placeholders(tokens: list[Token], prefix: str) -> tuple[list[Token], int]:
