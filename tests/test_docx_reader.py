@@ -110,3 +110,28 @@ def _tracked_edits(root: etree._Element) -> None:
 def test_tracked_changes_are_read_as_accepted(tmp_path: Path) -> None:
     report = valid_report()
     _assert_reads_back(report, _edited(report, tmp_path, _tracked_edits))
+
+
+def _inside_a_frame_table(root: etree._Element) -> None:
+    # The whole document inside a one-cell table (a frame some templates draw around the page).
+    body = root.find(w("body"))
+    assert body is not None
+    content = [child for child in body if child.tag != w("sectPr")]
+    frame = etree.Element(w("tbl"))
+    etree.SubElement(frame, w("tblPr"))
+    cell = etree.SubElement(etree.SubElement(frame, w("tr")), w("tc"))
+    cell.extend(content)
+    etree.SubElement(cell, w("p"))  # a cell ends with a paragraph
+    body.insert(0, frame)
+
+
+@pytest.mark.parametrize("name", corpus_cases())
+def test_report_inside_a_frame_table(name: str, tmp_path: Path) -> None:
+    report = truth_report(name)
+    _assert_reads_back(report, _edited(report, tmp_path, _inside_a_frame_table))
+
+
+def test_sections_inside_a_frame_table(tmp_path: Path) -> None:
+    report = valid_report()
+    record = _assert_reads_back(report, _edited(report, tmp_path, _inside_a_frame_table))
+    assert [s["text"] for s in record["sections"]] == [s.text for s in report.sections]  # type: ignore[union-attr]

@@ -134,6 +134,10 @@ def _body_blocks(body: etree._Element) -> list[Block]:
             if text:
                 blocks.append(Paragraph(text, {"paragraph": paragraphs}))
             paragraphs += 1
+        elif el.tag == _TBL and el.find(f".//{_TBL}") is not None:
+            # A layout table (a frame around the document) holding the report's own tables: its
+            # cells' contents are read as body, in order.
+            stack.extend(reversed([child for tr in _children(el, _TR) for tc in _children(tr, _TC) for child in tc]))
         elif el.tag == _TBL:
             blocks.append(build_table(el, tables))
             tables += 1
