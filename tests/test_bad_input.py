@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import truth_names, truth_report
+from builders import valid_report
+from conftest import needs_libreoffice, truth_names, truth_report
 from nianbao import parse
 from nianbao.render import write
 
@@ -109,3 +110,53 @@ def test_exit_codes_ok_and_usage(tmp_path: Path) -> None:
         assert table.returncode == 0 and "表三" in table.stdout
     assert _cli("parse", str(tmp_path / "missing.txt")).returncode == 2
     assert _cli("parse", str(tmp_path), "--format", "xml").returncode == 2
+
+
+def _without_text_mapping(source: Path, target: Path, font_names: set[str]) -> Path:
+    """The PDF with the named fonts' ToUnicode maps removed: their glyphs can no longer be read
+    as characters (pdfminer prints ``(cid:N)``), as in PDFs whose embedded fonts lack the map."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    for page in writer.pages:
+        fonts = page["/Resources"]["/Font"]
+        for key in fonts:
+            font = fonts[key].get_object()
+            if str(font.get("/BaseFont", "")).lstrip("/") in font_names and "/ToUnicode" in font:
+                del font[NameObject("/ToUnicode")]
+    writer.write(target)
+    return target
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_digits_in_a_font_without_text_mapping_are_not_read(tmp_path: Path) -> None:
+    import pdfplumber
+
+    source = write(valid_report(), tmp_path / "report.pdf")
+    with pdfplumber.open(source) as pdf:
+        digit_fonts = {c["fontname"] for page in pdf.pages for c in page.chars if c["text"].isdigit()}
+    record = parse(_without_text_mapping(source, tmp_path / "unmapped.pdf", digit_fonts)).to_dict()
+    assert "RD13" in {f["rule"] for f in record["findings"]}  # type: ignore[index]
+    for table in ("table2", "table3", "table4"):
+        for row in (record[table] or {}).values():  # type: ignore[union-attr]
+            assert set(row.values()) <= {None}, f"{table}: a number read from glyphs without a mapping"
+
+
+def test_unreadable_characters_in_a_number(tmp_path: Path) -> None:
+    # U+FFFD where a character could not be read: a value with one is unknown, never its legible
+    # digits ("\ufffd0" is not 0), and the other cells of its row keep their places.
+    from nianbao.render import to_html
+
+    page = to_html(valid_report()).decode("utf-8")
+    row = page.index("本年新收")
+    page = page[:row] + page[row:].replace("<td>10</td>", "<td>\ufffd0</td>", 1)
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    record = parse(path).to_dict()
+    new = record["table3"]["new"]  # type: ignore[index]
+    assert new["natural"] is None
+    assert (new["commercial"], new["total"]) == (2, 12)
+    rd13 = [f for f in record["findings"] if f["rule"] == "RD13"]  # type: ignore[union-attr]
+    assert len(rd13) == 1 and "1 个字符无法识别" in rd13[0]["message"]

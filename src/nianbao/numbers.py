@@ -36,14 +36,27 @@ class Value:
     number: int | float | None
     blank: bool = False
     unit: str = ""
+    unreadable: bool = False  # printed, but in characters the file does not let us read
+
+
+# What readers put for a character they cannot read: U+FFFD, the Unicode replacement character
+# (a PDF glyph without a text mapping, pdfminer's "(cid:N)"; bytes that do not decode).
+UNREADABLE = "\ufffd"
 
 
 @lru_cache(maxsize=65536)
 def parse_value(text: str) -> Value | None:
-    """Read one printed cell. Returns None when the text is not a number or a blank marker."""
+    """Read one printed cell. Returns None when the text is not a number or a blank marker.
+
+    A cell holding characters the file does not let us read (:data:`UNREADABLE`), with nothing
+    but digits besides, is a number we cannot know: null, in its place, never its legible digits.
+    """
     raw = normalize_text(text).translate(_DASHES)
     if raw in BLANK_MARKERS or set(raw) == {"-"}:
         return Value(None, blank=True)
+    if UNREADABLE in raw:
+        rest = raw.replace(UNREADABLE, "")
+        return Value(None, unreadable=True) if not rest or NUMBER_RE.match(rest) else None
     unit = ""
     m = _UNIT_SUFFIX_RE.search(raw)
     if m:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from nianbao import formats
 from nianbao.extract.meta import fallback_year, find_published, find_sections, find_signed, find_title
 from nianbao.extract.rows import find_regions, without_narrative
 from nianbao.extract.stated import narrow_by_narrative
 from nianbao.extract.stream import document_rows
 from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4
-from nianbao.model import Document, Paragraph, Table
+from nianbao.model import Document, Location, Paragraph, Table
+from nianbao.numbers import UNREADABLE
 from nianbao.record import Finding, Report, SectionText, Source
 
 __all__ = ["extract"]
@@ -48,6 +51,7 @@ def extract(doc: Document, source: Source) -> Report:
     template = _template(results, year)
     errors = _document_errors(doc, results, sections, year)
     findings.extend(_missing_table_findings(results))
+    findings.extend(_unreadable_characters(doc))
     return Report(
         source=source,
         agency=title.agency,
@@ -107,6 +111,38 @@ _TABLE_NAMES = {
     "table3": "表三（收到和处理政府信息公开申请情况）",
     "table4": "表四（政府信息公开行政复议、行政诉讼情况）",
 }
+
+
+def _texts(doc: Document) -> Iterator[tuple[str, Location]]:
+    """Every paragraph's and every table cell's text (a merged cell once), with its location."""
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            yield block.text, block.location
+        else:
+            seen: set[int] = set()
+            for row in block.rows:
+                for cell in row:
+                    if cell.origin not in seen:
+                        seen.add(cell.origin)
+                        yield cell.text, cell.location
+
+
+def _unreadable_characters(doc: Document) -> list[Finding]:
+    """One finding for the characters the reader could not read (U+FFFD), at the first of them."""
+    if not doc.unreadable:
+        return []
+    count, first = 0, None
+    for text, location in _texts(doc):
+        if UNREADABLE in text:
+            count += text.count(UNREADABLE)
+            first = first or location
+    if not count:
+        return []
+    message = (
+        f"文件中有 {count} 个字符无法识别（PDF 字体缺少文字映射，或文字编码有误）；"
+        "含有这些字符的数字未读取（记为空），请对照原件核实。"
+    )
+    return [Finding("RD13", "warning", message, (), first or {})]
 
 
 def _missing_table_findings(results: dict[str, TableResult]) -> list[Finding]:

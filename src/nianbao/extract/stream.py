@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from nianbao import formats
 from nianbao.model import Document, Location, Table
-from nianbao.numbers import DIGIT_RUN_RE, normalize_label, parse_value
+from nianbao.numbers import DIGIT_RUN_RE, UNREADABLE, normalize_label, parse_value
 
 LABEL = "label"
 DIGITS = "digits"
@@ -184,8 +184,11 @@ def _cut_between(text: str) -> list[tuple[str, str, str]]:
 
 
 def _inside_words(text: str, m: re.Match[str]) -> bool:
-    """Digits that belong to words (``第711号``, ``2024年``, ``〔2021〕30号``), not to a table."""
+    """Digits that belong to words (``第711号``, ``2024年``, ``〔2021〕30号``), not to a table;
+    or the legible part of a number some of whose characters cannot be read (``\ufffd5``)."""
     after = text[m.end() : m.end() + 1]
+    if after == UNREADABLE or (m.start() and text[m.start() - 1] == UNREADABLE):
+        return True
     return after in {"年", "月", "日", "号", "条", "%", "〕", "]", "篇", "期", "时", "分"}
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from nianbao.model import Block, Cell, Document, Paragraph, Table
+from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -164,4 +165,5 @@ def read_docx(path: Path, data: bytes) -> Document:
     if body is None:
         raise ReadError("RD01", "Word 文件没有正文")
     accept_changes(body)
-    return Document(tuple(_body_blocks(body)), "docx")
+    unreadable = UNREADABLE.encode("utf-8") in xml
+    return Document(tuple(_body_blocks(body)), "docx", unreadable=unreadable)

@@ -14,7 +14,8 @@ from pathlib import Path
 from lxml import etree
 
 from nianbao import formats
-from nianbao.model import Block, Cell, Document, Paragraph, Table, new_cell
+from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds, new_cell
+from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
@@ -351,4 +352,5 @@ def read_html(path: Path, data: bytes) -> Document:
     if not data.strip():
         raise ReadError("RD01", "文件为空，没有可读取的内容")
     root = _parse_page(utf8_html(data))
-    return Document(tuple(_blocks(root)), "html", meta=page_meta(root))
+    blocks = _blocks(root)
+    return Document(tuple(blocks), "html", meta=page_meta(root), unreadable=any_text_holds(blocks, UNREADABLE))

@@ -61,4 +61,4 @@ def read_office(path: Path, data: bytes) -> Document:
         converted = convert(path, "docx", Path(out))
         doc = read_docx(converted, converted.read_bytes())
     fmt = path.suffix.lower().lstrip(".") or "doc"
-    return Document(doc.blocks, fmt, doc.pages, doc.meta)
+    return Document(doc.blocks, fmt, doc.pages, doc.meta, doc.unreadable)

@@ -14,8 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nianbao.model import Block, Cell, Document, Paragraph, Table
+from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds
+from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
+
+# pdfminer's text for a glyph its font maps to no character: the reader cannot know it.
+_UNMAPPED_GLYPH_RE = re.compile(r"\(cid:\d+\)")
+
+
+def _legible(text: str) -> str:
+    """The text with each unmapped glyph as U+FFFD, so that ``(cid:20)`` is never read as 20."""
+    return _UNMAPPED_GLYPH_RE.sub(UNREADABLE, text) if "(cid:" in text else text
+
 
 _PAGE_NUMBER_RE = re.compile(r"^[-—–\s]*(第\s*)?\d{1,4}(\s*页)?[-—–\s]*$|^\d+\s*/\s*\d+$")
 _TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
@@ -42,7 +52,7 @@ def _page_tables(page: Any, page_no: int, first_index: int) -> list[tuple[float,
             for box, text in zip(row_obj.cells, row_texts):
                 if box is None:
                     continue  # covered by a merged cell to the left or above
-                cells.append(Cell((text or "").strip(), {"page": page_no, "bbox": _bbox(box)}, origin))
+                cells.append(Cell(_legible(text or "").strip(), {"page": page_no, "bbox": _bbox(box)}, origin))
                 origin += 1
             rows.append(tuple(cells))
         out.append((found.bbox[1], found.bbox[0], Table(tuple(rows), first_index + t_no)))
@@ -135,7 +145,7 @@ def _page_lines(
     outside = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes)) if boxes else page
     out: list[tuple[float, float, Paragraph]] = []
     for line in outside.extract_text_lines(return_chars=True):
-        text = line["text"].strip()
+        text = _legible(line["text"]).strip()
         if text and not _PAGE_NUMBER_RE.match(text):
             box = (line["x0"], line["top"], line["x1"], line["bottom"])
             paragraph = Paragraph(text, {"page": page_no, "bbox": _bbox(box)})
@@ -177,7 +187,8 @@ def read_pdf(path: Path, data: bytes) -> Document:
         if chars == 0:
             raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
         joined = join_wrapped_lines(blocks, looks)
-        return Document(tuple(joined), "pdf", pages=len(pages), meta=_file_dates(pdf.metadata))
+        unreadable = any_text_holds(joined, UNREADABLE)
+        return Document(tuple(joined), "pdf", len(pages), _file_dates(pdf.metadata), unreadable)
 
 
 _SENTENCE_END = ("。", "！", "？", "；", "：", ":", "!", "?", ";")

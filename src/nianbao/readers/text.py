@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from nianbao.model import Block, Cell, Document, Paragraph, Table, new_cell
+from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
 
 _MD_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -119,4 +120,4 @@ def read_text(path: Path, data: bytes) -> Document:
         raise ReadError("RD01", "文件为空，没有可读取的内容")
     text = decode_text(data)
     fmt = "md" if path.suffix.lower() == ".md" else "txt"
-    return Document(tuple(read_lines(text)), fmt)
+    return Document(tuple(read_lines(text)), fmt, unreadable=UNREADABLE in text)
