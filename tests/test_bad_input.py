@@ -160,3 +160,20 @@ def test_unreadable_characters_in_a_number(tmp_path: Path) -> None:
     assert (new["commercial"], new["total"]) == (2, 12)
     rd13 = [f for f in record["findings"] if f["rule"] == "RD13"]  # type: ignore[union-attr]
     assert len(rd13) == 1 and "1 个字符无法识别" in rd13[0]["message"]
+
+
+def test_a_byte_that_does_not_decode_in_a_gbk_page(tmp_path: Path) -> None:
+    # A GBK page with one broken byte where a digit was (a damaged download): the decoder puts
+    # U+FFFD there, and the number is unknown, not the digit left beside it.
+    from nianbao.render import to_html
+
+    page = to_html(valid_report(), encoding="gbk")
+    row = page.index("本年新收".encode("gbk"))
+    cell = page.index(b"<td>10</td>", row)
+    broken = page[: cell + 4] + b"\xff" + page[cell + 5 :]
+    path = tmp_path / "page.html"
+    path.write_bytes(broken)
+    record = parse(path).to_dict()
+    assert record["table3"]["new"]["natural"] is None  # type: ignore[index]
+    assert record["table3"]["new"]["total"] == 12  # type: ignore[index]
+    assert "RD13" in {f["rule"] for f in record["findings"]}  # type: ignore[union-attr]
