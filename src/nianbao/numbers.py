@@ -36,7 +36,6 @@ class Value:
     number: int | float | None
     blank: bool = False
     unit: str = ""
-    unreadable: bool = False  # printed, but in characters the file does not let us read
 
 
 # What readers put for a character they cannot read: U+FFFD, the Unicode replacement character
@@ -56,7 +55,7 @@ def parse_value(text: str) -> Value | None:
         return Value(None, blank=True)
     if UNREADABLE in raw:
         rest = raw.replace(UNREADABLE, "")
-        return Value(None, unreadable=True) if not rest or NUMBER_RE.match(rest) else None
+        return Value(None) if not rest or NUMBER_RE.match(rest) else None  # a value, not a blank
     unit = ""
     m = _UNIT_SUFFIX_RE.search(raw)
     if m:

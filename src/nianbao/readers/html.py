@@ -46,7 +46,7 @@ _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "titl
 # Meta tag names of the page's title and publication date (政府网站发展指引 and common CMSs).
 _TITLE_META = frozenset({"articletitle"})
 _DATE_META = frozenset({"pubdate", "publishdate", "firstpublishedtime", "published_time"})
-_META_DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+_META_DATE_RE = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}")
 # A table carried in a JS/JSON string, escaped or not.
 _JS_STRING_RE = re.compile(r'"((?:[^"\\]|\\.)*?(?:<table|\\u003ctable|\\x3ctable)(?:[^"\\]|\\.)*)"', re.I | re.S)
 
@@ -260,7 +260,7 @@ def page_meta(root: etree._Element) -> dict[str, str]:
         elif name in _DATE_META and "published" not in found:
             m = _META_DATE_RE.match(content)
             if m:
-                found["published"] = "-".join((m.group(1), m.group(2).zfill(2), m.group(3).zfill(2)))
+                found["published"] = m.group(0)  # the date as the page gives it, like find_published
     if "page_title" not in found:
         title = (root.findtext(".//title") or "").strip()
         if title:
