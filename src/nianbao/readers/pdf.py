@@ -8,6 +8,7 @@ Every cell and line carries ``{"page": p, "bbox": [x0, top, x1, bottom]}``.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
+from nianbao.readers.pdf_upright import UprightPage, upright_view
 
 # pdfminer's text for a glyph its font maps to no character: the reader cannot know it.
 _UNMAPPED_GLYPH_RE = re.compile(r"\(cid:\d+\)")
@@ -176,17 +178,23 @@ def read_pdf(path: Path, data: bytes) -> Document:
             pages = list(pdf.pages)
         except Exception as exc:
             raise ReadError("RD01", f"PDF 页面无法读取：{type(exc).__name__}") from exc
+        turned: dict[int, UprightPage] = {}  # pages read through an upright view, by number
         for page_no, page in enumerate(pages, start=1):
-            chars += len(page.chars)
-            tables = _page_tables(page, page_no, sum(isinstance(b, Table) for b in blocks))
+            view = upright_view(page)
+            if isinstance(view, UprightPage):
+                turned[page_no] = view
+            chars += len(view.chars)
+            tables = _page_tables(view, page_no, sum(isinstance(b, Table) for b in blocks))
             boxes = [_table_box(t) for _, _, t in tables if any(t.rows)]
-            items: list[tuple[float, float, Block]] = [*tables, *_page_lines(page, page_no, boxes, looks)]
+            items: list[tuple[float, float, Block]] = [*tables, *_page_lines(view, page_no, boxes, looks)]
             items.sort(key=lambda it: (round(it[0]), it[1]))
             blocks.extend(b for _, _, b in items)
             page.flush_cache()
         if chars == 0:
             raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
         joined = join_wrapped_lines(blocks, looks)
+        if turned:
+            joined = [_as_shown(b, turned) for b in joined]
         unreadable = any_text_holds(joined, UNREADABLE)
         return Document(tuple(joined), "pdf", len(pages), _file_dates(pdf.metadata), unreadable)
 
@@ -278,3 +286,18 @@ def _file_dates(metadata: dict[str, Any]) -> dict[str, str]:
 def _table_box(table: Table) -> tuple[float, float, float, float]:
     boxes = [c.location["bbox"] for row in table.rows for c in row]
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _as_shown(block: Block, turned: dict[int, UprightPage]) -> Block:
+    """The block with its boxes on the page as shown, where its page was read turned upright."""
+
+    def shown(location: dict[str, Any]) -> dict[str, Any]:
+        view = turned.get(location["page"])
+        if view is None:
+            return location
+        return {"page": location["page"], "bbox": _bbox(view.shown_box(tuple(location["bbox"])))}
+
+    if isinstance(block, Paragraph):
+        return dataclasses.replace(block, location=shown(block.location))
+    rows = tuple(tuple(c._replace(location=shown(c.location)) for c in row) for row in block.rows)
+    return dataclasses.replace(block, rows=rows)
