@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pdfplumber
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
-from conftest import corpus_cases, needs_libreoffice, table_diffs, truth_names, truth_report
+from conftest import CORPUS, corpus_cases, needs_libreoffice, table_diffs, truth_names, truth_report
 from nianbao import parse
 from nianbao.render import to_html, write
 
@@ -236,3 +239,94 @@ def test_row_labels_are_kept_as_printed(suffix: str, tmp_path: Path) -> None:
     read = {path: label for path, label in labels.items() if path.startswith("table3/")}
     assert len(read) == len(formats.TABLE3_ORDER_SPLIT)
     assert read == {path: printed[path] for path in read}
+
+
+def _kangxi_forms() -> dict[str, str]:
+    """Each character that has a Kangxi radical form (工 -> ⼯, 行 -> ⾏), mapped to that form."""
+    import unicodedata
+
+    forms: dict[str, str] = {}
+    for code in range(0x2F00, 0x2FD6):
+        forms.setdefault(unicodedata.normalize("NFKC", chr(code)), chr(code))
+    return forms
+
+
+def _with_kangxi_text_map(source: Path, target: Path) -> Path:
+    """The PDF with its fonts' text maps giving Kangxi radicals for the characters that have one,
+    as the maps of some fonts in PDFs exported from WPS and Word do: the glyphs are unchanged."""
+    from pypdf import PdfReader, PdfWriter
+
+    forms = {f"{ord(k):04X}": f"{ord(v):04X}" for k, v in _kangxi_forms().items()}
+    writer = PdfWriter(clone_from=PdfReader(source))
+    for page in writer.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if "/ToUnicode" in font:
+                cmap = font["/ToUnicode"].get_object()
+                text = cmap.get_data().decode("latin-1")
+                changed = re.sub(r"(<[0-9A-F]+>\s*<)([0-9A-F]{4})>", lambda m: m[1] + forms.get(m[2], m[2]) + ">", text)
+                cmap.set_data(changed.encode("latin-1"))
+    writer.write(target)
+    return target
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".html", ".docx", ".pdf"])
+def test_kangxi_radicals_read_as_the_characters_they_show(suffix: str, tmp_path: Path) -> None:
+    # PDF fonts' text maps often give Kangxi radicals for ordinary characters (⼯作 for 工作, ⾏政 for
+    # 行政), and text copied from such PDFs keeps them. They look the same; the record must not
+    # hold them, or a search of the section texts for 工作 misses them.
+    from builders import valid_report
+    from nianbao.readers.office import find_soffice
+
+    if suffix == ".pdf" and find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui")
+    clean = write(valid_report(), tmp_path / f"clean{suffix}")
+    if suffix == ".pdf":
+        kangxi = _with_kangxi_text_map(clean, tmp_path / "kangxi.pdf")
+    elif suffix == ".docx":
+        kangxi = tmp_path / "kangxi.docx"
+        with zipfile.ZipFile(clean) as src, zipfile.ZipFile(kangxi, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "word/document.xml":
+                    data = data.decode("utf-8").translate(str.maketrans(_kangxi_forms())).encode("utf-8")
+                dst.writestr(item, data)
+    else:
+        kangxi = tmp_path / f"kangxi{suffix}"
+        kangxi.write_text(clean.read_text(encoding="utf-8").translate(str.maketrans(_kangxi_forms())), encoding="utf-8")
+    before, after = parse(clean).to_dict(), parse(kangxi).to_dict()
+    texts = [section["text"] for section in after["sections"]]  # type: ignore[union-attr]
+    assert any(c in text for text in texts for c in "工行") and not any(c in text for text in texts for c in "⼯⾏")
+    for key in before:
+        if key not in ("source", "locations"):
+            assert after[key] == before[key], key
+
+
+@pytest.mark.parametrize(
+    "name", corpus_cases([n for n in truth_names() if not (CORPUS / "real" / f"{n}.pdf").exists()])
+)
+def test_kangxi_radicals_in_the_corpus_files(name: str, tmp_path: Path) -> None:
+    # The same on the real files: seeds, crawler dumps with headings and tables run into one line,
+    # the PDF-to-Markdown file and the saved page, each with every character that has a Kangxi form
+    # written in that form.
+    from conftest import source_of
+
+    source = source_of(name)  # the corpus PDF's text map is changed in the test above, on a rendered report
+    kangxi = tmp_path / source.name
+    kangxi.write_bytes(source.read_bytes().decode("utf-8").translate(str.maketrans(_kangxi_forms())).encode("utf-8"))
+    before, after = parse(source).to_dict(), parse(kangxi).to_dict()
+    for key in before:
+        if key not in ("source", "locations"):
+            assert after[key] == before[key], key
+
+
+_COMPATIBLE_CHARACTERS = st.characters(min_codepoint=0x2E80, max_codepoint=0x2FDF) | st.characters(
+    min_codepoint=0xF900, max_codepoint=0xFAFF
+)
+
+
+@given(st.text(max_size=40), _COMPATIBLE_CHARACTERS, st.text(max_size=40))
+def test_the_quick_look_for_kangxi_radicals_misses_none(before: str, odd: str, after: str) -> None:
+    from nianbao.numbers import holds_compatible
+
+    assert holds_compatible(before + odd + after)

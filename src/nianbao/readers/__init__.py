@@ -5,10 +5,12 @@ A new file type is a new reader registered here, nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from nianbao.model import Document
+from nianbao.model import Block, Document, Paragraph
+from nianbao.numbers import fold_compatible, holds_compatible
 from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
 from nianbao.readers.html import read_html
@@ -65,4 +67,29 @@ def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     fmt = fmt or sniff_format(path, data[:2048])
     if fmt is None:
         raise ReadError("RD04", f"不支持的文件类型：{path.suffix or '（无扩展名）'}")
-    return READERS[fmt](path, data)
+    return _as_shown(READERS[fmt](path, data))
+
+
+def _as_shown(doc: Document) -> Document:
+    """The document's text with Kangxi radicals and compatibility ideographs as the characters
+    they show (⼯作 as 工作), so that headings, labels, dates and searches find them.
+
+    They are looked for in the paragraphs and meta only: looking through every cell would cost
+    more than the rest of reading a small report, and a file whose fonts give them gives them in
+    its sentences too.
+    """
+    paragraphs = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
+    if not holds_compatible("".join([*paragraphs, *doc.meta.values()])):
+        return doc
+    return dataclasses.replace(
+        doc,
+        blocks=tuple(_folded(block) for block in doc.blocks),
+        meta={key: fold_compatible(value) for key, value in doc.meta.items()},
+    )
+
+
+def _folded(block: Block) -> Block:
+    if isinstance(block, Paragraph):
+        return dataclasses.replace(block, text=fold_compatible(block.text))
+    rows = tuple(tuple(cell._replace(text=fold_compatible(cell.text)) for cell in row) for row in block.rows)
+    return dataclasses.replace(block, rows=rows)
