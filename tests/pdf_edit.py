@@ -103,3 +103,90 @@ def change_digit(source: Path, target: Path, page_no: int, bbox: list[float]) ->
             number = "".join(c["text"] for c in digits[:-1]) + str(new)
             return int(number)
     return None
+
+
+# Operators that draw or clip paths and images: left out of the text's second drawing.
+_NOT_TEXT = {
+    *(
+        op.encode()
+        for op in [
+            "m",
+            "l",
+            "c",
+            "v",
+            "y",
+            "h",
+            "re",
+            "S",
+            "s",
+            "f",
+            "F",
+            "f*",
+            "B",
+            "B*",
+            "b",
+            "b*",
+            "n",
+            "W",
+            "W*",
+            "Do",
+            "sh",
+        ]
+    ),
+    b"INLINE IMAGE",
+}
+_SHOW_TEXT = {b"Tj", b"TJ", b"'", b'"'}
+
+
+def draw_text_twice(source: Path, target: Path, dx: float, dy: float = 0.0, font: str = "") -> Path:
+    """Every page's text drawn a second time ``dx``, ``dy`` points aside (a fake bold as some PDF
+    producers make it), rules and images once; with ``font``, only the text in the fonts whose
+    name holds it (LibreOffice prints the digits of a Chinese document in DejaVu)."""
+    from pypdf.generic import FloatObject
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    for page in writer.pages:
+        fonts = page["/Resources"]["/Font"]
+        chosen = {key for key in fonts if font in str(fonts[key].get_object().get("/BaseFont", ""))}
+        stream = ContentStream(page.get_contents(), writer)
+        once = list(stream.operations)
+        text, current = [], ""
+        for operands, op in once:
+            current = str(operands[0]) if op == b"Tf" else current
+            if op not in _NOT_TEXT and (op not in _SHOW_TEXT or current in chosen):
+                text.append((operands, op))
+        shift = [FloatObject(v) for v in (1, 0, 0, 1, dx, dy)]
+        stream.operations = [([], b"q"), *once, ([], b"Q"), ([], b"q"), (shift, b"cm"), *text, ([], b"Q")]
+        page.replace_contents(stream)
+    writer.write(target)
+    return target
+
+
+def add_watermark(source: Path, target: Path, text: str, degrees: float, size: float = 48) -> Path:
+    """Every page with ``text`` drawn over it in light grey, turned ``degrees``, as portals stamp
+    downloads; in a font of the document that holds its characters (the fixture's digits: DejaVu)."""
+    import math
+
+    from pypdf.generic import FloatObject, NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    for page in writer.pages:
+        fonts = page["/Resources"]["/Font"]
+        key = next(k for k in fonts if all(c in _codes(fonts[k].get_object()) for c in text))
+        codes = _codes(fonts[key].get_object())
+        stamp = [
+            ([], b"q"),
+            ([FloatObject(0.8)], b"g"),
+            ([], b"BT"),
+            ([NameObject(key), FloatObject(size)], b"Tf"),
+            ([FloatObject(v) for v in (cos, sin, -sin, cos, 150, 250)], b"Tm"),
+            ([ByteStringObject(b"".join(codes[c] for c in text))], b"Tj"),
+            ([], b"ET"),
+            ([], b"Q"),
+        ]
+        stream = ContentStream(page.get_contents(), writer)
+        stream.operations = [([], b"q"), *stream.operations, ([], b"Q"), *stamp]
+        page.replace_contents(stream)
+    writer.write(target)
+    return target

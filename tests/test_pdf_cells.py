@@ -68,3 +68,26 @@ def test_cell_text_is_pdfplumbers_text(chars: list[dict[str, Any]]) -> None:
 def test_a_printed_number_takes_the_direct_join(digits: list[str], gap: float) -> None:
     chars = [_char(d, 100 + i * (5.5 + gap), 40.0, 5.5, True) for i, d in enumerate(digits)]
     assert _cell_text(chars) == extract_text(chars) == "".join(digits)
+
+
+_PLACED = st.lists(
+    st.tuples(st.sampled_from("0１2"), st.floats(0, 6, allow_nan=False), st.floats(0, 6, allow_nan=False)), max_size=12
+)
+
+
+@given(_PLACED)
+def test_a_copy_is_a_character_within_a_point_of_one_kept(placed: list[tuple[str, float, float]]) -> None:
+    # drawn_again, against the definition checked pair by pair: in (character, x) order, a character
+    # is a copy when one kept before it is the same character less than a point across and down.
+    from nianbao.readers.pdf_views import drawn_again
+
+    chars = [{"text": t, "x0": x, "top": y} for t, x, y in placed]
+    kept: list[int] = []
+    copies: set[int] = set()
+    for i in sorted(range(len(chars)), key=lambda i: (placed[i], i)):
+        text, x, y = placed[i]
+        if any(placed[k][0] == text and 0 <= x - placed[k][1] < 1 and abs(y - placed[k][2]) < 1 for k in kept):
+            copies.add(i)
+        else:
+            kept.append(i)
+    assert drawn_again(chars) == copies

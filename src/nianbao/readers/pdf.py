@@ -18,7 +18,7 @@ from typing import Any
 from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
-from nianbao.readers.pdf_upright import UprightPage, upright_view
+from nianbao.readers.pdf_views import UprightPage, as_seen
 
 # pdfminer's text for a glyph its font maps to no character: the reader cannot know it.
 _UNMAPPED_GLYPH_RE = re.compile(r"\(cid:\d+\)")
@@ -180,7 +180,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
             raise ReadError("RD01", f"PDF 页面无法读取：{type(exc).__name__}") from exc
         turned: dict[int, UprightPage] = {}  # pages read through an upright view, by number
         for page_no, page in enumerate(pages, start=1):
-            view = upright_view(page)
+            view = as_seen(page)
             if isinstance(view, UprightPage):
                 turned[page_no] = view
             chars += len(view.chars)

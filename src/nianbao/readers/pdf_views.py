@@ -1,6 +1,8 @@
-"""Pages whose text runs sideways, read through an upright view of them.
+"""Views of a PDF page that read it as a person sees it.
 
-A wide table (表三 has ten columns) is often printed across a portrait page, its lines running up
+- Marks drawn over the text are left out: a watermark's oblique characters, and the second copy of
+  each glyph a fake bold draws twice.
+- A page whose text runs sideways is read through an upright view of it. A wide table (表三 has ten columns) is often printed across a portrait page, its lines running up
 or down the sheet; a page turned with ``/Rotate`` shows its text the same way. pdfplumber places
 such characters by where they are shown, so rows would come out as columns. When most of a page's
 text runs one way sideways, the page is read as if turned a quarter so that its text stands
@@ -101,7 +103,53 @@ def _turned_matrix(matrix: tuple[float, ...], way: str) -> tuple[float, ...]:
     return (b, -a, d, -c, 0.0, 0.0) if way == "up" else (-b, a, -d, c, 0.0, 0.0)
 
 
-def upright_view(page: Page) -> Page:
-    """The page itself, or its upright view when its text runs sideways."""
+def as_seen(page: Page) -> Page:
+    """The page without watermark characters and second copies of glyphs, upright."""
+    chars = page.chars
+    hidden = oblique(chars) | drawn_again(chars)
+    if hidden:
+        ids = {id(chars[i]) for i in hidden}
+        page = page.filter(lambda obj: id(obj) not in ids)
     way = sideways_direction(page)
     return page if way is None else UprightPage(page, way)
+
+
+# A glyph turned more than about 5° from the page's axes (tan 5° = 0.0875) is a watermark's: no part
+# of a report is printed aslant. Italic glyphs are sheared, not turned, and stay.
+_ASLANT = 0.0875
+
+
+def oblique(chars: list[dict[str, Any]]) -> set[int]:
+    """Indices of the characters printed aslant, as a watermark across the page is."""
+    out: set[int] = set()
+    for i, char in enumerate(chars):
+        a, b = char["matrix"][0], char["matrix"][1]
+        if abs(b) > _ASLANT * abs(a) and abs(a) > _ASLANT * abs(b):
+            out.add(i)
+    return out
+
+
+_TWICE = 1.0  # points: a glyph drawn again this close to itself is one glyph shown bold
+
+
+def drawn_again(chars: list[dict[str, Any]]) -> set[int]:
+    """Indices of the characters that copy another, as a fake bold draws a run a second time a
+    fraction of a point aside (read as it is, 淮安 becomes 淮淮安安 and 26 becomes 2266): the same
+    character less than a point across and down from one before it in the order of (character, x)
+    that is not itself a copy.
+
+    Sorted so, a copy follows its original within the few entries less than a point to the right.
+    pdfplumber's ``dedupe_chars`` costs ten times this, and lets a copy through when rounding in the
+    copy's transformation makes its font size differ in the last digit.
+    """
+    placed = sorted([(c["text"], c["x0"], c["top"], i) for i, c in enumerate(chars)])
+    copies: set[int] = set()
+    for n, (text, x, y, i) in enumerate(placed):
+        if i in copies:
+            continue
+        after = n + 1
+        while after < len(placed) and placed[after][0] == text and placed[after][1] - x < _TWICE:
+            if abs(placed[after][2] - y) < _TWICE:
+                copies.add(placed[after][3])
+            after += 1
+    return copies
