@@ -26,3 +26,32 @@ def edit_docx(source: Path, target: Path, change: Callable[[etree._Element], Non
                 data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
             zout.writestr(item, data)
     return target
+
+
+def with_running_lines(source: Path, target: Path, header: list[str], footer: str) -> Path:
+    """Copy ``source`` to ``target`` with a page header of the given lines and a footer line on
+    every page; in ``footer``, {page} and {pages} become Word's PAGE and NUMPAGES fields."""
+    import re
+
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document(str(source))
+    section = document.sections[0]
+    section.header.paragraphs[0].text = header[0]
+    for line in header[1:]:
+        section.header.add_paragraph(line)
+    paragraph = section.footer.paragraphs[0]
+    for part in re.split(r"(\{page\}|\{pages\})", footer):
+        run = paragraph.add_run("" if part.startswith("{") else part)
+        if part in ("{page}", "{pages}"):
+            for kind in ("begin", "instr", "separate", "end"):
+                element = OxmlElement("w:instrText" if kind == "instr" else "w:fldChar")
+                if kind == "instr":
+                    element.text = " PAGE " if part == "{page}" else " NUMPAGES "
+                else:
+                    element.set(qn("w:fldCharType"), kind)
+                run._r.append(element)
+    document.save(str(target))
+    return target

@@ -101,6 +101,37 @@ def test_pdf_with_header_rows_repeated_on_each_page(tmp_path: Path) -> None:
     _assert_reads_back(name, pdf)
 
 
+@needs_libreoffice
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("footer", ["— {page} —", "第 {page} 页 共 {pages} 页"])
+@pytest.mark.parametrize("name", corpus_cases(["r001-huaian-city-2024", "r008-pingtan-2024", "r015-shuyang-fgj-2023"]))
+def test_pdf_with_a_page_header_and_footer(name: str, footer: str, tmp_path: Path) -> None:
+    # Word's running lines on every page: the report's title and a line with a date and a time
+    # above, the page number below. Before they were dropped, the header between table 三's two
+    # pages kept apart the two parts of the row broken over the page (its values lost, RD06), and
+    # its date was read as a row of numbers (RD08).
+    from docx_edit import with_running_lines
+    from nianbao.readers.office import convert
+
+    report = truth_report(name)
+    plain = write(report, tmp_path / "plain.pdf")
+    source = write(report, tmp_path / "source.docx")
+    header = [f"{report.agency}{report.year}年政府信息公开工作年度报告", "https://www.gov.cn/zwgk/ 2025/1/20 10:30"]
+    pdf = convert(with_running_lines(source, tmp_path / f"{name}.docx", header, footer), "pdf", tmp_path)
+    with pdfplumber.open(pdf) as document:
+        assert all("10:30" in (page.extract_text() or "") for page in document.pages)
+    before, after = parse(plain).to_dict(), parse(pdf).to_dict()
+    assert table_diffs(report.to_dict(), after) == []
+    for key in ("agency", "year", "title", "labels"):
+        assert after[key] == before[key], key
+    assert [(s["number"], s["text"]) for s in after["sections"]] == [
+        (s["number"], s["text"]) for s in before["sections"]
+    ]
+    # The header moves the page's content down: the findings are the same but for their places.
+    unplaced = [{k: v for k, v in f.items() if k != "location"} for f in after["findings"]]
+    assert unplaced == [{k: v for k, v in f.items() if k != "location"} for f in before["findings"]]
+
+
 def _without_rules(keep_horizontal: bool) -> Callable[[etree._Element], None]:
     """Tables drawn without vertical rules, or without any rule at all."""
 

@@ -179,10 +179,12 @@ def read_pdf(path: Path, data: bytes) -> Document:
         except Exception as exc:
             raise ReadError("RD01", f"PDF 页面无法读取：{type(exc).__name__}") from exc
         turned: dict[int, UprightPage] = {}  # pages read through an upright view, by number
+        heights: dict[int, float] = {}
         for page_no, page in enumerate(pages, start=1):
             view = as_seen(page)
             if isinstance(view, UprightPage):
                 turned[page_no] = view
+            heights[page_no] = float(view.height)
             chars += len(view.chars)
             tables = _page_tables(view, page_no, sum(isinstance(b, Table) for b in blocks))
             boxes = [_table_box(t) for _, _, t in tables if any(t.rows)]
@@ -192,11 +194,45 @@ def read_pdf(path: Path, data: bytes) -> Document:
             page.flush_cache()
         if chars == 0:
             raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
-        joined = join_wrapped_lines(blocks, looks)
+        joined = join_wrapped_lines(without_running_lines(blocks, heights, looks), looks)
         if turned:
             joined = [_as_shown(b, turned) for b in joined]
         unreadable = any_text_holds(joined, UNREADABLE)
         return Document(tuple(joined), "pdf", len(pages), _file_dates(pdf.metadata), unreadable)
+
+
+# A page's header and footer lie within this share of its height from the top or the bottom.
+_MARGIN_BAND = 0.12
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def without_running_lines(blocks: list[Block], heights: dict[int, float], looks: dict[int, LineLook]) -> list[Block]:
+    """The blocks without the page headers and footers Word repeats on every page.
+
+    A running line is printed in the top or bottom band of two or more pages at the same height
+    with the same words (its numbers may change: 第 2 页 共 5 页). Between the two parts of a table
+    broken over pages it kept the parts apart, so a row broken over the page lost its values, and a
+    header's date and time were read as a row of numbers. A row of a table drawn without rules is
+    never one: its numbers change from page to page, and its words are the table's.
+    """
+
+    def key(line: Paragraph) -> tuple[str, int] | None:
+        page, box = line.location.get("page"), line.location.get("bbox")
+        if page not in heights or box is None or _spaced_line(line, looks):
+            return None
+        band = heights[page] * _MARGIN_BAND
+        if box[3] > band and box[1] < heights[page] - band:
+            return None
+        return (_DIGITS_RE.sub("#", line.text), round(box[1]))
+
+    pages_of: dict[tuple[str, int], set[int]] = {}
+    for block in blocks:
+        if isinstance(block, Paragraph) and (found := key(block)) is not None:
+            pages_of.setdefault(found, set()).add(block.location["page"])
+    running = {k for k, pages in pages_of.items() if len(pages) >= 2}
+    if not running:
+        return blocks
+    return [b for b in blocks if not (isinstance(b, Paragraph) and key(b) in running)]
 
 
 _SENTENCE_END = ("。", "！", "？", "；", "：", ":", "!", "?", ";")
