@@ -9,6 +9,7 @@ must read back to the same values.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,20 @@ def test_a_row_printed_short_is_not_called_run_together(tmp_path: Path) -> None:
     (finding,) = [f for f in parse(path).findings if f.rule == "RD07"]
     assert "（“3 120”）少于本行的单元格" in finding.message
     assert finding.detail["printed"] == "3 120"
+
+
+@pytest.mark.parametrize("name", corpus_cases())
+def test_pieces_with_a_page_header_between_them(name: str, tmp_path: Path) -> None:
+    # A converter that keeps the PDF's page headers: after each page number, the next page's
+    # running title and the stamp a browser prints (address, date, time). The stamp's digits are
+    # not values: before, each was read as a row of numbers (RD08).
+    report = truth_report(name)
+    header = f"{report.agency}{report.year}年政府信息公开工作年度报告\n\nhttps://www.gov.cn/zwgk/ 2025/1/20 上午10:30\n"
+    text = re.sub(r"(— \d+ —\n)", lambda m: m[1] + "\n" + header, fragmented_markdown(report))
+    assert text.count("10:30") >= 2
+    path = tmp_path / f"{name}.md"
+    path.write_text(text, encoding="utf-8")
+    record = parse(path).to_dict()
+    assert record["errors"] == []
+    assert [f["rule"] for f in record["findings"] if f["rule"] in ("RD07", "RD08")] == []
+    assert table_diffs(report.to_dict(), record) == []

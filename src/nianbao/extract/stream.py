@@ -94,6 +94,14 @@ _NUMBERING_AFTER_RE = re.compile(r"^\s*[.、．]\s*[\u4e00-\u9fff“（(]")
 _PLACEHOLDER_HEADING_RE = re.compile(r"(?:数据|列|栏|column|col)\s*\d{1,2}", re.I)
 # A page number a PDF conversion leaves between the rows of a table (``— 5 —``, ``第5页共7页``).
 _PAGE_NUMBER_RE = re.compile(r"[—–－-]+\s*\d{1,4}\s*[—–－-]+|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?")
+# A line of a page's header or footer as a browser or a PDF printer stamps it on every page: an
+# address, a date, a time, a page count (``https://www.gov.cn/zwgk/ 2025/1/20 10:30``, ``2/5``).
+# Converted to text it falls between the rows of a table; its digits are not values.
+_STAMP_RE = re.compile(
+    r"(?:(?:https?://|www\.)\S+|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}:\d{2}(?::\d{2})?|[上下]午"
+    r"|第\s*\d{1,4}\s*页|共\s*\d{1,4}\s*页|\d{1,4}\s*/\s*\d{1,4}|\s)+"
+)
+_STAMP_CHARS = 120
 
 
 def _exact_label(text: str) -> str:
@@ -139,7 +147,7 @@ def _cut_cell(raw: str) -> tuple[Piece, ...]:
     if exact:
         return ((LABEL, normalize_label(raw), exact, None),)
     text = normalize_label(raw)
-    if _PLACEHOLDER_HEADING_RE.fullmatch(text) or _PAGE_NUMBER_RE.fullmatch(text):
+    if _PLACEHOLDER_HEADING_RE.fullmatch(text) or _PAGE_NUMBER_RE.fullmatch(text) or _is_stamp(raw):
         return ((TEXT, text, "", None),)
     if len(text) > _NARRATIVE_CHARS and not any(ch.isdigit() for ch in text):
         return ((TEXT, text, "", None),)
@@ -201,14 +209,19 @@ def document_rows(doc: Document) -> list[list[Token]]:
                 rows.append(_tokens(cells, len(rows), True))
         else:
             # A paragraph's space-separated parts (``规章 1 0 11``) are kept apart like cells; a
-            # page number (``— 5 —``) is one piece of text.
+            # page number (``— 5 —``) or a header's stamp (an address, a date, a time) is one
+            # piece of text.
             text = block.text
-            if len(text) < 20 and _PAGE_NUMBER_RE.fullmatch(text.replace(" ", "")):
+            if (len(text) < 20 and _PAGE_NUMBER_RE.fullmatch(text.replace(" ", ""))) or _is_stamp(text):
                 parts = [(text, block.location, -1)]
             else:
                 parts = [(part, block.location, -1) for part in text.split()]
             rows.append(_tokens(parts, len(rows), False))
     return rows
+
+
+def _is_stamp(text: str) -> bool:
+    return ("/" in text or ":" in text) and len(text) < _STAMP_CHARS and _STAMP_RE.fullmatch(text) is not None
 
 
 def _tokens(cells: Iterable[tuple[str, Location, int]], row: int, is_cell: bool) -> list[Token]:
