@@ -67,10 +67,10 @@ def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     fmt = fmt or sniff_format(path, data[:2048])
     if fmt is None:
         raise ReadError("RD04", f"不支持的文件类型：{path.suffix or '（无扩展名）'}")
-    return _as_shown(READERS[fmt](path, data))
+    return _unified(READERS[fmt](path, data))
 
 
-def _as_shown(doc: Document) -> Document:
+def _unified(doc: Document) -> Document:
     """The document's text with Kangxi radicals and compatibility ideographs as the characters
     they show (⼯作 as 工作), so that headings, labels, dates and searches find them.
 

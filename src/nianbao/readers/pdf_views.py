@@ -1,13 +1,15 @@
 """Views of a PDF page that read it as a person sees it.
 
-- Marks drawn over the text are left out: a watermark's oblique characters, and the second copy of
-  each glyph a fake bold draws twice.
-- A page whose text runs sideways is read through an upright view of it. A wide table (表三 has ten columns) is often printed across a portrait page, its lines running up
-or down the sheet; a page turned with ``/Rotate`` shows its text the same way. pdfplumber places
-such characters by where they are shown, so rows would come out as columns. When most of a page's
-text runs one way sideways, the page is read as if turned a quarter so that its text stands
-upright. Every object is moved by that turn, and the boxes the reader reports are turned back, so
-locations still point at the page as it is shown.
+Marks drawn over the text are left out: a watermark's oblique characters, and the second copy of
+each glyph that a fake bold draws twice.
+
+A page whose text runs sideways is read through an upright view of it. A wide table (表三 has ten
+columns) is often printed across a portrait page, its lines running up or down the sheet; a page
+turned with ``/Rotate`` shows its text the same way. pdfplumber places such characters where they
+are shown, so rows would come out as columns. When most of a page's text runs one way sideways,
+the page is read as if turned a quarter so that its text stands upright. Every object is moved by
+that turn, and the boxes the reader reports are turned back, so locations still point at the page
+as it is shown.
 """
 
 from __future__ import annotations
