@@ -76,6 +76,7 @@ def cell_texts(found: Any) -> list[list[str | None]]:
         h_mid = (char["x0"] + char["x1"]) / 2
         if top <= v_mid < bottom and x0 <= h_mid < x1:
             inside.append((v_mid, h_mid, char))
+    inside = _cell_sized(inside)
     by_height = sorted(range(len(inside)), key=lambda i: inside[i][0])
     heights = [inside[i][0] for i in by_height]
     rows = []
@@ -93,6 +94,22 @@ def cell_texts(found: Any) -> list[list[str | None]]:
             texts.append(_cell_text(chars) if chars else "")
         rows.append(texts)
     return rows
+
+
+# A glyph over this many times the table's middle glyph size is not a cell's: it is a watermark
+# printed level across the table (a 48-point "2025" over 10-point cells made 3001 read 253001).
+_OVERSIZE = 2.5
+
+
+def _cell_sized(inside: list[tuple[float, float, dict[str, Any]]]) -> list[tuple[float, float, dict[str, Any]]]:
+    """The table's characters without those too large to be a cell's."""
+    if not inside:
+        return inside
+    sizes = sorted(char["size"] for _, _, char in inside)
+    limit = sizes[len(sizes) // 2] * _OVERSIZE
+    if sizes[-1] <= limit:
+        return inside
+    return [item for item in inside if item[2]["size"] <= limit]
 
 
 def _cell_text(chars: list[dict[str, Any]]) -> str:
