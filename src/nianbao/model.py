@@ -6,7 +6,7 @@ every file type onto the national formats.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
@@ -45,6 +45,23 @@ class Table:
 
 
 Block = Paragraph | Table
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def remade(
+    block: Block,
+    text: Callable[[str], str] = _same,
+    location: Callable[[Location], Location] = _same,
+) -> Block:
+    """The block with ``text`` applied to its paragraph's or every cell's text, and ``location``
+    to their locations (merged cells keep their origin)."""
+    if isinstance(block, Paragraph):
+        return Paragraph(text(block.text), location(block.location))
+    rows = tuple(tuple(c._replace(text=text(c.text), location=location(c.location)) for c in row) for row in block.rows)
+    return Table(rows, block.index)
 
 
 def any_text_holds(blocks: Sequence[Block], needle: str) -> bool:

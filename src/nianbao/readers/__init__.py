@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from nianbao.model import Block, Document, Paragraph
+from nianbao.model import Document, Paragraph, remade
 from nianbao.numbers import fold_compatible, holds_compatible
 from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
@@ -83,13 +83,6 @@ def _unified(doc: Document) -> Document:
         return doc
     return dataclasses.replace(
         doc,
-        blocks=tuple(_folded(block) for block in doc.blocks),
+        blocks=tuple(remade(block, text=fold_compatible) for block in doc.blocks),
         meta={key: fold_compatible(value) for key, value in doc.meta.items()},
     )
-
-
-def _folded(block: Block) -> Block:
-    if isinstance(block, Paragraph):
-        return dataclasses.replace(block, text=fold_compatible(block.text))
-    rows = tuple(tuple(cell._replace(text=fold_compatible(cell.text)) for cell in row) for row in block.rows)
-    return dataclasses.replace(block, rows=rows)

@@ -8,14 +8,13 @@ Every cell and line carries ``{"page": p, "bbox": [x0, top, x1, bottom]}``.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds
+from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds, remade
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
 from nianbao.readers.pdf_views import UprightPage, as_seen
@@ -242,14 +241,15 @@ def without_running_lines(blocks: list[Block], heights: dict[int, float], looks:
             return None
         return (_DIGITS_RE.sub("#", line.text), round(box[1]))
 
+    keys = [key(block) if isinstance(block, Paragraph) else None for block in blocks]
     pages_of: dict[tuple[str, int], set[int]] = {}
-    for block in blocks:
-        if isinstance(block, Paragraph) and (found := key(block)) is not None:
+    for block, found in zip(blocks, keys):
+        if found is not None and isinstance(block, Paragraph):
             pages_of.setdefault(found, set()).add(block.location["page"])
     running = {k for k, pages in pages_of.items() if len(pages) >= 2}
     if not running:
         return blocks
-    return [b for b in blocks if not (isinstance(b, Paragraph) and key(b) in running)]
+    return [block for block, found in zip(blocks, keys) if found is None or found not in running]
 
 
 _SENTENCE_END = ("。", "！", "？", "；", "：", ":", "!", "?", ";")
@@ -350,7 +350,4 @@ def _as_shown(block: Block, turned: dict[int, UprightPage]) -> Block:
             return location
         return {"page": location["page"], "bbox": _bbox(view.shown_box(tuple(location["bbox"])))}
 
-    if isinstance(block, Paragraph):
-        return dataclasses.replace(block, location=shown(block.location))
-    rows = tuple(tuple(c._replace(location=shown(c.location)) for c in row) for row in block.rows)
-    return dataclasses.replace(block, rows=rows)
+    return remade(block, location=shown)
