@@ -23,6 +23,11 @@ def normalize_text(text: str) -> str:
     return _SPACES_RE.sub("", unicodedata.normalize("NFKC", text.replace("&nbsp;", " ")))
 
 
+# A date as pages and reports print it (2025-03-10, 2025/3/10, 2025年3月10日 without the 日), with
+# year, month and day named: the extractor finds it after a 发布日期 label, the rules read it back.
+DATE_PATTERN = r"(?P<year>(?:19|20)\d{2})[-/.年]\s*(?P<month>\d{1,2})[-/.月]\s*(?P<day>\d{1,2})"
+
+
 # Kangxi radicals (⼯ for 工, ⾏ for 行) and CJK compatibility ideographs: PDF fonts' text maps give
 # them for ordinary characters, and text copied from such PDFs into web pages keeps them. They look
 # the same, but a search for 工作 does not find ⼯作.

@@ -11,7 +11,7 @@ from functools import lru_cache
 from nianbao import formats
 from nianbao.facts import chinese_number
 from nianbao.model import Document, Location, Paragraph, Table
-from nianbao.numbers import normalize_text
+from nianbao.numbers import DATE_PATTERN, normalize_text
 from nianbao.record import SectionText
 
 _REPORT = r"政府信息公开(?:工作)?(?:年度)?(?:工作)?报告"
@@ -79,9 +79,7 @@ def _title_in(text: str) -> Title | None:
     return None
 
 
-_PUBLISHED_RE = re.compile(
-    r"(?:发布时间|发布日期|公开日期|发文日期|印发日期)[:：]?\s*((?:19|20)\d{2}[-/.年]\s*\d{1,2}[-/.月]\s*\d{1,2})"
-)
+_PUBLISHED_RE = re.compile(rf"(?:发布时间|发布日期|公开日期|发文日期|印发日期)[:：]?\s*({DATE_PATTERN})")
 
 
 # A portal's metadata table (标题, 索引号, 发布日期…) is short.

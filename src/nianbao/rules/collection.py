@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from nianbao import formats
-from nianbao.numbers import normalize_text
+from nianbao.numbers import DATE_PATTERN, normalize_text
 from nianbao.record import Finding, Report
 from nianbao.rules.base import Context, fmt, is_government, rule
 
@@ -191,14 +191,14 @@ def xy05(contexts: list[Context]) -> Iterator[Hit]:
                     yield _hit(total_ctx, "XY05", "error", message, (path,))
 
 
-_DATE_RE = re.compile(r"((?:19|20)\d{2})[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})")
+_DATE_RE = re.compile(DATE_PATTERN)
 
 
 def _meta_date(report: Report, key: str) -> dt.date | None:
     """The date the report's metadata gives under ``key``, if it is a real date."""
     m = _DATE_RE.search(report.meta.get(key, ""))
     try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+        return dt.date(int(m["year"]), int(m["month"]), int(m["day"])) if m else None
     except ValueError:  # 2025-02-30
         return None
 
