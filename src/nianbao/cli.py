@@ -17,6 +17,7 @@ from nianbao.api import iter_paths, load_record, parse
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
 from nianbao.authoring.workbook import blank_report, write_template
+from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
 from nianbao.extract.split import format_number
 from nianbao.outputs import SEVERITY_RANK, json_line, sarif, summary, text_line
 from nianbao.readers import ReadError
@@ -25,7 +26,8 @@ from nianbao.render import write
 from nianbao.rules import Config, check, check_collection, load_config
 from nianbao.rules.docs import rules_reference
 
-app = typer.Typer(
+use_chinese_panels()
+app = ChineseTyper(
     add_completion=False,
     no_args_is_help=True,
     help="nianbao：读取、检查、比较和撰写政府信息公开工作年度报告。",
@@ -260,5 +262,10 @@ def _table4(report: Report) -> RichTable:
     return t
 
 
+def entry() -> None:
+    """The ``nianbao`` program: the app, with usage errors in Chinese."""
+    sys.exit(run(app))
+
+
 if __name__ == "__main__":
-    app()
+    entry()
