@@ -132,7 +132,10 @@ class Context:
         doubts = self.doubted((*finding.cells, *grounds_of(finding)))
         if not doubts:
             return finding
-        return unchecked_notice([finding.rule], [d.subject for d in doubts], doubts, finding.location)
+        cells = [d.subject for d in doubts if d.subject.count("/") == 2]
+        if not cells:
+            return None  # a section or table seen but not read: its own reading notice says so
+        return unchecked_notice([finding.rule], cells, doubts, finding.location)
 
     def blanks_among(self, paths: Iterable[str]) -> str:
         """A note for messages when some of ``paths`` were printed blank and counted as 0."""
