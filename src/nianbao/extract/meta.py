@@ -31,6 +31,7 @@ _ANY_YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
 # （一） with a Chinese numeral numbers a sub-heading, so it is not among them.
 _NUMBERING = r"(?:[一二三四五六七八九十]+[、.．]|[（(][1-6][）)]|[1-6][、.．])?"
 _NUMBERING_RE = re.compile(_NUMBERING)
+_OPENING_NUMBER_RE = re.compile(r"\s*(?:[一二三四五六][、.．]|[（(][一二三四五六][）)]|[1-6][、.．])")
 _SUBHEADING_RE = re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]")
 
 
@@ -273,16 +274,16 @@ def _find_headings(doc: Document) -> list[_Heading]:
             found.append(heading)
             after, skip = heading.number, heading.end_block
             continue
-        if len(block.text) > _SHORT:
-            # A heading run into its paragraph (crawler dumps), or into its first sentence on one line.
-            inline = _inline_headings(block.text, i, block.location, after)
-            found.extend(inline)
-            after = inline[-1].number if inline else after
+        # A heading run into its paragraph (crawler dumps), or into its first sentence on one line
+        # (五、存在的主要问题及改进情况 一是…), however short the line.
+        inline = _inline_headings(block.text, i, block.location, after)
+        found.extend(inline)
+        after = inline[-1].number if inline else after
     return found
 
 
 _SHORT = 34  # a heading line is no longer than this (compact characters)
-_SPLIT_PART = 16  # each part of a heading split over two paragraphs is short
+_SPLIT_PART = 16  # the first part of a heading split over two paragraphs is short
 
 
 def _heading_at(blocks: Sequence[Block], i: int, after: int) -> _Heading | None:
@@ -295,12 +296,12 @@ def _heading_at(blocks: Sequence[Block], i: int, after: int) -> _Heading | None:
         return _Heading(number, block.text, i, 0, len(block.text), block.location)
     nxt = blocks[i + 1] if i + 1 < len(blocks) else None
     first, second = block.text.strip(), nxt.text.strip() if isinstance(nxt, Paragraph) else ""
-    if not first or not second or len(first) > _SPLIT_PART or len(second) > _SPLIT_PART:
+    if not first or not second or len(first) > _SPLIT_PART or len(second) > _SHORT:
         return None
-    if _line_heading(second, after) is not None:
-        return None  # the next paragraph is a heading of its own
     number = _line_heading(first + second, after)
-    if number is None:
+    # The next paragraph may be a heading of its own: then this one joins it only when it opens
+    # with a section's numbering (一、 / 三、收到和).
+    if number is None or (_line_heading(second, after) is not None and not _OPENING_NUMBER_RE.match(first)):
         return None
     assert isinstance(nxt, Paragraph)
     return _Heading(number, f"{first}{second}", i, 0, len(nxt.text), block.location, i + 1)
