@@ -15,7 +15,7 @@ from typing import cast
 
 from nianbao.record import SEVERITIES, Finding, Report
 from nianbao.rules import arithmetic, collection, narrative, structure  # noqa: F401  (registers rules)
-from nianbao.rules.base import REGISTRY, Context, Rule
+from nianbao.rules.base import REGISTRY, Context, Rule, unchecked_summary
 
 __all__ = ["REGISTRY", "Config", "Rule", "check", "check_collection", "load_config"]
 
@@ -60,16 +60,20 @@ def load_config(path: Path | None = None) -> Config:
 
 def _run(rule: Rule, ctx: Context) -> list[Finding]:
     ctx.code, ctx.severity = rule.code, rule.severity
-    return [f for f in rule.func(ctx) if isinstance(f, Finding)]
+    # The framework, not each rule, keeps an error off what was not read with certainty.
+    vouched = (ctx.vouch(f) for f in rule.func(ctx) if isinstance(f, Finding))
+    return [f for f in vouched if f is not None]
 
 
 def check(report: Report, config: Config = Config()) -> list[Finding]:
-    """Every selected rule on one report, after the reading findings the record holds."""
+    """Every selected rule on one report, after the reading findings the record holds; then one
+    RD28 notice naming the error-level checks that could not be made on cells not read with certainty."""
     ctx = Context(report)
     found = [f for f in (*report.errors, *report.findings) if f.rule.startswith(READING_GROUP)]
     for rule in REGISTRY.values():
         if rule.scope == "report" and config.wants(rule.code):
             found.extend(_run(rule, ctx))
+    found.extend(unchecked_summary(ctx))
     return [config.grade(f) for f in found if config.wants(f.rule)]
 
 
@@ -85,5 +89,7 @@ def check_collection(reports: list[Report], config: Config = Config()) -> list[l
             continue
         for hit in rule.func(contexts):
             report, finding = cast(tuple[Report, Finding], hit)
-            out[index[id(report)]].append(config.grade(finding))
+            vouched = contexts[index[id(report)]].vouch(finding)
+            if vouched is not None:
+                out[index[id(report)]].append(config.grade(vouched))
     return out
