@@ -372,18 +372,25 @@ class Rollup:
 
 
 def _combine(key: str, parts: list[MetricValue]) -> MetricValue:
-    """A group's value: counts summed, ratios as summed numerators over summed denominators."""
+    """A group's value: counts summed, ratios as summed numerators over summed denominators.
+
+    A unit whose inputs are incomplete (unread, not printed) or that lacks the item in its format
+    is left out, and the note says how many; a unit with a zero denominator adds 0 to both sums."""
     metric = METRIC_BY_KEY[key]
-    known = [p for p in parts if p.value is not None]
-    missing = len(parts) - len(known)
-    note = f"{missing} 个单位无此数据，未计入" if missing else ""
+    known = [p for p in parts if p.numerator is not None and (p.denominator is not None or not metric.is_ratio)]
+    left = [p for p in parts if p not in known]
+    other_format = sum(1 for p in left if "格式没有此项" in p.reason)
+    notes = [f"{n} 个单位{why}，未计入" for n, why in ((len(left) - other_format, "数据不全"), (other_format, "的格式没有此项")) if n]
+    note = "；".join(notes)
     if not known:
         return MetricValue(key, None, "没有可计算的单位")
     top = sum(p.numerator or 0 for p in known)
     if not metric.is_ratio:
         return MetricValue(key, top, note, top)
     bottom = sum(p.denominator or 0 for p in known)
-    return MetricValue(key, top / bottom if bottom else None, note, top, bottom)
+    if not bottom:
+        return MetricValue(key, None, "；".join(["分母之和为 0，无法计算比率", *notes]), top, bottom)
+    return MetricValue(key, top / bottom, note, top, bottom)
 
 
 def _group(name: str, units: list[UnitMetrics], keys: tuple[str, ...]) -> GroupMetrics:
@@ -411,9 +418,9 @@ def _rankings(units: list[UnitMetrics], keys: tuple[str, ...], min_n: int) -> tu
                 continue
             scored = [(u, u.values[key].value) for u in pool if u.values[key].value is not None]
             scored.sort(key=lambda uv: (-(uv[1] or 0), uv[0].agency))
-            for rank, (u, value) in enumerate(scored, start=1):
-                applications = u.values[BASE_METRIC].value or 0
-                ranked.append(Ranked(year, key, rank, u.agency, value or 0, applications))
+            for u, value in scored:  # equal values share a rank (1, 1, 3)
+                rank = 1 + sum(1 for _, other in scored if (other or 0) > (value or 0))
+                ranked.append(Ranked(year, key, rank, u.agency, value or 0, u.values[BASE_METRIC].value or 0))
     return ranked, left_out
 
 
