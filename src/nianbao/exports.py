@@ -55,7 +55,7 @@ class Sheet:
 
 
 def _typed(column: Column, value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return None
     if column.type == "int" and isinstance(value, float) and value.is_integer():
         return int(value)
