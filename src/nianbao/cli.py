@@ -6,7 +6,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -209,6 +209,39 @@ def load_reports(paths: list[Path]) -> list[Report]:
     return [parse(p) for p in iter_paths(paths)]
 
 
+def _read_rows(path: Path) -> list[dict[str, object]]:
+    """The rows of a table file (.csv as UTF-8, with or without BOM; .xlsx's first sheet) by header."""
+    values: list[tuple[object, ...]]
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        values = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+    else:
+        import csv
+
+        values = [tuple(row) for row in csv.reader(path.read_text(encoding="utf-8-sig").splitlines())]
+    header = [str(h or "").strip() for h in values[0]] if values else []
+    return [dict(zip(header, row, strict=False)) for row in values[1:]]
+
+
+def _units(path: Path | None) -> dict[str, Any]:
+    from nianbao.metrics import directory
+
+    if path is None:
+        return {}
+    try:
+        return directory(_read_rows(path))
+    except (OSError, ValueError, KeyError) as exc:
+        typer.echo(f"无法读取机关名录 {path}：{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+AgencyList = Annotated[
+    Path | None,
+    typer.Option("--agencies", help="机关名录（.csv 或 .xlsx，列：名称、级别、行政区划代码、别名），提供地区和级别", exists=True),
+]
+
+
 class CompareFormat(StrEnum):
     text = "text"
     json = "json"
@@ -290,14 +323,18 @@ def stats_command(
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="参加排名的单位至少有这么多新收申请")] = 30,
     top: Annotated[int, typer.Option("--top", min=1, help="每项排名显示前几名")] = 10,
     output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
+    agencies: AgencyList = None,
 ) -> None:
     """统计指标：每个单位、按地区/级别/年度汇总（比率为分子之和除以分母之和）、逐年变化、排名。"""
-    from nianbao.metrics import rollup, row_of
+    from nianbao.metrics import rollup, rows_with_directory
     from nianbao.stats_view import rollup_json, rollup_text
 
     keys = _metric_keys(metric)
+    units = _units(agencies)
     reports = [r for r in load_reports(paths) if not r.errors]
-    result = rollup([row_of(r) for r in reports], by=by.value, min_n=min_n, keys=keys)
+    result = rollup(rows_with_directory(reports, units), by=by.value, min_n=min_n, keys=keys)
+    if by is not GroupBy.year and not units:
+        typer.echo(f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True)
     if output_format is StatsFormat.json:
         sys.stdout.write(rollup_json(result) + "\n")
     else:
@@ -329,10 +366,11 @@ def export_command(
     by: Annotated[GroupBy, typer.Option("--by", help="指标的汇总分组")] = GroupBy.year,
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="指标排名的最少新收申请数")] = 30,
     config_file: Annotated[Path | None, typer.Option("--config", help="项目文件（问题清单用）")] = None,
+    agencies: AgencyList = None,
 ) -> None:
-    """导出 Excel 等格式：数据明细、问题清单（整改清单）、指标、报送情况。"""
+    """导出 Excel 等格式：数据明细、问题清单（整改清单）、指标、报送情况（有名录时列出没有年报的机关）。"""
     from nianbao import exports
-    from nianbao.metrics import rollup, row_of
+    from nianbao.metrics import rollup, rows_with_directory
 
     if out.suffix.lower() not in exports.FORMATS:
         typer.echo(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(exports.FORMATS)}）", err=True)
@@ -345,9 +383,11 @@ def export_command(
         findings = check_collection(reports, load_config(config_file))
         sheets = exports.findings_sheet(zip(reports, findings, strict=True))
     elif what is ExportWhat.metrics:
-        sheets = exports.metrics_sheet(rollup([row_of(r) for r in readable], by=by.value, min_n=min_n))
+        rows = rows_with_directory(readable, _units(agencies))
+        sheets = exports.metrics_sheet(rollup(rows, by=by.value, min_n=min_n))
     else:
-        sheets = exports.coverage_sheet(readable)
+        names = sorted({u.name for u in _units(agencies).values()})
+        sheets = exports.coverage_sheet(readable, agencies=names)
     exports.write(sheets, out)
     typer.echo(f"已导出 {len(sheets[0].rows)} 行到 {out}")
 
