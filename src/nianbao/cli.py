@@ -334,7 +334,7 @@ def import_command(
     raise typer.Exit(1 if any(o.status == FAILED for o in outcomes) else 0)
 
 
-agencies_app = typer.Typer(help="机关名录：导入名录，列出未匹配的报告标题。", invoke_without_command=True)
+agencies_app = ChineseTyper(help="机关名录：导入名录，列出未匹配的报告标题。", invoke_without_command=True)
 app.add_typer(agencies_app, name="agencies")
 
 
