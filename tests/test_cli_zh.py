@@ -41,7 +41,7 @@ def _english_words(text: str) -> list[str]:
     text = re.sub(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", " ", text)  # environment variables
     text = re.sub(r"(?<![\w-])--?[\w-]+", " ", text)  # option names are typed as they are
     text = re.sub(r"<[^>]*\|[^>]*>", " ", text)  # choices, typed as they are
-    text = re.sub(r"[\w./]+\.(?:toml|xlsx|csv|json|jsonl|db|sarif|md)\b", " ", text)  # file names
+    text = re.sub(r"[\w./-]+\.(?:toml|xlsx|csv|json|jsonl|db|sarif|md)\b", " ", text)  # file names
     text = re.sub(r"\b[A-Z]{2}\d{2}\b", " ", text)  # rule codes
     typed = ALLOWED_WORDS | {w for c in _commands() for w in c.split()} | _choices()  # typed as they are
     return [w for w in WORD.findall(text) if w not in typed and w.lower() not in typed]
