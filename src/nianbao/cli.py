@@ -231,6 +231,11 @@ def check_command(
     raise typer.Exit(1 if printer.worst >= threshold else 0)
 
 
+def _undated(finding: Finding) -> bool:
+    """PU01's notice that a file carries no publication date: the same for most files of a batch."""
+    return finding.rule == "PU01" and finding.severity == "notice"
+
+
 class _FindingPrinter:
     """Findings written as they come, file by file, in every format (SARIF's results one by one
     between the log's head and tail), and the count by severity at the end."""
@@ -240,6 +245,7 @@ class _FindingPrinter:
         self.counts: dict[str, int] = {}
         self.worst = -1
         self.results = 0
+        self.undated = 0  # files whose PU01 could not be checked: said once, at the end
         if output_format is CheckFormat.sarif:
             self.head, self.tail = sarif_frame()
             sys.stdout.write(self.head)
@@ -254,9 +260,11 @@ class _FindingPrinter:
             elif self.format is CheckFormat.sarif:
                 out.append(("\n" if not self.results else ",\n") + json_text(sarif_result(path, f)))
                 self.results += 1
+            elif _undated(f):
+                self.undated += 1
             else:
                 out.append(text_line(path, f) + "\n")
-        if self.format is CheckFormat.text and findings:
+        if self.format is CheckFormat.text and out:
             out.append("\n")
         sys.stdout.write("".join(out))
         sys.stdout.flush()
@@ -265,6 +273,11 @@ class _FindingPrinter:
         if self.format is CheckFormat.sarif:
             sys.stdout.write(("\n" if self.results else "") + self.tail + "\n")
         elif self.format is CheckFormat.text:
+            if self.undated:
+                sys.stdout.write(
+                    f"PU01 notice 有 {self.undated} 份报告的文件中没有发布日期，无法检查是否按期发布"
+                    "（网页的发布时间、文件的生成日期或落款日期晚于期限时会逐份指出）\n\n"
+                )
             sys.stdout.write(summary(self.counts, files) + "\n")
 
 

@@ -16,7 +16,7 @@ from nianbao.extract.meta import (
 from nianbao.extract.rows import find_regions, without_narrative
 from nianbao.extract.stated import narrow_by_narrative
 from nianbao.extract.stream import document_rows
-from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4
+from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4, merged_blank_notices
 from nianbao.model import Document, Location, Paragraph, Table
 from nianbao.numbers import UNREADABLE
 from nianbao.record import Finding, Report, SectionText, Source
@@ -56,7 +56,7 @@ def extract(doc: Document, source: Source) -> Report:
     labels: dict[str, str] = {}
     for name in ("table2", "table3", "table4"):
         if name in results:
-            findings.extend(results[name].findings)
+            findings.extend(merged_blank_notices(results[name].findings))
             locations.update(results[name].locations)
             labels.update(results[name].labels)
     template = _template(results, year)
