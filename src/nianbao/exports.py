@@ -98,7 +98,7 @@ def _header_runs(columns: Sequence[Column]) -> list[tuple[int, int, str]]:
 def write_xlsx(sheets: Sequence[Sheet], out: Path) -> None:
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(out), {"nan_inf_to_errors": True})
+    book = xlsxwriter.Workbook(str(out), {"nan_inf_to_errors": True, "constant_memory": True})
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center",
                             "valign": "vcenter", "text_wrap": True})
     formats = {t: book.add_format({"num_format": f}) for t, f in NUMBER_FORMATS.items()}
@@ -107,12 +107,15 @@ def write_xlsx(sheets: Sequence[Sheet], out: Path) -> None:
         ws = book.add_worksheet(sheet.name[:31])
         levels = 2 if _two_levels(sheet) else 1
         _xlsx_headers(ws, sheet, levels, head)
-        for r, row in enumerate(sheet.rows, start=levels):
-            for c, (column, value) in enumerate(zip(sheet.columns, sheet.values(row), strict=True)):
-                if value is not None:
-                    ws.write(r, c, value, formats.get(column.type, wrap if "\n" in str(value) else None))
         for c, column in enumerate(sheet.columns):
             ws.set_column(c, c, column.width, formats.get(column.type))
+        styles = [formats.get(column.type) for column in sheet.columns]
+        for r, row in enumerate(sheet.rows, start=levels):
+            for c, value in enumerate(sheet.values(row)):
+                if isinstance(value, str):
+                    ws.write_string(r, c, value, wrap if "\n" in value else None)
+                elif value is not None:
+                    ws.write_number(r, c, value, styles[c])
         ws.freeze_panes(levels, 0)
         ws.autofilter(levels - 1, 0, levels - 1 + len(sheet.rows), len(sheet.columns) - 1)
     book.close()
@@ -177,7 +180,7 @@ def write_json(sheets: Sequence[Sheet], out: Path) -> None:
         }
         for s in sheets
     ]
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 # --- 数据明细 ----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ units only among those with at least ``min_n`` new applications.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ class Metric:
     caliber: str  # 口径
     version: str = "1"
 
-    @property
+    @functools.cached_property
     def is_ratio(self) -> bool:
         return any(f.denominator for f in self.formulas.values())
 
@@ -215,18 +216,21 @@ def _col(columns: tuple[formats.Column, ...], key: str) -> str:
     return next((c.label for c in columns if c.key == key), key)
 
 
-def _sum(paths: tuple[str, ...], values: Mapping[str, Value], unknown: Set[str]) -> tuple[float | int | None, str, bool]:
+_ABSENT = object()
+
+
+def _sum(paths: tuple[str, ...], values: Mapping[str, Any], unknown: Set[str]) -> tuple[float | int | None, str, bool]:
     """The sum of the cells, or None with the reason; and whether a printed blank was counted as 0."""
     total: float | int = 0
     blank = False
     for path in paths:
-        if path in unknown:
+        if unknown and path in unknown:
             return None, f"{_label(path)}未能读取（读取时放弃）", blank
-        if path not in values:
-            return None, f"报告中没有{_label(path)}", blank
-        value = values[path]
+        value = values.get(path, _ABSENT)
         if value is None:
             blank = True
+        elif value is _ABSENT:
+            return None, f"报告中没有{_label(path)}", blank
         else:
             total += value
     return total, "", blank
@@ -234,7 +238,7 @@ def _sum(paths: tuple[str, ...], values: Mapping[str, Value], unknown: Set[str])
 
 def infer_template(values: Mapping[str, Value]) -> str:
     """The format a flat map's table 二 is in (2021 unless a 2019-only column is there)."""
-    return "2019" if any(p.endswith(("/made", "/previous_items", "/total_published")) for p in values) else "2021"
+    return "2019" if any(str(p).endswith(("/made", "/previous_items", "/total_published")) for p in values) else "2021"
 
 
 def evaluate_one(metric: Metric, values: Mapping[str, Value], unknown: Set[str], template: str) -> MetricValue:
@@ -347,8 +351,8 @@ def rows_with_directory(reports: Iterable[Report], units: Mapping[str, UnitInfo]
 
 
 def evaluate_row(row: Mapping[str, Any], keys: Iterable[str] | None = None) -> dict[str, MetricValue]:
-    values = {k: v for k, v in row.items() if "/" in k and k.startswith("table")}
-    return evaluate(values, frozenset(row.get("unknown") or ()), row.get("template"), keys)
+    # The row's own keys (agency, year…) are never cell paths, so the row serves as the value map.
+    return evaluate(row, frozenset(row.get("unknown") or ()), row.get("template"), keys)
 
 
 # --- aggregation --------------------------------------------------------------------------------
@@ -417,8 +421,11 @@ def _combine(key: str, parts: list[MetricValue]) -> MetricValue:
     A unit whose inputs are incomplete (unread, not printed) or that lacks the item in its format
     is left out, and the note says how many; a unit with a zero denominator adds 0 to both sums."""
     metric = METRIC_BY_KEY[key]
-    known = [p for p in parts if p.numerator is not None and (p.denominator is not None or not metric.is_ratio)]
-    left = [p for p in parts if p not in known]
+    known: list[MetricValue] = []
+    left: list[MetricValue] = []
+    for p in parts:
+        complete = p.numerator is not None and (p.denominator is not None or not metric.is_ratio)
+        (known if complete else left).append(p)
     other_format = sum(1 for p in left if "格式没有此项" in p.reason)
     notes = [f"{n} 个单位{why}，未计入" for n, why in ((len(left) - other_format, "数据不全"), (other_format, "的格式没有此项")) if n]
     note = "；".join(notes)
@@ -451,15 +458,17 @@ def _rankings(units: list[UnitMetrics], keys: tuple[str, ...], min_n: int) -> tu
     ranked: list[Ranked] = []
     left_out: dict[str, int] = {}
     for year, members in itertools.groupby(sorted(units, key=lambda u: u.year or 0), key=lambda u: u.year):
-        pool = [u for u in members if (u.values[BASE_METRIC].value or 0) >= min_n]
-        left_out[str(year)] = sum(1 for u in units if u.year == year) - len(pool)
+        group = list(members)
+        pool = [u for u in group if (u.values[BASE_METRIC].value or 0) >= min_n]
+        left_out[str(year)] = len(group) - len(pool)
         for key in keys:
             if key == BASE_METRIC:
                 continue
             scored = [(u, u.values[key].value) for u in pool if u.values[key].value is not None]
             scored.sort(key=lambda uv: (-(uv[1] or 0), uv[0].agency))
-            for u, value in scored:  # equal values share a rank (1, 1, 3)
-                rank = 1 + sum(1 for _, other in scored if (other or 0) > (value or 0))
+            rank = 0
+            for place, (u, value) in enumerate(scored, start=1):  # equal values share a rank (1, 1, 3)
+                rank = rank if place > 1 and value == scored[place - 2][1] else place
                 ranked.append(Ranked(year, key, rank, u.agency, value or 0, u.values[BASE_METRIC].value or 0))
     return ranked, left_out
 
