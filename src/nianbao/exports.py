@@ -98,7 +98,7 @@ def _header_runs(columns: Sequence[Column]) -> list[tuple[int, int, str]]:
 def write_xlsx(sheets: Sequence[Sheet], out: Path) -> None:
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(out), {"nan_inf_to_errors": True, "constant_memory": True})
+    book = xlsxwriter.Workbook(str(out), {"nan_inf_to_errors": True})
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center",
                             "valign": "vcenter", "text_wrap": True})
     formats = {t: book.add_format({"num_format": f}) for t, f in NUMBER_FORMATS.items()}
