@@ -12,7 +12,7 @@ import html
 import itertools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -265,6 +265,14 @@ def _stock_line(s: StockLink) -> str:
     )
 
 
+def _links(title: str, links: Sequence[CarryLink | StockLink], line: Callable[[Any], str], unit: str) -> list[str]:
+    """A check's lines: only the broken or undecidable links, or one line when every link holds."""
+    shown = [link for link in links if link.broken or not link.known]
+    if not shown:
+        return [f"{title}：{len(links)} {unit}全部一致"]
+    return [f"{title}：", *map(line, shown)]
+
+
 def text_of(c: Comparison) -> str:
     lines = [f"== 比较：{c.a.name}（{c.a.path}） → {c.b.name}（{c.b.path}）", ""]
     changed = c.changed
@@ -278,9 +286,9 @@ def text_of(c: Comparison) -> str:
             f"{show(cell.after, cell.after_state)}{f'（{delta}）' if delta else ''}"
         )
     if c.consecutive:
-        lines += ["", "结转链条（上一年结转下年度 = 本年上年结转）：", *map(_chain_line, c.chain)]
+        lines += ["", *_links("结转链条（上一年结转下年度 = 本年上年结转）", c.chain, _chain_line, "列")]
         if c.stock:
-            lines += ["", "规章、规范性文件存量（现行有效 = 去年现行有效 + 制发 − 废止）：", *map(_stock_line, c.stock)]
+            lines += ["", *_links("规章、规范性文件存量（现行有效 = 去年现行有效 + 制发 − 废止）", c.stock, _stock_line, "项")]
     else:
         lines += ["", "两份报告不是同一机关的相邻年度，不检查结转链条和存量。"]
     lines += ["", "正文："]
@@ -294,7 +302,16 @@ def text_of(c: Comparison) -> str:
 def to_text(comparisons: list[Comparison]) -> str:
     if not comparisons:
         return "没有可比较的报告（--all 只比较同一机关相邻年度的报告）。\n"
-    return "\n".join(text_of(c) for c in comparisons)
+    body = "\n".join(text_of(c) for c in comparisons)
+    if len(comparisons) == 1:
+        return body
+    chain = sum(1 for c in comparisons if any(link.broken for link in c.chain))
+    stock = sum(1 for c in comparisons if any(s.broken for s in c.stock))
+    copied = sum(1 for c in comparisons if any(s.copied for s in c.sections))
+    return (
+        f"共比较 {len(comparisons)} 对报告：结转链条断裂 {chain} 对，规范性文件存量不衔接 {stock} 对，"
+        f"正文有照搬句子 {copied} 对。\n\n{body}"
+    )
 
 
 def to_json(comparisons: list[Comparison]) -> str:
