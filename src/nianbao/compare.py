@@ -249,7 +249,7 @@ def _signed(value: Value) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+    return "—（一份报告没有此部分）" if value is None else f"{value:.0%}"
 
 
 def _chain_line(link: CarryLink) -> str:
@@ -322,7 +322,7 @@ def to_json(comparisons: list[Comparison]) -> str:
 _CSS = (
     "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}"
     "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:2px 6px}"
-    "td.n{text-align:right}tr.changed{background:#fff4cc}.bad{color:#b00;font-weight:bold}"
+    "td.n{text-align:right}td.n,td.k,th{white-space:nowrap}tr.changed{background:#fff4cc}.bad{color:#b00;font-weight:bold}"
     "mark{background:#ffd6d6}"
 )
 
@@ -331,30 +331,42 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _html_one(c: Comparison) -> str:
-    parts = [f"<h2>{_e(c.a.name)} → {_e(c.b.name)}</h2>", f"<p>{_e(c.a.path)} → {_e(c.b.path)}</p>"]
-    parts.append("<h3>统计表</h3><table><tr><th>表</th><th>行</th><th>列</th>"
-                 f"<th>{_e(c.a.name)}</th><th>{_e(c.b.name)}</th><th>变化</th></tr>")
-    for cell in c.cells:
+def _html_cells(c: Comparison, cells: Iterable[CellChange]) -> str:
+    rows = [
+        "<table><tr><th>表</th><th>行</th><th>列</th>"
+        f"<th>{_e(c.a.name)}</th><th>{_e(c.b.name)}</th><th>变化</th></tr>"
+    ]
+    for cell in cells:
         row_class = ' class="changed"' if cell.differs else ""
-        parts.append(
-            f"<tr{row_class}><td>{_e(cell.spec.table)}</td><td>{_e(cell.spec.row)}</td><td>{_e(cell.spec.column)}</td>"
+        rows.append(
+            f'<tr{row_class}><td class="k">{_e(cell.spec.table)}</td><td>{_e(cell.spec.row)}</td>'
+            f'<td class="k">{_e(cell.spec.column)}</td>'
             f'<td class="n">{_e(show(cell.before, cell.before_state))}</td>'
             f'<td class="n">{_e(show(cell.after, cell.after_state))}</td><td class="n">{_e(_signed(cell.change))}</td></tr>'
         )
-    parts.append("</table>")
+    return "\n".join([*rows, "</table>"])
+
+
+def _html_links(title: str, lines: list[tuple[str, bool]]) -> str:
+    items = "".join(f'<li{" class=bad" if bad else ""}>{_e(text)}</li>' for text, bad in lines)
+    return f"<h3>{_e(title)}</h3><ul>{items}</ul>"
+
+
+def _html_one(c: Comparison) -> str:
+    parts = [f"<h2>{_e(c.a.name)} → {_e(c.b.name)}</h2>", f"<p>{_e(c.a.path)} → {_e(c.b.path)}</p>"]
     if c.consecutive:
-        parts.append("<h3>结转链条</h3><ul>")
-        parts += [f'<li{" class=bad" if link.broken else ""}>{_e(_chain_line(link).strip())}</li>' for link in c.chain]
-        parts.append("</ul>")
+        parts.append(_html_links("结转链条", [(_chain_line(x).strip(), x.broken) for x in c.chain]))
         if c.stock:
-            parts.append("<h3>规章、规范性文件存量</h3><ul>")
-            parts += [f'<li{" class=bad" if s.broken else ""}>{_e(_stock_line(s).strip())}</li>' for s in c.stock]
-            parts.append("</ul>")
+            parts.append(_html_links("规章、规范性文件存量", [(_stock_line(x).strip(), x.broken) for x in c.stock]))
+    else:
+        parts.append("<p>两份报告不是同一机关的相邻年度，不检查结转链条和存量。</p>")
     parts.append("<h3>正文</h3>")
     for s in c.sections:
         body = "".join(f"<mark>{_e(t)}</mark>" if copied else _e(t) for t, copied in s.sentences)
         parts.append(f"<h4>{_e(s.title)}（相似度 {_e(_pct(s.similarity))}，照搬 {len(s.copied)} 句）</h4><p>{body}</p>")
+    parts.append(f"<h3>统计表：{len(c.changed)} 个单元格有变化</h3>")
+    parts.append(_html_cells(c, c.changed))
+    parts.append(f"<details><summary>全部 {len(c.cells)} 个单元格</summary>{_html_cells(c, c.cells)}</details>")
     return "\n".join(parts)
 
 
