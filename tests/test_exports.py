@@ -126,9 +126,9 @@ def test_findings_list_has_the_columns_to_send_back(tmp_path: Path) -> None:
     headers = [c["header"] for c in data["columns"]]
     assert headers == ["文件", "单位", "年度", "规则", "级别", "问题", "单元格", "原文位置", "审核状态", "审核意见",
                        "责任人", "整改时限", "整改情况"]
-    first = data["rows"][0]
-    assert first["status"] == "已确认" and first["owner"] is None and first["severity"] in ("错误", "警告", "提示")
-    assert any(r["location"].startswith("第 ") for r in data["rows"])
+    rows = [dict(zip([c["key"] for c in data["columns"]], r, strict=True)) for r in data["rows"]]
+    assert rows[0]["status"] == "已确认" and rows[0]["owner"] is None and rows[0]["severity"] in ("错误", "警告", "提示")
+    assert len(rows) == len(findings) and any(r["location"].startswith("第 ") for r in rows)
 
 
 def test_coverage_marks_missing_years_and_publication_in_time() -> None:

@@ -4,7 +4,7 @@ Each export is a list of :class:`Sheet` (typed columns with two-level Chinese he
 keyed by column key), built from plain inputs (report records, findings, a metrics rollup), and
 written by :func:`write` as xlsx (frozen headers, filters, widths, number formats), CSV (UTF-8 with
 BOM so Excel shows the Chinese), Parquet (typed columns; column names are the keys, the Chinese
-header is kept in each field's metadata) or JSON.
+header is kept in each field's metadata) or JSON (per sheet: its columns, and its rows as arrays).
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def write_json(sheets: Sequence[Sheet], out: Path) -> None:
         {
             "sheet": s.name,
             "columns": [{"key": c.key, "header": c.label, "type": c.type} for c in s.columns],
-            "rows": [dict(zip([c.key for c in s.columns], s.values(r), strict=True)) for r in s.rows],
+            "rows": [s.values(r) for r in s.rows],  # in the order of "columns" (pandas' "split" orient)
         }
         for s in sheets
     ]
