@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import ROOT, corpus_or_skip, truth_report
 from nianbao import parse
 from nianbao.metrics import (
+    METRIC_BY_KEY,
     METRICS,
     directory,
     evaluate,
@@ -126,3 +129,26 @@ def test_an_agency_list_gives_region_and_level_by_name_or_alias() -> None:
     ]
     result = rollup(rows, by="level", keys=["new_applications"])
     assert {g.group: g.values["new_applications"].value for g in result.groups} == {"市级": 3119, "部门": 34, "（未登记）": 17}
+
+
+_PATHS = sorted({p for m in METRICS for f in m.formulas.values() for p in f.paths})
+
+
+@given(
+    st.dictionaries(st.sampled_from(_PATHS), st.one_of(st.none(), st.integers(0, 50))),
+    st.sets(st.sampled_from(_PATHS)),
+    st.sampled_from(["2019", "2021"]),
+)
+def test_an_unread_or_absent_input_is_never_a_number(values: dict[str, int | None], unknown: set[str], template: str) -> None:
+    for key, got in evaluate({p: v for p, v in values.items() if p not in unknown}, unknown, template).items():
+        formula = METRIC_BY_KEY[key].formulas.get(template)
+        if formula is None:
+            assert got.value is None and "格式没有此项" in got.reason
+        elif any(p in unknown or p not in values for p in formula.paths):
+            assert got.value is None and ("未能读取" in got.reason or "报告中没有" in got.reason)
+        elif formula.denominator and sum(values[p] or 0 for p in formula.denominator) == 0:
+            assert got.value is None and "分母为 0" in got.reason
+        else:
+            top = sum(values[p] or 0 for p in formula.numerator)
+            bottom = sum(values[p] or 0 for p in formula.denominator)
+            assert got.value == (top / bottom if formula.denominator else top)

@@ -331,7 +331,10 @@ def stats_command(
 
     keys = _metric_keys(metric)
     units = _units(agencies)
-    reports = [r for r in load_reports(paths) if not r.errors]
+    loaded = load_reports(paths)
+    reports = [r for r in loaded if not r.errors]
+    if len(reports) < len(loaded):
+        typer.echo(f"{len(loaded) - len(reports)} 个文件无法读取，未计入统计（用 nianbao check 查看原因）", err=True)
     result = rollup(rows_with_directory(reports, units), by=by.value, min_n=min_n, keys=keys)
     if by is not GroupBy.year and not units:
         typer.echo(f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True)
