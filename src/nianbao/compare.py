@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nianbao import formats
-from nianbao.crossyear import CarryLink, StockLink, carry_links, similarity, stock_links
+from nianbao.crossyear import CarryLink, Num, StockLink, carry_links, similarity, stock_links
 from nianbao.extract.split import format_number
 from nianbao.metrics import Value, flat_values, unknown_cells
 from nianbao.numbers import normalize_text
@@ -163,7 +163,7 @@ def _state(path: str, values: dict[str, Value], unknown: frozenset[str]) -> tupl
     return value, "" if value is not None else "空白"
 
 
-def _num(values: dict[str, Value], unknown: frozenset[str]) -> Any:
+def _num(values: dict[str, Value], unknown: frozenset[str]) -> Num:
     """The collection rules' reading: a printed blank is 0, an unread or absent cell None."""
 
     def num(path: str) -> Value:
@@ -195,7 +195,7 @@ def sentences(text: str) -> list[str]:
 def _section_diffs(a: Report, b: Report) -> list[SectionDiff]:
     texts_a = {s.number: s.text for s in a.sections}
     texts_b = {s.number: s.text for s in b.sections}
-    whole_a = normalize_text("".join(texts_a.values()))
+    whole_a = "\x00".join(normalize_text(t) for t in texts_a.values())  # no sentence spans two sections
     out = []
     for section in formats.SECTIONS:
         ta, tb = texts_a.get(section.number), texts_b.get(section.number)
