@@ -110,6 +110,9 @@ def test_parquet_columns_are_typed(tmp_path: Path) -> None:
     assert types["table3/new/total"] == "int64" and types["table2/fees/amount_10k_yuan"] == "double"
     assert table.schema.field("table3/new/total").metadata == {b"label": "表三 一、本年新收政府信息公开申请数量·总计".encode()}
     assert table.to_pylist() == [dict(zip([c.key for c in sheet.columns], sheet.values(r), strict=True)) for r in sheet.rows]
+    odd = exports.Sheet("x", (exports.Column("n", "件数", type="int"),), [{"n": 3}, {"n": 1.5}, {"n": None}])
+    exports.write([odd], tmp_path / "odd.parquet")  # a fraction in a count column: read as printed, as a float
+    assert pq.read_table(tmp_path / "odd.parquet").column("n").to_pylist() == [3.0, 1.5, None]
     (metrics, _) = _sheets()["metrics"]
     exports.write([metrics], tmp_path / "m.parquet")
     assert str(pq.read_table(tmp_path / "m.parquet").schema.field("granted_rate").type) == "double"

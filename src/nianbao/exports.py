@@ -155,8 +155,13 @@ def write_parquet(sheet: Sheet, out: Path) -> None:
     import pyarrow.parquet as pq
 
     types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "num": pa.float64(), "pct": pa.float64()}
-    fields = [pa.field(c.key, types[c.type], metadata={"label": c.label}) for c in sheet.columns]
     columns = list(zip(*(sheet.values(r) for r in sheet.rows), strict=True)) or [() for _ in sheet.columns]
+    fields = [
+        # A count column holding a fraction (a misprinted cell read as printed) becomes a float column.
+        pa.field(c.key, pa.float64() if c.type == "int" and any(isinstance(v, float) for v in values)
+                 else types[c.type], metadata={"label": c.label})
+        for c, values in zip(sheet.columns, columns, strict=True)
+    ]
     arrays = [
         pa.array([_parquet_value(c, v) for v in values], type=f.type)
         for c, f, values in zip(sheet.columns, fields, columns, strict=True)
@@ -166,7 +171,7 @@ def write_parquet(sheet: Sheet, out: Path) -> None:
 
 
 def _parquet_value(column: Column, value: Any) -> Any:
-    if value is None or column.type in ("str", "int"):
+    if value is None or column.type == "str" or (column.type == "int" and isinstance(value, int)):
         return value
     return float(value)
 
