@@ -73,11 +73,14 @@ def write(sheets: Sequence[Sheet], out: Path) -> None:
     if suffix not in FORMATS:
         raise ValueError(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(FORMATS)}）")
     out.parent.mkdir(parents=True, exist_ok=True)
-    {".xlsx": write_xlsx, ".json": write_json}.get(suffix, lambda s, o: _single(suffix, s, o))(sheets, out)
-
-
-def _single(suffix: str, sheets: Sequence[Sheet], out: Path) -> None:
-    (write_csv if suffix == ".csv" else write_parquet)(sheets[0], out)
+    if suffix == ".xlsx":
+        write_xlsx(sheets, out)
+    elif suffix == ".json":
+        write_json(sheets, out)
+    elif suffix == ".csv":
+        write_csv(sheets[0], out)
+    else:
+        write_parquet(sheets[0], out)
 
 
 def _two_levels(sheet: Sheet) -> bool:
