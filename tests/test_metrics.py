@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -152,3 +156,21 @@ def test_an_unread_or_absent_input_is_never_a_number(values: dict[str, int | Non
             top = sum(values[p] or 0 for p in formula.numerator)
             bottom = sum(values[p] or 0 for p in formula.denominator)
             assert got.value == (top / bottom if formula.denominator else top)
+
+
+def test_cli_stats(tmp_path: Path) -> None:
+    corpus = corpus_or_skip()
+    listing = tmp_path / "名录.csv"
+    listing.write_text("名称,级别,行政区划代码,别名\n平潭综合实验区,市级,350128,\n", encoding="utf-8-sig")
+    args = [sys.executable, "-m", "nianbao.cli", "stats", str(corpus / "real" / "r008-pingtan-2024.txt"),
+            str(corpus / "seeds"), "--by", "level", "--agencies", str(listing), "--min-n", "10"]
+    text = subprocess.run([*args, "--metric", "实质公开率,reviews"], capture_output=True, text=True, timeout=300)
+    assert text.returncode == 0, text.stderr
+    assert "实质公开率\t45.9%" in text.stdout and "2024 年 实质公开率 第 1 名：平潭综合实验区 45.9%" in text.stdout
+    data = json.loads(subprocess.run([*args, "--format", "json"], capture_output=True, text=True, timeout=300).stdout)
+    groups = {g["group"]: g for g in data["groups"]}
+    assert groups["市级"]["units"] == 1 and groups["（未登记）"]["units"] == 5
+    unit = next(u for u in data["units"] if u["agency"] == "平潭综合实验区")
+    assert unit["metrics"]["normative_in_force"]["reason"] == "表二“行政规范性文件”现行有效件数未能读取（读取时放弃）"
+    in_force = groups["市级"]["metrics"]["normative_in_force"]  # its only unit abstained from 6233440
+    assert in_force["value"] is None and in_force["reason"] == "没有可计算的单位（1 个单位数据不全，未计入）"

@@ -430,7 +430,7 @@ def _combine(key: str, parts: list[MetricValue]) -> MetricValue:
     notes = [f"{n} 个单位{why}，未计入" for n, why in ((len(left) - other_format, "数据不全"), (other_format, "的格式没有此项")) if n]
     note = "；".join(notes)
     if not known:
-        return MetricValue(key, None, "没有可计算的单位")
+        return MetricValue(key, None, f"没有可计算的单位（{note}）" if note else "没有可计算的单位")
     top = sum(p.numerator or 0 for p in known)
     if not metric.is_ratio:
         return MetricValue(key, top, note, top)
