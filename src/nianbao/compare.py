@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from nianbao import formats
+from nianbao.agencies import agency_key
 from nianbao.crossyear import CarryLink, Num, StockLink, carry_links, similarity, stock_links
 from nianbao.extract.split import format_number
 from nianbao.metrics import Value, flat_values, unknown_cells
 from nianbao.numbers import normalize_text
 from nianbao.record import Report
-from nianbao.rules.collection import agency_key
 
 TABLE_NAMES = {"table2": "表二", "table3": "表三", "table4": "表四"}
 MIN_COPIED = 12  # a sentence shorter than this (几个字的套话) is not marked as copied

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from nianbao import formats
+from nianbao.agencies import agency_key
 from nianbao.compare import Comparison, cell_specs
 from nianbao.metrics import GROUPINGS, METRIC_BY_KEY, Rollup, UnitMetrics, flat_values, unknown_cells
 from nianbao.model import Location
 from nianbao.record import Finding, Report
-from nianbao.rules.collection import agency_key, deadline, publication_date
+from nianbao.rules.collection import deadline, publication_date
 
 # Column types: str, int (a count), float (money), num (int or float), pct (a ratio shown as %).
 NUMBER_FORMATS = {"int": "#,##0", "float": "#,##0.00", "num": "General", "pct": "0.0%"}

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nianbao import formats
+from nianbao.agencies import agency_key, split_aliases
 from nianbao.record import Report
 
 CATALOGUE_VERSION = "1"
@@ -320,26 +321,20 @@ class UnitInfo:
 
 
 def directory(rows: Iterable[Mapping[str, Any]]) -> dict[str, UnitInfo]:
-    """An agency list's rows (名称, 级别, 行政区划代码, 别名 separated by 、 or ;) by normalised name and alias."""
-    from nianbao.rules.collection import agency_key
-
+    """An agency list's rows (名称, 级别, 行政区划代码, 别名) by normalised name and by alias."""
     out: dict[str, UnitInfo] = {}
     for row in rows:
         name = str(row.get("名称") or "").strip()
         if not name:
             continue
         info = UnitInfo(name, str(row.get("行政区划代码") or "").strip() or None, str(row.get("级别") or "").strip() or None)
-        aliases = str(row.get("别名") or "").replace(";", "、").replace("；", "、").split("、")
-        for alias in (name, *aliases):
-            if alias.strip():
-                out.setdefault(agency_key(alias.strip()), info)
+        for alias in (name, *split_aliases(str(row.get("别名") or ""))):
+            out.setdefault(agency_key(alias), info)
     return out
 
 
 def rows_with_directory(reports: Iterable[Report], units: Mapping[str, UnitInfo]) -> list[dict[str, Any]]:
     """Reports as rollup rows, with region and level (and the list's name) where the list has the unit."""
-    from nianbao.rules.collection import agency_key
-
     rows = []
     for r in reports:
         info = units.get(agency_key(r.agency))

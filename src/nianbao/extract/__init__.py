@@ -5,16 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nianbao import formats
-from nianbao.extract.meta import fallback_year, find_published, find_sections, find_signed, find_title
+from nianbao.extract.meta import (
+    fallback_year,
+    find_published,
+    find_sections,
+    find_signed,
+    find_title,
+    reading_doubts,
+)
 from nianbao.extract.rows import find_regions, without_narrative
 from nianbao.extract.stated import narrow_by_narrative
 from nianbao.extract.stream import document_rows
-from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4
+from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4, merged_blank_notices
 from nianbao.model import Document, Location, Paragraph, Table
 from nianbao.numbers import UNREADABLE
 from nianbao.record import Finding, Report, SectionText, Source
 
-__all__ = ["extract"]
+__all__ = ["EXTRACTOR_VERSION", "extract"]
+
+# The extractor's version, carried by every record (``source.extractor``): raise it when a change
+# reads some file differently, so that stored records say which reading they hold.
+EXTRACTOR_VERSION = "2026.12.1"
 
 
 def _fallback_year(doc: Document) -> int | None:
@@ -45,13 +56,16 @@ def extract(doc: Document, source: Source) -> Report:
     labels: dict[str, str] = {}
     for name in ("table2", "table3", "table4"):
         if name in results:
-            findings.extend(results[name].findings)
+            findings.extend(merged_blank_notices(results[name].findings))
             locations.update(results[name].locations)
             labels.update(results[name].labels)
     template = _template(results, year)
     errors = _document_errors(doc, results, sections, year)
     findings.extend(_missing_table_findings(results))
     findings.extend(_unreadable_characters(doc))
+    if not errors:
+        # What was seen but not read (a heading, a table region): a reading notice, not the report's fault.
+        findings.extend(reading_doubts(doc, {name for name, result in results.items() if result.values}))
     return Report(
         source=source,
         agency=title.agency,

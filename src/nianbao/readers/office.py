@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from nianbao.limits import unlimited_memory
 from nianbao.model import Document
 from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
@@ -45,7 +46,7 @@ def convert(path: Path, target: str, out_dir: Path) -> Path:
             str(path),
         ]
         try:
-            subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+            subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_SECONDS, check=False, preexec_fn=unlimited_memory)
         except subprocess.TimeoutExpired as exc:
             raise ReadError("RD01", f"LibreOffice 转换超时（{TIMEOUT_SECONDS} 秒）") from exc
     produced = out_dir / f"{path.stem}.{target.split(':')[0]}"
@@ -58,7 +59,12 @@ def read_office(path: Path, data: bytes) -> Document:
     if not data.strip(b"\x00"):
         raise ReadError("RD01", "文件为空，没有可读取的内容")
     with tempfile.TemporaryDirectory(prefix="nianbao-doc-") as out:
-        converted = convert(path, "docx", Path(out))
+        # LibreOffice reads files only: the bytes given are written into this private folder (the
+        # caller's path may not exist, e.g. an upload), never read from the caller's path.
+        given = Path(out) / "in" / f"report{path.suffix.lower() or '.doc'}"
+        given.parent.mkdir()
+        given.write_bytes(data)
+        converted = convert(given, "docx", Path(out))
         doc = read_docx(converted, converted.read_bytes())
     fmt = path.suffix.lower().lstrip(".") or "doc"
     return Document(doc.blocks, fmt, doc.pages, doc.meta, doc.unreadable)
