@@ -283,12 +283,7 @@ def evaluate(
 
 def flat_values(report: Report) -> dict[str, Value]:
     """Every cell the report holds, by path (a printed blank as None; a row not printed is absent)."""
-    return {
-        f"{table}/{row}/{col}": value
-        for table in ("table2", "table3", "table4")
-        for row, cols in (getattr(report, table) or {}).items()
-        for col, value in cols.items()
-    }
+    return report.flat()
 
 
 def unknown_cells(report: Report) -> frozenset[str]:
