@@ -488,28 +488,13 @@ def load_reports(paths: list[Path]) -> list[Report]:
     return [parse(p) for p in iter_paths(paths)]
 
 
-def _read_rows(path: Path) -> list[dict[str, object]]:
-    """The rows of a table file (.csv as UTF-8, with or without BOM; .xlsx's first sheet) by header."""
-    values: list[tuple[object, ...]]
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        values = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
-    else:
-        import csv
-
-        values = [tuple(row) for row in csv.reader(path.read_text(encoding="utf-8-sig").splitlines())]
-    header = [str(h or "").strip() for h in values[0]] if values else []
-    return [dict(zip(header, row, strict=False)) for row in values[1:]]
-
-
 def _units(path: Path | None) -> dict[str, Any]:
     from nianbao.metrics import directory
 
     if path is None:
         return {}
     try:
-        return directory(_read_rows(path))
+        return directory(service.read_agency_rows(path))
     except (OSError, ValueError, KeyError) as exc:
         typer.echo(f"无法读取机关名录 {path}：{exc}", err=True)
         raise typer.Exit(2) from exc
@@ -610,7 +595,10 @@ def stats_command(
 
     keys = _metric_keys(metric)
     units = _units(agencies)
-    reports = [r for r in load_reports(paths) if not r.errors]
+    loaded = load_reports(paths)
+    reports = [r for r in loaded if not r.errors]
+    if len(reports) < len(loaded):
+        typer.echo(f"{len(loaded) - len(reports)} 个文件无法读取，未计入统计（用 nianbao check 查看原因）", err=True)
     result = rollup(rows_with_directory(reports, units), by=by.value, min_n=min_n, keys=keys)
     if by is not GroupBy.year and not units:
         typer.echo(f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True)
