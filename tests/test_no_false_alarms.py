@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from builders import valid_report, with_cells
-from conftest import corpus_cases, load_truth, source_of, truth_names, truth_report
+from conftest import corpus_cases, load_truth, needs_libreoffice, source_of, truth_names, truth_report
 from nianbao import formats, parse
 from nianbao.record import Finding, Report, SectionText
 from nianbao.render import write
@@ -256,3 +256,60 @@ def test_an_unread_table_is_a_reading_notice_and_an_absent_one_an_error(name: st
     assert any(f.rule == "RD30" and f.detail == {"table": "table4"} for f in findings)
     absent = check(_table4_text(name, tmp_path, "table removed"))
     assert [f.detail for f in _errors(absent)] == [{"table": "table4"}]
+
+
+# --- PDF headings indented in the body font, as WPS and Word lay them out -----------------------
+
+
+def _body_font_headings(numbering: str, joined: bool) -> object:
+    """Word's Heading 1 paragraphs made body paragraphs indented two characters; numbered
+    ``一.`` or ``（一）`` instead of ``一、``; or run into the paragraph after them."""
+    from docx_edit import w
+
+    def change(root: object) -> None:
+        body = root.find(w("body"))  # type: ignore[attr-defined]
+        paragraphs = list(body.iter(w("p")))
+        for i, p in enumerate(paragraphs):
+            style = p.find(f"{w('pPr')}/{w('pStyle')}")
+            if style is None or style.get(w("val")) != "Heading1":
+                continue
+            style.getparent().remove(style)
+            indent = style.makeelement(w("ind"), {w("firstLine"): "440"})
+            p.find(w("pPr")).append(indent)
+            for t in p.iter(w("t")):
+                if numbering == "一.":
+                    t.text = re.sub(r"^([一二三四五六])、", r"\1.", t.text or "")
+                elif numbering == "（一）":
+                    t.text = re.sub(r"^([一二三四五六])、", r"（\1）", t.text or "")
+            after = paragraphs[i + 1] if i + 1 < len(paragraphs) else None
+            # Joined to a body paragraph after it, never to a table's cell (sections of tables only).
+            if (
+                joined
+                and after is not None
+                and after.getparent() is body
+                and after.find(f"{w('pPr')}/{w('pStyle')}") is None
+            ):
+                for run in list(after.iter(w("r"))):
+                    p.append(run)
+                after.getparent().remove(after)
+
+    return change
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("numbering,joined", [("一、", False), ("一.", False), ("（一）", False), ("一、", True)])
+@pytest.mark.parametrize("name", corpus_cases(["001_17c512892160a454", "r015-shuyang-fgj-2023"]))
+def test_pdf_headings_indented_in_the_body_font_are_found(
+    name: str, numbering: str, joined: bool, tmp_path: Path
+) -> None:
+    from docx_edit import edit_docx
+    from nianbao.readers.office import convert
+
+    (tmp_path / "edited").mkdir()
+    source = write(_with_parsed_sections(name), tmp_path / "source.docx")
+    plain = parse(convert(source, "pdf", tmp_path))
+    edited = edit_docx(source, tmp_path / "edited" / f"{name}.docx", _body_font_headings(numbering, joined))  # type: ignore[arg-type]
+    read = parse(convert(edited, "pdf", tmp_path / "edited"))
+    assert [s.number for s in read.sections] == [1, 2, 3, 4, 5, 6] == [s.number for s in plain.sections]
+    assert [f.message for f in _errors(check(read))] == [f.message for f in _errors(check(plain))] == []
