@@ -313,3 +313,30 @@ def test_pdf_headings_indented_in_the_body_font_are_found(
     read = parse(convert(edited, "pdf", tmp_path / "edited"))
     assert [s.number for s in read.sections] == [1, 2, 3, 4, 5, 6] == [s.number for s in plain.sections]
     assert [f.message for f in _errors(check(read))] == [f.message for f in _errors(check(plain))] == []
+
+
+# --- a crawled table 四 whose run-together digits cannot be read ---------------------------------
+
+R008_TABLE4 = "尚未审结总计21317000001324019五、"
+
+
+@pytest.mark.parametrize(
+    "digits,errors",
+    [
+        ("2131700000", []),  # too few digits for the fifteen cells: the row is not read (RD07)
+        ("1111111111111111", []),  # several splits keep the sums: the totals are abstained from
+        ("21317000001324018", ["AR04"]),  # one digit changed: a real error, still found
+    ],
+)
+def test_table4_run_together_and_not_read_is_no_error(digits: str, errors: list[str], tmp_path: Path) -> None:
+    if "r008-pingtan-2024" not in ALL:
+        pytest.skip("the real corpus is not beside the project")
+    text = source_of("r008-pingtan-2024").read_text(encoding="utf-8")
+    assert R008_TABLE4 in text
+    path = tmp_path / "r008.txt"
+    path.write_text(text.replace(R008_TABLE4, f"尚未审结总计{digits}五、"), encoding="utf-8")
+    findings = check(parse(path))
+    assert [f.rule for f in _errors(findings)] == errors
+    if not errors:  # what could not be checked is said, as a notice
+        (notice,) = [f for f in findings if f.rule == "RD28"]
+        assert "AR04" in notice.message and all(c.startswith("table4/") for c in notice.cells)
