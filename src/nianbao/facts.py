@@ -234,6 +234,8 @@ def zero_facts_in(text: str, section: int) -> Iterator[ZeroFact]:
     """Each zero claim once: where two claims read the same words, the first in the catalogue
     (the narrower scope) takes them."""
     for sentence in sentences(text):
+        if "复议" not in sentence and "诉讼" not in sentence and "申请" not in sentence:
+            continue  # every claim names reviews, suits or applications
         taken: list[tuple[int, int]] = []
         for claim in ZERO_CLAIMS:
             for m in claim.regex.finditer(sentence):
@@ -276,7 +278,13 @@ def facts_in(text: str, section: int, year: int | None) -> Iterator[Fact]:
         yield from _sentence_facts(sentence, section)
 
 
+# Every phrase ends in a count (a numeral and its unit): a sentence without one is not searched.
+_COUNT_RE = re.compile(rf"[\d{_CN_NUM}]{_UNIT}")
+
+
 def _sentence_facts(sentence: str, section: int) -> Iterator[Fact]:
+    if not _COUNT_RE.search(sentence):
+        return
     taken: set[int] = set()  # a figure belongs to the first phrase of the catalogue that reads it
     for pattern in PATTERNS:
         for m in pattern.regex.finditer(sentence):
