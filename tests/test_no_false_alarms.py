@@ -154,6 +154,17 @@ def test_a_negation_is_read_within_its_scope(name: str, sentence: str, cells: st
     assert bool(wrong) == any(denied), (denied, [f.message for f in wrong])
 
 
+@pytest.mark.parametrize("name", corpus_cases(ALL))
+def test_corrected_reviews_and_lost_suits_are_compared_with_the_corrected_outcomes(name: str, tmp_path: Path) -> None:
+    t4 = truth_report(name).table4 or {}
+    corrected = t4["review"]["corrected"] or 0
+    lost = sum(t4[g]["corrected"] or 0 for g in ("litigation_direct", "litigation_after_review"))
+    text = f"行政复议被纠错{corrected}件，行政诉讼败诉{lost}件。"
+    assert _na01(_told(name, text, tmp_path)) == []
+    wrong = _na01(_told(name, f"行政复议被纠错{corrected + 1}件，行政诉讼败诉{lost}件。", tmp_path))
+    assert [f.cells for f in wrong] == [("table4/review/corrected",)]
+
+
 def test_r001_reviews_corrected_contradict_the_negation(tmp_path: Path) -> None:
     if "r001-huaian-city-2024" not in ALL:
         pytest.skip("the real corpus is not beside the project")

@@ -141,6 +141,17 @@ PATTERNS: tuple[FactPattern, ...] = (
         _p(rf"行政诉讼(?:案件)?(?:数|数量)?(?:为|共|共计)?\s*{NUM}{_UNIT}"),
         (_T4_LITIGATION,),
     ),
+    # Outcomes: a review that corrected the agency (被纠错), a suit it lost (败诉): 结果纠正.
+    FactPattern(
+        "行政复议被纠错",
+        _p(rf"复议[^。；，,、]{{0,10}}?(?:被)?(?:纠错|纠正)(?:的)?(?:案件)?(?:共|为)?\s*{NUM}{_UNIT}"),
+        (("table4/review/corrected",),),
+    ),
+    FactPattern(
+        "行政诉讼败诉",
+        _p(rf"诉讼[^。；，,、]{{0,10}}?败诉(?:的)?(?:案件)?(?:共|为)?\s*{NUM}{_UNIT}"),
+        (("table4/litigation_direct/corrected", "table4/litigation_after_review/corrected"),),
+    ),
 )
 
 _DOCS = r"(?:行政)?规范性文件"
