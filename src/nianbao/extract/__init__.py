@@ -8,10 +8,9 @@ from nianbao import formats
 from nianbao.extract.meta import (
     fallback_year,
     find_published,
-    find_sections,
     find_signed,
     find_title,
-    reading_doubts,
+    read_sections,
 )
 from nianbao.extract.rows import find_regions, without_narrative
 from nianbao.extract.stated import narrow_by_narrative
@@ -48,7 +47,8 @@ def extract(doc: Document, source: Source) -> Report:
         # it prints (an old 统计表) is not one of them, and reading it as one would give wrong
         # numbers. It gets RD10 below.
         _read_tables(doc, year, results)
-    sections = find_sections(doc)
+    # What was seen but not read (a heading, a table region): a reading notice, not the report's fault.
+    sections, doubts = read_sections(doc, {name for name, result in results.items() if result.values})
     if "table2" in results:
         narrow_by_narrative(results["table2"], sections, year)
     findings: list[Finding] = []
@@ -64,8 +64,7 @@ def extract(doc: Document, source: Source) -> Report:
     findings.extend(_missing_table_findings(results))
     findings.extend(_unreadable_characters(doc))
     if not errors:
-        # What was seen but not read (a heading, a table region): a reading notice, not the report's fault.
-        findings.extend(reading_doubts(doc, {name for name, result in results.items() if result.values}))
+        findings.extend(doubts)
     return Report(
         source=source,
         agency=title.agency,
