@@ -105,6 +105,9 @@ def _limit_memory(memory_bytes: int) -> None:
 
 def _serve(conn: Connection, work: Callable[[Any], Any], memory_bytes: int) -> None:
     """A worker's loop: (index, item) in, (index, kind, value) out, until told to stop."""
+    import faulthandler
+
+    faulthandler.disable()  # a worker that dies prints nothing: its file gets RD19 instead
     with contextlib.suppress(OSError):
         os.setsid()  # its own process group: a kill on time-out takes what it started with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops

@@ -95,11 +95,14 @@ def sniff_format(path: Path, data: bytes) -> str | None:
         return "html"
     if by_extension == "script" or (_SCRIPT_START_RE.match(text) and _holds_html_string(data)):
         return "script"
-    if by_extension in ("txt", "md"):
-        return by_extension
-    if _is_text(text):
-        return "md" if by_extension == "md" else "txt"
-    return None
+    if by_extension is not None and by_extension not in _CONTAINER_READERS:
+        return by_extension  # text whose form the name tells (.md, .txt, .html, a registered reader's)
+    return "txt" if _is_text(text) else None
+
+
+# Readers of a binary container: a file so named whose bytes are not that container is read by
+# what the bytes are (plain text as text), never by the name.
+_CONTAINER_READERS = frozenset({"doc", "wps", "docx", "pdf", "rtf", "mht", "xlsx"})
 
 
 def zip_format(data: bytes, by_extension: str | None) -> str | None:
