@@ -117,24 +117,39 @@ def parse_command(
 ) -> None:
     """读取年度报告，输出报告记录（每个文件一条，读完一个输出一个，顺序与文件顺序相同）。"""
     files = _walked(paths)
-    console = Console()
-    failed = False
     progress = _Progress(len(files))
+    isolation = _isolation(jobs, timeout, memory)
+    if output_format is ParseFormat.table:
+        console = Console()
+        failed = False
+        try:
+            for report in parse_many(files, isolation, progress):
+                failed = failed or bool(report.errors)
+                progress.close()
+                print_report(console, report)
+        finally:
+            progress.close()
+        raise typer.Exit(1 if failed else 0)
+    # The record's JSON is written by the worker that read the file: the parent only copies text.
+    indent = 2 if output_format is ParseFormat.json else None
+    outcomes = pool.run(partial(_record_json, indent=indent), files, isolation, progress)
+    failed = False
     first = True
     if output_format is ParseFormat.json:
         sys.stdout.write("[")
     try:
-        for report in parse_many(files, _isolation(jobs, timeout, memory), progress):
-            failed = failed or bool(report.errors)
-            if output_format is ParseFormat.table:
-                progress.close()
-                print_report(console, report)
-                continue
+        for path, outcome in zip(files, outcomes):
+            if outcome.value is not None:
+                text, errors = outcome.value
+            else:
+                assert outcome.failure is not None
+                text, errors = json_text(failed_report(path, outcome.failure).to_dict(), indent=indent), True
+            failed = failed or errors
             if output_format is ParseFormat.json:
                 # The array is written as it grows: an interrupted run leaves every record before it.
-                text = ("\n" if first else ",\n") + _indented(json_text(report.to_dict(), indent=2))
+                text = ("\n" if first else ",\n") + _indented(text)
             else:
-                text = json_text(report.to_dict()) + "\n"
+                text += "\n"
             first = False
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -143,6 +158,12 @@ def parse_command(
     if output_format is ParseFormat.json:
         sys.stdout.write("\n]\n" if not first else "]\n")
     raise typer.Exit(1 if failed else 0)
+
+
+def _record_json(path: Path, indent: int | None) -> tuple[str, bool]:
+    """A worker's work for ``parse``: the file's record as JSON text, and whether it has errors."""
+    report = parse(path)
+    return json_text(report.to_dict(), indent=indent), bool(report.errors)
 
 
 def _indented(text: str) -> str:
