@@ -65,7 +65,9 @@ _MHT_RE = re.compile(
     rb"^(?:(?:MIME-Version|From|Subject|Date|Content-Type|Content-Location|X-[\w-]+)\s*:.*\r?\n)+", re.I
 )
 # A script or JSON file carrying a page's HTML in a string (a portal's data file).
-_SCRIPT_START_RE = re.compile(r"\s*(?:var\s|let\s|const\s|window\.|document\.write|[\w$.]+\s*\(|[\[{])")
+_SCRIPT_START_RE = re.compile(
+    r"\s*(?:var\s|let\s|const\s|window\.|document\.write|[A-Za-z_$][\w$.]*\s*\(|[\[{])", re.ASCII
+)
 
 
 def sniff_format(path: Path, data: bytes) -> str | None:
@@ -117,7 +119,7 @@ def zip_format(data: bytes, by_extension: str | None) -> str | None:
 
 def _holds_html_string(data: bytes) -> bool:
     lowered = data[:1_000_000].lower()
-    return b"<table" in lowered or b"\\u003ctable" in lowered or b"\\x3ctable" in lowered or b"<p" in lowered
+    return any(mark in lowered for mark in (b"<table", b"\\u003ctable", b"\\x3ctable", b"<p>", b"<div"))
 
 
 def _head_text(head: bytes) -> str:
