@@ -65,8 +65,9 @@ TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.0, help="每个
 MemoryOption = Annotated[int, typer.Option("--memory", min=0, help="每个读取进程的内存上限（MB，0 表示不限）")]
 
 
-def _isolation(jobs: int, timeout: float, memory: int) -> Isolation:
-    return Isolation(jobs or os.cpu_count() or 1, timeout, memory * MiB)
+def _isolation(jobs: int, timeout: float, memory: int, files: int) -> Isolation:
+    """Workers for the run: ``--jobs`` (0: every core), never more than the files to read."""
+    return Isolation(max(1, min(jobs or os.cpu_count() or 1, files)), timeout, memory * MiB)
 
 
 def _walked(paths: list[Path]) -> list[Path]:
@@ -118,7 +119,7 @@ def parse_command(
     """读取年度报告，输出报告记录（每个文件一条，读完一个输出一个，顺序与文件顺序相同）。"""
     files = _walked(paths)
     progress = _Progress(len(files))
-    isolation = _isolation(jobs, timeout, memory)
+    isolation = _isolation(jobs, timeout, memory, len(files))
     if output_format is ParseFormat.table:
         console = Console()
         failed = False
@@ -209,7 +210,9 @@ def check_command(
     printer = _FindingPrinter(output_format)
     reports: list[Report] = []
     progress = _Progress(len(files))
-    outcomes = pool.run(partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory), progress)
+    outcomes = pool.run(
+        partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory, len(files)), progress
+    )
     try:
         for path, outcome in zip(files, outcomes):
             if outcome.value is not None:
