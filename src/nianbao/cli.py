@@ -18,7 +18,6 @@ from nianbao import formats, pool
 from nianbao.api import load_record, parse
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
-from nianbao.authoring.workbook import blank_report, write_template
 from nianbao.extract.split import format_number
 from nianbao.inputs import one_line, shown, walk
 from nianbao.limits import LIMITS, MiB
@@ -278,6 +277,8 @@ def template_command(
     if out.suffix.lower() != ".xlsx":
         typer.echo("输出文件应为 .xlsx", err=True)
         raise typer.Exit(2)
+    from nianbao.authoring.workbook import blank_report, write_template  # openpyxl: slow to import
+
     write_template(blank_report(agency, year), out)
     typer.echo(f"已生成 {out}")
 

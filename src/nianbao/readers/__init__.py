@@ -16,10 +16,18 @@ from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
 from nianbao.readers.html import read_html, read_mht, read_script
 from nianbao.readers.office import read_office
-from nianbao.readers.pdf import read_pdf
 from nianbao.readers.text import read_text, text_encoding
 
 Reader = Callable[[Path, bytes], Document]
+
+
+def read_pdf(path: Path, data: bytes) -> Document:
+    """The PDF reader, imported on first use: pdfplumber and pdfminer take longer to import than a
+    whole batch of text reports takes to read, and a run over text files never needs them."""
+    from nianbao.readers.pdf import read_pdf as read
+
+    return read(path, data)
+
 
 READERS: dict[str, Reader] = {
     "txt": read_text,
