@@ -128,6 +128,8 @@ def test_the_order_of_parse_jobs_2_equals_jobs_1(tmp_path: Path) -> None:
     one = _parse_output("--jobs", "1", *given)
     two = _parse_output("--jobs", "2", *given)
     assert len(one) > 10
+    for a, b in zip(one, two):
+        assert json.loads(a) == json.loads(b), json.loads(a)["source"]["path"]
     assert one == two
     for fmt in ("json",):
         assert _parse_output("--jobs", "1", "--format", fmt, *given) == _parse_output(
