@@ -151,3 +151,20 @@ def test_one_file_read_isolated(tmp_path: Path) -> None:
     path = write(valid_report(), tmp_path / "r.html")
     report = pool.read_isolated(path, pool.Isolation(jobs=1, seconds=30))
     assert report.errors == () and report.table3 == valid_report().table3
+
+
+def test_workers_from_a_fork_server_in_a_process_with_threads(tmp_path: Path) -> None:
+    # A web server or a Dask worker has threads: its workers come from a fork server, not a fork.
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert pool._context(None).get_start_method() == "forkserver"
+        path = write(valid_report(), tmp_path / "r.txt")
+        reports = list(pool.parse_many([path, path], pool.Isolation(jobs=2, seconds=60)))
+        assert [r.table3 for r in reports] == [valid_report().table3] * 2
+    finally:
+        stop.set()
+        thread.join()

@@ -21,11 +21,13 @@ The work function given to :func:`run` is the test hook: a test passes one that 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import faulthandler
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -66,6 +68,7 @@ class Isolation:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     seconds: float = LIMITS.seconds
     memory_bytes: int = LIMITS.memory_bytes
+    start_method: str | None = None  # "fork", "forkserver" or "spawn"; None: see _context
 
 
 @dataclass(frozen=True)
@@ -154,14 +157,22 @@ def _serve(conn: Connection, work: Callable[[Any], Any], memory_bytes: int) -> N
 # The parent side
 
 
-def _context() -> Any:
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
+def _context(method: str | None) -> Any:
+    """How workers are started. Forking is fastest (the worker has everything imported), but a
+    process with other threads (a web server, a Dask worker) is forked with their locks held: then
+    workers come from a fork server (a clean single-threaded process), and ``work`` and the items
+    must pickle (a top-level function or a functools.partial of one)."""
+    if method is None:
+        if not sys.platform.startswith("linux"):
+            method = "spawn"
+        else:
+            method = "fork" if threading.active_count() == 1 else "forkserver"
     return multiprocessing.get_context(method)
 
 
 class _Worker:
-    def __init__(self, work: Callable[[Any], Any], memory_bytes: int) -> None:
-        context = _context()
+    def __init__(self, work: Callable[[Any], Any], memory_bytes: int, method: str | None = None) -> None:
+        context = _context(method)
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, work, memory_bytes), daemon=True)
         self.process.start()
@@ -228,7 +239,7 @@ def run(
     next_out = 0
     finished = 0
     exhausted = False
-    workers = [_Worker(work, isolation.memory_bytes) for _ in range(jobs)]
+    workers = [_Worker(work, isolation.memory_bytes, isolation.start_method) for _ in range(jobs)]
     window = _WINDOW_PER_JOB * jobs
 
     def replace(worker: _Worker, kill: bool) -> _Worker:
@@ -236,7 +247,7 @@ def run(
         for index in worker.pending:  # items queued behind the failed one are read again
             retry.append((index, given[index]))
         worker.pending.clear()
-        return _Worker(work, isolation.memory_bytes)
+        return _Worker(work, isolation.memory_bytes, isolation.start_method)
 
     def finish(index: int, outcome: Outcome[R]) -> None:
         nonlocal finished
@@ -344,4 +355,4 @@ def parse_many(
 def read_isolated(path: str | Path, isolation: Isolation | None = None) -> Report:
     """One file read under the limits in a child process: for a web worker or a Dask task."""
     isolation = isolation or Isolation(jobs=1)
-    return next(parse_many([path], Isolation(1, isolation.seconds, isolation.memory_bytes)))
+    return next(parse_many([path], dataclasses.replace(isolation, jobs=1)))
