@@ -17,7 +17,6 @@ from rich.table import Table as RichTable
 from nianbao import formats, pool, service
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
-from nianbao.authoring.workbook import blank_report, write_template
 from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
 from nianbao.errors import reading_reference
 from nianbao.extract.split import format_number
@@ -72,8 +71,9 @@ TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.0, help="每个
 MemoryOption = Annotated[int, typer.Option("--memory", min=0, help="每个读取进程的内存上限（MB，0 表示不限）")]
 
 
-def _isolation(jobs: int, timeout: float, memory: int) -> Isolation:
-    return Isolation(jobs or os.cpu_count() or 1, timeout, memory * MiB)
+def _isolation(jobs: int, timeout: float, memory: int, files: int) -> Isolation:
+    """Workers for the run: ``--jobs`` (0: every core), never more than the files to read."""
+    return Isolation(max(1, min(jobs or os.cpu_count() or 1, files)), timeout, memory * MiB)
 
 
 def _walked(paths: list[Path]) -> list[Path]:
@@ -124,24 +124,39 @@ def parse_command(
 ) -> None:
     """读取年度报告，输出报告记录（每个文件一条，读完一个输出一个，顺序与文件顺序相同）。"""
     files = _walked(paths)
-    console = Console()
-    failed = False
     progress = _Progress(len(files))
+    isolation = _isolation(jobs, timeout, memory, len(files))
+    if output_format is ParseFormat.table:
+        console = Console()
+        failed = False
+        try:
+            for report in parse_many(files, isolation, progress):
+                failed = failed or bool(report.errors)
+                progress.close()
+                print_report(console, report)
+        finally:
+            progress.close()
+        raise typer.Exit(1 if failed else 0)
+    # The record's JSON is written by the worker that read the file: the parent only copies text.
+    indent = 2 if output_format is ParseFormat.json else None
+    outcomes = pool.run(partial(_record_json, indent=indent), files, isolation, progress)
+    failed = False
     first = True
     if output_format is ParseFormat.json:
         sys.stdout.write("[")
     try:
-        for report in parse_many(files, _isolation(jobs, timeout, memory), progress):
-            failed = failed or bool(report.errors)
-            if output_format is ParseFormat.table:
-                progress.close()
-                print_report(console, report)
-                continue
+        for path, outcome in zip(files, outcomes):
+            if outcome.value is not None:
+                text, errors = outcome.value
+            else:
+                assert outcome.failure is not None
+                text, errors = json_text(failed_report(path, outcome.failure).to_dict(), indent=indent), True
+            failed = failed or errors
             if output_format is ParseFormat.json:
                 # The array is written as it grows: an interrupted run leaves every record before it.
-                text = ("\n" if first else ",\n") + _indented(json_text(report.to_dict(), indent=2))
+                text = ("\n" if first else ",\n") + _indented(text)
             else:
-                text = json_text(report.to_dict()) + "\n"
+                text += "\n"
             first = False
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -150,6 +165,12 @@ def parse_command(
     if output_format is ParseFormat.json:
         sys.stdout.write("\n]\n" if not first else "]\n")
     raise typer.Exit(1 if failed else 0)
+
+
+def _record_json(path: Path, indent: int | None) -> tuple[str, bool]:
+    """A worker's work for ``parse``: the file's record as JSON text, and whether it has errors."""
+    report = parse(path)
+    return json_text(report.to_dict(), indent=indent), bool(report.errors)
 
 
 def _indented(text: str) -> str:
@@ -212,7 +233,9 @@ def check_command(
     printer = _FindingPrinter(output_format)
     reports: list[Report] = []
     progress = _Progress(len(files))
-    outcomes = pool.run(partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory), progress)
+    outcomes = pool.run(
+        partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory, len(files)), progress
+    )
     try:
         for path, outcome in zip(files, outcomes):
             if outcome.value is not None:
@@ -423,6 +446,8 @@ def template_command(
     if out.suffix.lower() != ".xlsx":
         typer.echo("输出文件应为 .xlsx", err=True)
         raise typer.Exit(2)
+    from nianbao.authoring.workbook import blank_report, write_template  # openpyxl: slow to import
+
     write_template(blank_report(agency, year), out)
     typer.echo(f"已生成 {out}")
 

@@ -16,10 +16,18 @@ from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
 from nianbao.readers.html import read_html, read_mht, read_script
 from nianbao.readers.office import read_office
-from nianbao.readers.pdf import read_pdf
 from nianbao.readers.text import read_text, text_encoding
 
 Reader = Callable[[Path, bytes], Document]
+
+
+def read_pdf(path: Path, data: bytes) -> Document:
+    """The PDF reader, imported on first use: pdfplumber and pdfminer take longer to import than a
+    whole batch of text reports takes to read, and a run over text files never needs them."""
+    from nianbao.readers.pdf import read_pdf as read
+
+    return read(path, data)
+
 
 READERS: dict[str, Reader] = {
     "txt": read_text,
@@ -65,7 +73,9 @@ _MHT_RE = re.compile(
     rb"^(?:(?:MIME-Version|From|Subject|Date|Content-Type|Content-Location|X-[\w-]+)\s*:.*\r?\n)+", re.I
 )
 # A script or JSON file carrying a page's HTML in a string (a portal's data file).
-_SCRIPT_START_RE = re.compile(r"\s*(?:var\s|let\s|const\s|window\.|document\.write|[\w$.]+\s*\(|[\[{])")
+_SCRIPT_START_RE = re.compile(
+    r"\s*(?:var\s|let\s|const\s|window\.|document\.write|[A-Za-z_$][\w$.]*\s*\(|[\[{])", re.ASCII
+)
 
 
 def sniff_format(path: Path, data: bytes) -> str | None:
@@ -95,11 +105,14 @@ def sniff_format(path: Path, data: bytes) -> str | None:
         return "html"
     if by_extension == "script" or (_SCRIPT_START_RE.match(text) and _holds_html_string(data)):
         return "script"
-    if by_extension in ("txt", "md"):
-        return by_extension
-    if _is_text(text):
-        return "md" if by_extension == "md" else "txt"
-    return None
+    if by_extension is not None and by_extension not in _CONTAINER_READERS:
+        return by_extension  # text whose form the name tells (.md, .txt, .html, a registered reader's)
+    return "txt" if _is_text(text) else None
+
+
+# Readers of a binary container: a file so named whose bytes are not that container is read by
+# what the bytes are (plain text as text), never by the name.
+_CONTAINER_READERS = frozenset({"doc", "wps", "docx", "pdf", "rtf", "mht", "xlsx"})
 
 
 def zip_format(data: bytes, by_extension: str | None) -> str | None:
@@ -114,7 +127,7 @@ def zip_format(data: bytes, by_extension: str | None) -> str | None:
 
 def _holds_html_string(data: bytes) -> bool:
     lowered = data[:1_000_000].lower()
-    return b"<table" in lowered or b"\\u003ctable" in lowered or b"\\x3ctable" in lowered or b"<p" in lowered
+    return any(mark in lowered for mark in (b"<table", b"\\u003ctable", b"\\x3ctable", b"<p>", b"<div"))
 
 
 def _head_text(head: bytes) -> str:
