@@ -66,6 +66,16 @@ def test_corpus_cells_are_what_parse_reads(db_url: str) -> None:
             assert store.record(o.version_id).to_dict() == parsed.to_dict()
             assert store.original(o.sha256) == Path(o.name).read_bytes()
             assert [s.text for s in store.sections(o.version_id)] == [s.text for s in parsed.sections]
+        # what metrics and exports read: each active version as a flat map, abstained cells named
+        flat = {f.version_id: f for f in store.iter_flat()}
+        assert len(flat) == len(files)
+        for o in outcomes:
+            parsed = service.parse_path(o.name)
+            row = flat[o.version_id or 0]
+            assert row.values == parsed.flat() and (row.agency, row.year) == (parsed.agency, parsed.year)
+            abstained = {c for f in parsed.findings if f.rule in ("RD06", "RD07") for c in f.cells}
+            assert row.unknown == {p for p in abstained if parsed.flat().get(p, 0) is None}
+        assert sum(1 for _ in store.iter_active(with_record=False)) == len(files)
         before = store.counts()
         again = service.import_paths(store, [corpus / "real", corpus / "seeds"], jobs=2)
         assert [o.status for o in again] == [UNCHANGED] * len(files)
@@ -199,6 +209,20 @@ def test_sigkill_mid_import_leaves_whole_reports(db_url: str, sample_dir: Path) 
         assert len(store.reports()) == len(files)
 
 
+@pytest.mark.slow
+def test_two_imports_at_once_store_each_file_once(db_url: str, sample_dir: Path) -> None:
+    files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")[:16]
+    with Store(db_url):
+        pass  # the schema made before the two writers start
+    first, second = _import_process(files, db_url), _import_process(list(reversed(files)), db_url)
+    outs = [p.communicate(timeout=600)[0] for p in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0
+    statuses = [line.split("\t")[0] for out in outs for line in out.splitlines()]
+    assert statuses.count(ADDED) == len(files) and statuses.count(UNCHANGED) == len(files)
+    with Store(db_url) as store:
+        assert store.counts()["versions"] == len(files) and len(store.reports()) == len(files)
+
+
 def test_agencies_list_matches_titles_and_lists_unmatched(db_url: str, tmp_path: Path) -> None:
     corpus = corpus_or_skip()
     listing = tmp_path / "名录.csv"
@@ -313,6 +337,11 @@ def test_cli_import_agencies_and_check_db(tmp_path: Path) -> None:
     assert "东城区城市管理指挥中心 2024 年度" in again.stdout
     unmatched = cli("agencies", "--unmatched")
     assert "东城区城市管理指挥中心\t1 份报告" in unmatched.stdout and "尚未导入机关名录" in unmatched.stderr
+    listing = tmp_path / "名录.csv"
+    listing.write_text("名称,别名\n北京市东城区城市管理指挥中心,东城区城市管理指挥中心\n", encoding="utf-8")
+    listed = cli("agencies", "import", str(listing))
+    assert listed.returncode == 0 and "新增 1 个机关" in listed.stdout and "合并报告标题中的机关 1 个" in listed.stdout
+    assert "北京市东城区城市管理指挥中心\t名录" in cli("agencies").stdout
     checked = cli("check", "--db", str(tmp_path / "env.db"), "--format", "jsonl")
     lines = [json.loads(line) for line in checked.stdout.splitlines()]
     assert lines and {line["path"] for line in lines} <= {str(p) for p in (corpus / "seeds").iterdir()}

@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nianbao.agencies import agency_key, closest, split_aliases
@@ -323,6 +324,7 @@ class Store:
         self.engine = create_engine(self.url, echo=echo, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -338,6 +340,7 @@ class Store:
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
+            session.connection(execution_options={"sqlite_immediate": True})  # a writer: see _sqlite_begin
             yield session
 
     # --- import ---------------------------------------------------------------------------------
@@ -364,13 +367,22 @@ class Store:
     ) -> ImportOutcome:
         """Store one parsed file in one transaction: its bytes, its version (active), its cells,
         sections and ``findings`` (the per-report check; the record's own reading findings when
-        None). A file already stored is 未变化; a file that could not be read is 失败 and not stored."""
-        name, sha = report.source.path, report.source.sha256
+        None). A file already stored is 未变化; a file that could not be read is 失败 and not stored.
+
+        Two writers adding the same agency, report or file at once (the web app beside an import):
+        the one that loses the race to a unique key tries again once, and finds the other's rows."""
         if report.errors:
             reason = "；".join(f"{e.rule} {e.message}" for e in report.errors)
-            return ImportOutcome(FAILED, name, sha, reason=reason)
+            return ImportOutcome(FAILED, report.source.path, report.source.sha256, reason=reason)
+        try:
+            return self._add(report, data, findings)
+        except IntegrityError:
+            return self._add(report, data, findings)
+
+    def _add(self, report: Report, data: bytes | None, findings: Sequence[Finding] | None) -> ImportOutcome:
+        name, sha = report.source.path, report.source.sha256
         versions, reports_t = _t(m.Version), _t(m.StoredReport)
-        with self.engine.begin() as c:
+        with self.engine.connect().execution_options(sqlite_immediate=True) as c, c.begin():
             existing = c.execute(
                 select(versions.c.id, versions.c.report_id, versions.c.title_agency).where(versions.c.sha256 == sha)
             ).first()
@@ -982,12 +994,21 @@ def open_store(url: str | None = None) -> Store:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the sqlite3 module, begins transactions (see _sqlite_begin)
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # a killed writer leaves the last whole transaction
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """A writer's transaction takes the write lock first (BEGIN IMMEDIATE): one that read first and
+    wrote after another writer's commit would fail at once instead of waiting its turn."""
+    immediate = connection.get_execution_options().get("sqlite_immediate")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _number(value: float | None, is_int: bool) -> Number:
@@ -1083,6 +1104,9 @@ def _merge_agency(s: Session, source: m.Agency, target: m.Agency) -> None:
             report.agency_id, report.identity = target.id, identity
             continue
         s.execute(update(m.Version).where(m.Version.report_id == report.id).values(report_id=held.id))
+        decided = set(s.scalars(select(m.Review.fingerprint).where(m.Review.report_id == held.id)))
+        # a decision both reports hold: the listed agency's report keeps its own
+        s.execute(delete(m.Review).where(m.Review.report_id == report.id, m.Review.fingerprint.in_(decided)))
         s.execute(update(m.Review).where(m.Review.report_id == report.id).values(report_id=held.id))
         s.execute(update(m.ReviewLog).where(m.ReviewLog.report_id == report.id).values(report_id=held.id))
         last = s.scalar(select(func.max(m.Version.id)).where(m.Version.report_id == held.id))
