@@ -245,6 +245,13 @@ def test_agencies_list_matches_titles_and_lists_unmatched(db_url: str, tmp_path:
         assert "东城区城市管理指挥中心" not in by_name  # the title's agency merged into the listed one
         reports = {r.agency for r in store.reports()}
         assert {"北京市东城区城市管理指挥中心", "北京市东城区人民政府国有资产监督管理委员会"} <= reports
+        service.check_store(store)
+        scoped = store.findings(region="110101")  # a user's region scope
+        assert scoped and len(scoped) < len(store.findings())
+        assert {f.agency for f in scoped} <= {
+            "北京市东城区城市管理指挥中心",
+            "北京市东城区人民政府国有资产监督管理委员会",
+        }
         unmatched = {u.title: u for u in store.unmatched()}
         assert "西城区城市管理指挥中心" in unmatched
         assert unmatched["西城区城市管理指挥中心"].candidates[0] == "北京市东城区城市管理指挥中心"

@@ -27,7 +27,7 @@ Reading:
 
 Findings and review decisions (kept per report and fingerprint, across re-imports and re-checks):
   ``replace_findings(version_id, findings, origin)``; ``clear_findings(origin, keep=)``
-  ``findings(report_id=, status=, rule=, severity=, active_only=True) -> list[FindingRow]``
+  ``findings(report_id=, status=, rule=, severity=, active_only=True, region=) -> list[FindingRow]``
   ``set_review(report_id, fingerprint, status, who, comment) -> ReviewRow``
   ``review(report_id, fingerprint) -> ReviewRow``; ``review_log(report_id=) -> list[ReviewChange]``
 
@@ -718,8 +718,10 @@ class Store:
         active_only: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        region: str | None = None,
     ) -> list[FindingRow]:
-        """Stored findings with their review status (待处理 when never reviewed), by file then order found."""
+        """Stored findings with their review status (待处理 when never reviewed), by file then order
+        found; ``region`` keeps the agencies whose region code starts with it (a user's scope)."""
         q = (
             select(m.StoredFinding, m.Version, m.StoredReport, m.Agency.name, m.Review)
             .join(m.Version, m.Version.id == m.StoredFinding.version_id)
@@ -732,6 +734,8 @@ class Store:
         )
         if report_id is not None:
             q = q.where(m.StoredReport.id == report_id)
+        if region:
+            q = q.where(m.Agency.region_code.startswith(region))
         if active_only:
             q = q.where(m.Version.active.is_(True))
         if rule:
