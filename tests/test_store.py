@@ -3,6 +3,8 @@ review decisions kept across re-imports and re-checks, checks over what is store
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -14,9 +16,12 @@ from typing import Any
 
 import pytest
 
+from builders import valid_report
 from conftest import ROOT, corpus_or_skip
 from nianbao import service
 from nianbao.authoring.sample import write_samples
+from nianbao.record import Report, Source
+from nianbao.rules import Config
 from nianbao.store import ADDED, DISMISSED, FAILED, NEW_VERSION, UNCHANGED, AgencyImport, Store, StoreError
 
 SAMPLE_COUNT = 36
@@ -354,3 +359,39 @@ def test_cli_import_agencies_and_check_db(tmp_path: Path) -> None:
     assert lines and {line["path"] for line in lines} <= {str(p) for p in (corpus / "seeds").iterdir()}
     usage = cli("check")
     assert usage.returncode == 2 and "--db" in usage.stderr
+
+
+def _stored(report: Report, agency: str, year: int, new_total: int) -> Report:
+    """A record as if read from a file of its own (a distinct sha256), with table 三's new total set."""
+    changed = dataclasses.replace(report, agency=agency, year=year)
+    changed = Report.from_dict(
+        {
+            **changed.to_dict(),
+            "table3": {**(changed.table3 or {}), "new": {**(changed.table3 or {})["new"], "total": new_total}},
+        }
+    )
+    digest = hashlib.sha256(f"{agency}{year}{new_total}".encode()).hexdigest()
+    return dataclasses.replace(changed, source=Source(f"{agency}{year}.json", "json", digest, None, "test"))
+
+
+def test_store_check_matches_the_check_of_the_same_reports_in_memory(db_url: str) -> None:
+    """XY05 over a declared aggregate, XY01 over an agency's years and PU01 per report: the store's
+    groups give the findings the files given together give."""
+    base = valid_report()
+    reports = [
+        _stored(base, "示例区人民政府", 2024, 10),
+        _stored(base, "示例区教育局", 2024, 3),
+        _stored(base, "示例区民政局", 2024, 4),
+        _stored(base, "示例区民政局", 2023, 4),
+    ]
+    config = Config(aggregates=(("示例区人民政府", ("示例区*局",)),))
+    in_memory = service.check_reports(reports, config)
+    with Store(db_url) as store:
+        for r in reports:
+            assert store.add(r).status == ADDED
+        service.check_store(store, config)
+        stored = store.findings()
+    by_key = {r.source.sha256: r for r in reports}
+    expected = sorted((by_key[k].source.path, f.rule, f.fingerprint) for k, fs in in_memory.items() for f in fs)
+    assert sorted((f.file_name, f.rule, f.fingerprint) for f in stored) == expected
+    assert any(f.rule == "XY05" and f.agency == "示例区人民政府" for f in stored)
