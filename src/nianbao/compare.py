@@ -131,13 +131,26 @@ class Comparison:
                 for c in self.cells
             ],
             "chain": [
-                {"cell": link.cell, "column": link.label, "carried_forward": link.carried_forward,
-                 "carried_in": link.carried_in, "broken": link.broken}
+                {
+                    "cell": link.cell,
+                    "column": link.label,
+                    "carried_forward": link.carried_forward,
+                    "carried_in": link.carried_in,
+                    "broken": link.broken,
+                }
                 for link in self.chain
             ],
             "stock": [
-                {"cell": s.cell, "row": s.label, "in_force_before": s.in_force_before, "issued": s.issued,
-                 "repealed": s.repealed, "expected": s.expected, "in_force": s.in_force, "broken": s.broken}
+                {
+                    "cell": s.cell,
+                    "row": s.label,
+                    "in_force_before": s.in_force_before,
+                    "issued": s.issued,
+                    "repealed": s.repealed,
+                    "expected": s.expected,
+                    "in_force": s.in_force,
+                    "broken": s.broken,
+                }
                 for s in self.stock
             ],
             "sections": [
@@ -211,15 +224,14 @@ def compare(a: Report, b: Report) -> Comparison:
     """Two records side by side (the earlier year first when both years are known)."""
     if a.year and b.year and a.year > b.year:
         a, b = b, a
-    consecutive = bool(
-        a.year and b.year and b.year - a.year == 1 and agency_key(a.agency) == agency_key(b.agency)
-    )
+    consecutive = bool(a.year and b.year and b.year - a.year == 1 and agency_key(a.agency) == agency_key(b.agency))
     prev, this = _num(*_reader(a)), _num(*_reader(b))
     chain = carry_links(prev, this) if consecutive else []
     stock = stock_links(prev, this) if consecutive and a.template == b.template == "2021" else []
     side = [Side(r.agency, r.year, r.template, r.source.path) for r in (a, b)]
-    return Comparison(side[0], side[1], consecutive, tuple(_cells(a, b)), tuple(chain), tuple(stock),
-                      tuple(_section_diffs(a, b)))
+    return Comparison(
+        side[0], side[1], consecutive, tuple(_cells(a, b)), tuple(chain), tuple(stock), tuple(_section_diffs(a, b))
+    )
 
 
 def compare_all(reports: Iterable[Report]) -> list[Comparison]:
@@ -254,7 +266,9 @@ def _pct(value: float | None) -> str:
 
 def _chain_line(link: CarryLink) -> str:
     mark = "断裂" if link.broken else ("一致" if link.known else "无法判断")
-    return f"  {link.label}：上年结转下年度 {show(link.carried_forward)}，本年上年结转 {show(link.carried_in)} —— {mark}"
+    return (
+        f"  {link.label}：上年结转下年度 {show(link.carried_forward)}，本年上年结转 {show(link.carried_in)} —— {mark}"
+    )
 
 
 def _stock_line(s: StockLink) -> str:
@@ -270,7 +284,9 @@ def text_of(c: Comparison) -> str:
     changed = c.changed
     lines.append(f"统计表：{len(c.cells)} 个单元格，{len(changed)} 个有变化")
     if c.a.template != c.b.template:
-        lines.append(f"  （两份报告格式不同：{c.a.template} 与 {c.b.template}，表二和表三“（六）其他处理”的行不同，标为“未印”）")
+        lines.append(
+            f"  （两份报告格式不同：{c.a.template} 与 {c.b.template}，表二和表三“（六）其他处理”的行不同，标为“未印”）"
+        )
     for cell in changed:
         delta = _signed(cell.change)
         lines.append(
@@ -285,8 +301,10 @@ def text_of(c: Comparison) -> str:
         lines += ["", "两份报告不是同一机关的相邻年度，不检查结转链条和存量。"]
     lines += ["", "正文："]
     for s in c.sections:
-        lines.append(f"  {formats.CHINESE_SECTION_NUMERALS[s.number - 1]}、{s.title}：相似度 {_pct(s.similarity)}，"
-                     f"照搬句子 {len(s.copied)} 句")
+        lines.append(
+            f"  {formats.CHINESE_SECTION_NUMERALS[s.number - 1]}、{s.title}：相似度 {_pct(s.similarity)}，"
+            f"照搬句子 {len(s.copied)} 句"
+        )
         lines += [f"    【照搬】{sentence}" for sentence in s.copied]
     return "\n".join(lines) + "\n"
 
@@ -316,8 +334,10 @@ def _e(value: object) -> str:
 
 def _html_one(c: Comparison) -> str:
     parts = [f"<h2>{_e(c.a.name)} → {_e(c.b.name)}</h2>", f"<p>{_e(c.a.path)} → {_e(c.b.path)}</p>"]
-    parts.append("<h3>统计表</h3><table><tr><th>表</th><th>行</th><th>列</th>"
-                 f"<th>{_e(c.a.name)}</th><th>{_e(c.b.name)}</th><th>变化</th></tr>")
+    parts.append(
+        "<h3>统计表</h3><table><tr><th>表</th><th>行</th><th>列</th>"
+        f"<th>{_e(c.a.name)}</th><th>{_e(c.b.name)}</th><th>变化</th></tr>"
+    )
     for cell in c.cells:
         row_class = ' class="changed"' if cell.differs else ""
         parts.append(
@@ -328,11 +348,11 @@ def _html_one(c: Comparison) -> str:
     parts.append("</table>")
     if c.consecutive:
         parts.append("<h3>结转链条</h3><ul>")
-        parts += [f'<li{" class=bad" if link.broken else ""}>{_e(_chain_line(link).strip())}</li>' for link in c.chain]
+        parts += [f"<li{' class=bad' if link.broken else ''}>{_e(_chain_line(link).strip())}</li>" for link in c.chain]
         parts.append("</ul>")
         if c.stock:
             parts.append("<h3>规章、规范性文件存量</h3><ul>")
-            parts += [f'<li{" class=bad" if s.broken else ""}>{_e(_stock_line(s).strip())}</li>' for s in c.stock]
+            parts += [f"<li{' class=bad' if s.broken else ''}>{_e(_stock_line(s).strip())}</li>" for s in c.stock]
             parts.append("</ul>")
     parts.append("<h3>正文</h3>")
     for s in c.sections:

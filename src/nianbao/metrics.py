@@ -79,10 +79,26 @@ _RATE = "分母为表三“（七）总计”的总计列（本年度办理结�
 _ROLLUP = "汇总时为各单位分子之和除以分母之和（不是各单位比率的平均）。"
 
 METRICS: tuple[Metric, ...] = (
-    Metric("new_applications", "新收申请数", "件", _both(Formula(("table3/new/total",))), "表三“一、本年新收政府信息公开申请数量”的总计列。"),
-    Metric("handled", "办理结果总计", "件", _both(Formula(_HANDLED)), "表三“（七）总计”的总计列：本年度办结的申请（含上年结转）。"),
     Metric(
-        "granted_rate", "予以公开率", "%", _both(Formula(("table3/granted/total",), _HANDLED)), "予以公开 ÷ 办理结果总计。" + _RATE + _ROLLUP
+        "new_applications",
+        "新收申请数",
+        "件",
+        _both(Formula(("table3/new/total",))),
+        "表三“一、本年新收政府信息公开申请数量”的总计列。",
+    ),
+    Metric(
+        "handled",
+        "办理结果总计",
+        "件",
+        _both(Formula(_HANDLED)),
+        "表三“（七）总计”的总计列：本年度办结的申请（含上年结转）。",
+    ),
+    Metric(
+        "granted_rate",
+        "予以公开率",
+        "%",
+        _both(Formula(("table3/granted/total",), _HANDLED)),
+        "予以公开 ÷ 办理结果总计。" + _RATE + _ROLLUP,
     ),
     Metric(
         "substantive_rate",
@@ -91,9 +107,19 @@ METRICS: tuple[Metric, ...] = (
         _both(Formula(("table3/granted/total", "table3/partial/total"), _HANDLED)),
         "（予以公开 + 部分公开）÷ 办理结果总计。" + _RATE + _ROLLUP,
     ),
-    Metric("denied_rate", "不予公开率", "%", _both(Formula(_DENIED, _HANDLED)), "不予公开 1–8 项之和 ÷ 办理结果总计。" + _RATE + _ROLLUP),
     Metric(
-        "unavailable_rate", "无法提供率", "%", _both(Formula(_UNAVAILABLE, _HANDLED)), "无法提供 1–3 项之和 ÷ 办理结果总计。" + _RATE + _ROLLUP
+        "denied_rate",
+        "不予公开率",
+        "%",
+        _both(Formula(_DENIED, _HANDLED)),
+        "不予公开 1–8 项之和 ÷ 办理结果总计。" + _RATE + _ROLLUP,
+    ),
+    Metric(
+        "unavailable_rate",
+        "无法提供率",
+        "%",
+        _both(Formula(_UNAVAILABLE, _HANDLED)),
+        "无法提供 1–3 项之和 ÷ 办理结果总计。" + _RATE + _ROLLUP,
     ),
     Metric(
         "not_processed_rate",
@@ -142,7 +168,10 @@ METRICS: tuple[Metric, ...] = (
         "normative_issued",
         "规范性文件制发数",
         "件",
-        {"2021": Formula(("table2/normative_documents/issued",)), "2019": Formula(("table2/normative_documents/made",))},
+        {
+            "2021": Formula(("table2/normative_documents/issued",)),
+            "2019": Formula(("table2/normative_documents/made",)),
+        },
         "2021 格式：行政规范性文件本年制发件数；2019 格式：规范性文件本年新制作数量。",
     ),
     Metric(
@@ -166,9 +195,27 @@ METRICS: tuple[Metric, ...] = (
         {"2019": Formula(("table2/normative_documents/total_published",))},
         "2019 格式规范性文件“对外公开总数量”；2021 格式没有此项。",
     ),
-    Metric("licensing_decisions", "行政许可处理决定数", "件", _both(Formula(("table2/licensing/decisions",))), "表二行政许可的（本年）处理决定数量。"),
-    Metric("penalty_decisions", "行政处罚处理决定数", "件", _both(Formula(("table2/penalty/decisions",))), "表二行政处罚的（本年）处理决定数量。"),
-    Metric("coercion_decisions", "行政强制处理决定数", "件", _both(Formula(("table2/coercion/decisions",))), "表二行政强制的（本年）处理决定数量。"),
+    Metric(
+        "licensing_decisions",
+        "行政许可处理决定数",
+        "件",
+        _both(Formula(("table2/licensing/decisions",))),
+        "表二行政许可的（本年）处理决定数量。",
+    ),
+    Metric(
+        "penalty_decisions",
+        "行政处罚处理决定数",
+        "件",
+        _both(Formula(("table2/penalty/decisions",))),
+        "表二行政处罚的（本年）处理决定数量。",
+    ),
+    Metric(
+        "coercion_decisions",
+        "行政强制处理决定数",
+        "件",
+        _both(Formula(("table2/coercion/decisions",))),
+        "表二行政强制的（本年）处理决定数量。",
+    ),
     Metric(
         "fees_amount",
         "行政事业性收费金额",
@@ -215,7 +262,9 @@ def _col(columns: tuple[formats.Column, ...], key: str) -> str:
     return next((c.label for c in columns if c.key == key), key)
 
 
-def _sum(paths: tuple[str, ...], values: Mapping[str, Value], unknown: Set[str]) -> tuple[float | int | None, str, bool]:
+def _sum(
+    paths: tuple[str, ...], values: Mapping[str, Value], unknown: Set[str]
+) -> tuple[float | int | None, str, bool]:
     """The sum of the cells, or None with the reason; and whether a printed blank was counted as 0."""
     total: float | int = 0
     blank = False
@@ -324,7 +373,9 @@ def directory(rows: Iterable[Mapping[str, Any]]) -> dict[str, UnitInfo]:
         name = str(row.get("名称") or "").strip()
         if not name:
             continue
-        info = UnitInfo(name, str(row.get("行政区划代码") or "").strip() or None, str(row.get("级别") or "").strip() or None)
+        info = UnitInfo(
+            name, str(row.get("行政区划代码") or "").strip() or None, str(row.get("级别") or "").strip() or None
+        )
         aliases = str(row.get("别名") or "").replace(";", "、").replace("；", "、").split("、")
         for alias in (name, *aliases):
             if alias.strip():
@@ -420,7 +471,11 @@ def _combine(key: str, parts: list[MetricValue]) -> MetricValue:
     known = [p for p in parts if p.numerator is not None and (p.denominator is not None or not metric.is_ratio)]
     left = [p for p in parts if p not in known]
     other_format = sum(1 for p in left if "格式没有此项" in p.reason)
-    notes = [f"{n} 个单位{why}，未计入" for n, why in ((len(left) - other_format, "数据不全"), (other_format, "的格式没有此项")) if n]
+    notes = [
+        f"{n} 个单位{why}，未计入"
+        for n, why in ((len(left) - other_format, "数据不全"), (other_format, "的格式没有此项"))
+        if n
+    ]
     note = "；".join(notes)
     if not known:
         return MetricValue(key, None, "没有可计算的单位")
@@ -489,8 +544,15 @@ def rollup(
     groups = tuple(_group(name, members, wanted) for name, members in sorted(named.items()))
     ranked, left_out = _rankings(units, chosen, min_n)
     return Rollup(
-        by, min_n, chosen, tuple(units), groups, _group("合计", units, wanted), tuple(_changes(units, chosen)),
-        tuple(ranked), left_out,
+        by,
+        min_n,
+        chosen,
+        tuple(units),
+        groups,
+        _group("合计", units, wanted),
+        tuple(_changes(units, chosen)),
+        tuple(ranked),
+        left_out,
     )
 
 

@@ -1038,6 +1038,27 @@ def _raw(c: Connection, sql: str, params: Any = ()) -> Any:
     return c.exec_driver_sql(sql, params)
 
 
+def _insert_rows(c: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """``INSERT … VALUES (?, …)`` for many rows. SQLite runs it once per row in-process;
+    PostgreSQL through psycopg gets them by COPY, other servers in multi-row statements (500 rows
+    each): one round trip instead of one a row."""
+    if not rows:
+        return
+    if c.dialect.name == "sqlite":
+        _raw(c, sql, rows)
+        return
+    head, _, one = sql.partition(" VALUES ")
+    if c.dialect.driver == "psycopg":  # PostgreSQL's COPY: the rows in one stream
+        cursor = c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {head.removeprefix('INSERT INTO ')} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        _raw(c, f"{head} VALUES {', '.join([one] * len(chunk))}", tuple(v for row in chunk for v in row))
+
+
 def _insert_findings(c: Session | Connection, version_id: int, findings: list[Finding], origin: str) -> None:
     _insert_findings_of(c, [(version_id, f) for f in findings], origin)
 
@@ -1060,7 +1081,7 @@ def _insert_findings_of(c: Session | Connection, found: list[tuple[int, Finding]
         for version_id, f in found
     ]
     connection = c.connection() if isinstance(c, Session) else c
-    _raw(
+    _insert_rows(
         connection,
         "INSERT INTO findings (version_id, origin, rule, severity, message, cells, location, fingerprint) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1084,10 +1105,14 @@ def _write_contents(c: Connection, version_id: int, report: Report) -> None:
         for path, value in report.flat().items()
     ]
     if cells:
-        _raw(c, "INSERT INTO cells (version_id, path, value, is_int, state, location) VALUES (?, ?, ?, ?, ?, ?)", cells)
+        _insert_rows(
+            c, "INSERT INTO cells (version_id, path, value, is_int, state, location) VALUES (?, ?, ?, ?, ?, ?)", cells
+        )
     sections = [(version_id, x.number, x.title, x.heading, x.text) for x in report.sections]
     if sections:
-        _raw(c, "INSERT INTO sections (version_id, number, title, heading, text) VALUES (?, ?, ?, ?, ?)", sections)
+        _insert_rows(
+            c, "INSERT INTO sections (version_id, number, title, heading, text) VALUES (?, ?, ?, ?, ?)", sections
+        )
 
 
 def _location_json(location: dict[str, Any] | None) -> str:
