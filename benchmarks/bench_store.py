@@ -49,7 +49,7 @@ def pooled(files: list[str], work: Callable[[str], int], jobs: int) -> float:
 
 
 def import_into(url: str, files: list[str], jobs: int) -> tuple[float, float, int]:
-    """(import seconds, check --db seconds, reports stored)."""
+    """(import seconds, check --db seconds, files stored: new reports and new versions of one)."""
     store = service.open_store(url)
     start = time.perf_counter()
     outcomes = service.import_paths(store, files, jobs=jobs)
@@ -58,7 +58,7 @@ def import_into(url: str, files: list[str], jobs: int) -> tuple[float, float, in
     service.check_store(store)
     checked = time.perf_counter() - start
     store.close()
-    return imported, checked, sum(o.status == "新增" for o in outcomes)
+    return imported, checked, sum(o.status in ("新增", "新版本") for o in outcomes)
 
 
 def sqlite_bytes(path: Path) -> int:

@@ -331,7 +331,9 @@ def _store(db: str | None) -> Store:
     try:
         return service.open_store(db)
     except Exception as exc:  # a bad URL, a server that does not answer, a file that is no database
-        typer.echo(f"无法打开数据库 {db or 'nianbao.db'}：地址有误、服务器没有响应，或文件不是 nianbao 的数据库", err=True)
+        typer.echo(
+            f"无法打开数据库 {db or 'nianbao.db'}：地址有误、服务器没有响应，或文件不是 nianbao 的数据库", err=True
+        )
         raise typer.Exit(2) from exc
 
 
@@ -527,7 +529,9 @@ def _units(path: Path | None) -> dict[str, Any]:
 
 AgencyList = Annotated[
     Path | None,
-    typer.Option("--agencies", help="机关名录（.csv 或 .xlsx，列：名称、级别、行政区划代码、别名），提供地区和级别", exists=True),
+    typer.Option(
+        "--agencies", help="机关名录（.csv 或 .xlsx，列：名称、级别、行政区划代码、别名），提供地区和级别", exists=True
+    ),
 ]
 
 
@@ -626,7 +630,9 @@ def stats_command(
         typer.echo(f"{len(loaded) - len(reports)} 个文件无法读取，未计入统计（用 nianbao check 查看原因）", err=True)
     result = rollup(rows_with_directory(reports, units), by=by.value, min_n=min_n, keys=keys)
     if by is not GroupBy.year and not units:
-        typer.echo(f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True)
+        typer.echo(
+            f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True
+        )
     if output_format is StatsFormat.json:
         sys.stdout.write(rollup_json(result) + "\n")
     else:
