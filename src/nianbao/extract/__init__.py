@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from nianbao import formats
@@ -28,6 +29,24 @@ def _fallback_year(doc: Document) -> int | None:
     return year
 
 
+def _without_signature(sections: list[SectionText], agency: str | None) -> list[SectionText]:
+    """The sections without the 落款 that closes the report: its last lines, a date alone on its
+    line under the agency's name (or under nothing), belong to no section."""
+    if not sections:
+        return sections
+    last = sections[-1]
+    lines = last.text.split("\n")
+    if len(lines) < 2 or not find_signed(Document((Paragraph(lines[-1], {}),), "txt")):
+        return sections
+    lines.pop()
+    name = lines[-1].replace(" ", "")
+    if (agency and name == agency.replace(" ", "")) or (
+        len(lines) > 1 and len(name) <= 40 and name[-1:] not in "。；："
+    ):
+        lines.pop()
+    return [*sections[:-1], dataclasses.replace(last, text="\n".join(lines).strip())]
+
+
 def extract(doc: Document, source: Source) -> Report:
     title = find_title(doc)
     year = title.year if title.year is not None else _fallback_year(doc)
@@ -37,7 +56,7 @@ def extract(doc: Document, source: Source) -> Report:
         # it prints (an old 统计表) is not one of them, and reading it as one would give wrong
         # numbers. It gets RD10 below.
         _read_tables(doc, year, results)
-    sections = find_sections(doc)
+    sections = _without_signature(find_sections(doc), title.agency)
     if "table2" in results:
         narrow_by_narrative(results["table2"], sections, year)
     findings: list[Finding] = []

@@ -330,10 +330,13 @@ def _wrapped(line: Paragraph, right: dict[int, float]) -> bool:
 
 
 def _file_dates(metadata: dict[str, Any]) -> dict[str, str]:
-    """The PDF's own creation date (``D:20250225100250+08'00'``) as ``2025-02-25``."""
+    """The PDF's own creation date (``D:20250225100250+08'00'``) as ``2025-02-25``. A PDF that
+    nianbao rendered from a record (its Creator says so) carries the rendering's date instead,
+    which says nothing of when the report was made: its 落款 does."""
     raw = metadata.get("CreationDate") or metadata.get("ModDate") or ""
     m = re.search(r"((?:19|20)\d{2})(\d{2})(\d{2})", str(raw))
-    return {"file_date": f"{m.group(1)}-{m.group(2)}-{m.group(3)}"} if m else {}
+    key = "rendered" if str(metadata.get("Creator", "")).startswith("nianbao") else "file_date"
+    return {key: f"{m.group(1)}-{m.group(2)}-{m.group(3)}"} if m else {}
 
 
 def _table_box(table: Table) -> tuple[float, float, float, float]:
