@@ -36,13 +36,20 @@ def parse(path: str | Path) -> Report:
 
 def load_record(path: str | Path) -> Report:
     """A record to write from: a filled workbook (.xlsx) or a report record (.json)."""
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        from nianbao.authoring.workbook import read_workbook
+    return load_records(path)[0]
 
-        return read_workbook(path)
+
+def load_records(path: str | Path) -> list[Report]:
+    """The records to write from: a filled workbook (.xlsx, read with its empty cells named), a
+    report record (.json), or the JSON array ``parse --format json`` prints (one or more)."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx" or sniff_format(path, path.read_bytes()[:4]) == "xlsx":
+        return [parse(path)]
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Report.from_dict(data)
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise ValueError("报告记录文件应为一条 JSON 记录，或 parse --format json 输出的 JSON 数组")
+    return [Report.from_dict(item) for item in items]
 
 
 def _failed(path: Path, fmt: str, digest: str, error: Finding) -> Report:

@@ -17,6 +17,7 @@ from nianbao.readers.html import read_html
 from nianbao.readers.office import read_office
 from nianbao.readers.pdf import read_pdf
 from nianbao.readers.text import read_text
+from nianbao.readers.xlsx import read_xlsx
 
 Reader = Callable[[Path, bytes], Document]
 
@@ -28,6 +29,7 @@ READERS: dict[str, Reader] = {
     "pdf": read_pdf,
     "doc": read_office,
     "wps": read_office,
+    "xlsx": read_xlsx,
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -42,6 +44,7 @@ EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf",
     ".doc": "doc",
     ".wps": "wps",
+    ".xlsx": "xlsx",
 }
 
 __all__ = ["EXTENSIONS", "READERS", "ReadError", "read_document", "sniff_format"]
@@ -53,7 +56,7 @@ def sniff_format(path: Path, head: bytes) -> str | None:
     if head.startswith(b"%PDF"):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        return "docx"
+        return "xlsx" if by_extension == "xlsx" else "docx"  # read_document looks inside the zip
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return by_extension if by_extension in ("doc", "wps") else "doc"
     lowered = head[:1024].lstrip().lower()
@@ -62,9 +65,29 @@ def sniff_format(path: Path, head: bytes) -> str | None:
     return by_extension
 
 
+# Office Open XML files are zips told apart by their main part, whatever their name.
+_OFFICE_ZIPS = frozenset({"docx", "xlsx"})
+
+
+def _office_zip(data: bytes) -> str | None:
+    """ "docx" or "xlsx" by the zip's main part (its central directory only is read)."""
+    import io
+    import zipfile
+
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None
+    if "word/document.xml" in names:
+        return "docx"
+    return "xlsx" if "xl/workbook.xml" in names else None
+
+
 def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     """The file's document model; ``fmt`` when the caller has already sniffed it."""
     fmt = fmt or sniff_format(path, data[:2048])
+    if fmt in _OFFICE_ZIPS:
+        fmt = _office_zip(data) or fmt
     if fmt is None:
         raise ReadError("RD04", f"不支持的文件类型：{path.suffix or '（无扩展名）'}")
     return _unified(READERS[fmt](path, data))

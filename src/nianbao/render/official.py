@@ -135,6 +135,11 @@ def _defaults(doc: Any) -> None:
     fmt.line_spacing = Twips(LINE_PITCH_TWIPS)
     fmt.line_spacing_rule = 4  # WD_LINE_SPACING.EXACTLY
     doc.settings.odd_and_even_pages_header_footer = True
+    for name in ("Header", "Footer"):  # running lines, if a user adds them: 小五, single-spaced
+        style = doc.styles[name]
+        style.font.size = Pt(9)
+        _set(style.element.get_or_add_rPr(), "w:spacing", val="0")
+        style.paragraph_format.line_spacing = 1.0
 
 
 def _fonts_element(font: str) -> Any:
