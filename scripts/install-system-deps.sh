@@ -7,6 +7,12 @@ need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 [ -e /usr/lib/libreoffice/program/libscfiltlo.so ] || need+=(libreoffice-calc-nogui)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+# Rendered PDFs: free Simplified-Chinese fonts in place of the 公文 fonts (nianbao/render/pdf.py);
+# poppler-utils (pdftoppm, pdffonts) for the tests that look at the rendered pages.
+fc-list 2>/dev/null | grep -qi "AR PL UMing CN" || need+=(fonts-arphic-uming)
+fc-list 2>/dev/null | grep -qi "AR PL UKai CN" || need+=(fonts-arphic-ukai)
+fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || need+=(fonts-wqy-zenhei)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -53,15 +53,15 @@ FONT_TABLE = "宋体"
 FONTS = (FONT_TITLE, FONT_BODY, FONT_HEADING1, FONT_HEADING2, FONT_PAGE_NUMBER)
 
 # One line of the grid: 225 mm / 22 lines = 28.95 points (579 twips).
-LINE_PITCH_TWIPS = round(TEXT_HEIGHT_MM / LINES_PER_PAGE / 25.4 * 1440)
+LINE_PITCH_TWIPS = int(TEXT_HEIGHT_MM / LINES_PER_PAGE / 25.4 * 1440)  # 579: 22 lines fit, not 21
 # 28 characters of 三号 in 156 mm: each narrowed by a quarter point (in twentieths of a point),
 # 15.75 pt a character: 28 take 441 pt of the line's 442.2, a 29th would not fit.
 CHAR_SPACING = -5
 
 # 表三's columns on a landscape page (225 mm wide): the group, the sub-group, the row label, and
-# seven values. The label column holds 22 characters of 五号 a line: the longest label (37
-# characters) takes two lines.
-TABLE3_WIDTHS_MM = (10.0, 24.0, 86.0, *([15.0] * 7))
+# seven values wide enough for a four-character header (商业企业) on a line. The label column
+# holds 19 characters of 五号 a line: the longest label (37 characters) takes two lines.
+TABLE3_WIDTHS_MM = (9.0, 22.0, 76.0, *([118.0 / 7] * 7))
 ROW_HEIGHT_MM = 6.5  # a table row at least: a line of 五号 with room above and below
 _HEADING2_RE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 
@@ -130,6 +130,10 @@ def _defaults(doc: Any) -> None:
     # of a character, which text extraction reads as a space: "12 件").
     _set(normal_ppr, "w:autoSpaceDE", val="0")
     _set(normal_ppr, "w:autoSpaceDN", val="0")
+    # Punctuation stays inside the 版心 (no hanging past its edge); no widow and orphan control,
+    # so that a full page holds 22 lines.
+    _set(normal_ppr, "w:overflowPunct", val="0")
+    _set(normal_ppr, "w:widowControl", val="0")
     fmt = normal.paragraph_format
     fmt.space_before, fmt.space_after = Pt(0), Pt(0)
     fmt.line_spacing = Twips(LINE_PITCH_TWIPS)

@@ -83,7 +83,8 @@ _FILTERS = {"pdf": "writer_pdf_Export", "doc": "MS Word 97"}
 
 # LibreOffice reads ``w:autoSpaceDE``/``w:autoSpaceDN`` from no DOCX: its default puts a quarter
 # character between Chinese and figures, which a PDF's text then holds as a space ("申请 12 件").
-# The conversion is a macro of the user installation's that turns that spacing off before export.
+# Nor does it read ``w:overflowPunct``: a 、 that would hang past the 版心's edge was dropped from
+# the PDF. The conversion is a macro of the user installation's that turns both off before export.
 _MACRO = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">
 <script:module xmlns:script="http://openoffice.org/2000/script" script:name="Nianbao" script:language="StarBasic">
@@ -95,9 +96,11 @@ Sub Convert(source As String, target As String, filter As String)
   doc = StarDesktop.loadComponentFromURL(source, &quot;_blank&quot;, 0, load())
   defaults = doc.createInstance(&quot;com.sun.star.text.Defaults&quot;)
   defaults.ParaIsCharacterDistance = False
+  defaults.ParaIsHangingPunctuation = False
   styles = doc.StyleFamilies.getByName(&quot;ParagraphStyles&quot;)
   For i = 0 To styles.Count - 1
     styles.getByIndex(i).ParaIsCharacterDistance = False
+    styles.getByIndex(i).ParaIsHangingPunctuation = False
   Next
   Dim store(0) As New com.sun.star.beans.PropertyValue
   store(0).Name = &quot;FilterName&quot;
