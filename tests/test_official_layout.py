@@ -48,7 +48,8 @@ needs_poppler = pytest.mark.skipif(
 def _rich_report() -> Report:
     """The valid report with longer sections (a full page of text, 二级标题) and a signing date."""
     long = (
-        "本机关坚持以公开为常态、不公开为例外，持续深化政务公开，依法保障人民群众的知情权、参与权、表达权和监督权。" * 14
+        "本机关坚持以公开为常态、不公开为例外，持续深化政务公开，依法保障人民群众的知情权、参与权、表达权和监督权。"
+        * 14
     )
     report = with_section(valid_report(), 1, "（一）主动公开情况。" + long + "\n（二）依申请公开情况\n" + long)
     return Report.from_dict({**report.to_dict(), "meta": {"signed": "2025年1月20日"}})

@@ -40,13 +40,15 @@ def load_record(path: str | Path) -> Report:
 
 
 def load_records(path: str | Path) -> list[Report]:
-    """The records to write from: a filled workbook (.xlsx, read with its empty cells named), a
-    report record (.json), or the JSON array ``parse --format json`` prints (one or more)."""
+    """The records to write from: a report record (.json), the JSON array ``parse --format json``
+    prints (one or more), or a report file read as ``parse`` reads it (a filled workbook .xlsx,
+    with its empty cells named)."""
     path = Path(path)
-    if path.suffix.lower() == ".xlsx" or sniff_format(path, path.read_bytes()[:4]) == "xlsx":
+    data = path.read_bytes()
+    if path.suffix.lower() != ".json" and data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"[", b"{"):
         return [parse(path)]
-    data = json.loads(path.read_text(encoding="utf-8"))
-    items = data if isinstance(data, list) else [data]
+    parsed = json.loads(data.decode("utf-8-sig"))
+    items = parsed if isinstance(parsed, list) else [parsed]
     if not items or not all(isinstance(item, dict) for item in items):
         raise ValueError("报告记录文件应为一条 JSON 记录，或 parse --format json 输出的 JSON 数组")
     return [Report.from_dict(item) for item in items]
