@@ -472,3 +472,6 @@ def _metadata(doc: Any, report: Report, now: dt.datetime) -> None:
     core.revision = 1
     core.comments = core.keywords = core.subject = core.category = ""
     core.language = "zh-CN"
+    rels = doc.part.package.rels
+    for key in [k for k, rel in rels.items() if rel.reltype.endswith("/metadata/thumbnail")]:
+        del rels[key]  # the template's picture of an empty page

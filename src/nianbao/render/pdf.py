@@ -59,7 +59,8 @@ FONT_PACKAGES = ("fonts-arphic-uming", "fonts-arphic-ukai", "fonts-wqy-zenhei")
 
 
 def fontconfig_file() -> str:
-    """The fontconfig configuration: the system's, then the substitutions above."""
+    """The fontconfig configuration: the system's (or the one the environment names), then the
+    substitutions above."""
     rules = []
     for name, (font, weight) in SUBSTITUTES.items():
         edits = f'<edit name="family" mode="assign" binding="strong"><string>{escape(font)}</string></edit>'
@@ -73,9 +74,10 @@ def fontconfig_file() -> str:
         '  <match target="pattern"><test name="lang" compare="contains"><string>zh</string></test>'
         f'<edit name="family" mode="append" binding="weak"><string>{SERIF}</string></edit></match>'
     )
+    system = escape(os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf")
     return (
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n' + "\n".join(rules) + "\n</fontconfig>\n"
+        f'  <include ignore_missing="yes">{system}</include>\n' + "\n".join(rules) + "\n</fontconfig>\n"
     )
 
 
