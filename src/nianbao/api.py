@@ -90,13 +90,22 @@ def with_digit_warning(report: Report, doc: Document) -> Report:
 
 def load_record(path: str | Path) -> Report:
     """A record to write from: a filled workbook (.xlsx) or a report record (.json)."""
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        from nianbao.authoring.workbook import read_workbook
+    return load_records(path)[0]
 
-        return read_workbook(path)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Report.from_dict(data)
+
+def load_records(path: str | Path) -> list[Report]:
+    """The records to write from: a report record (.json), the JSON array ``parse --format json``
+    prints (one or more), or a report file read as ``parse`` reads it (a filled workbook .xlsx,
+    with its empty cells named)."""
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix.lower() != ".json" and data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"[", b"{"):
+        return [parse(path)]
+    parsed = json.loads(data.decode("utf-8-sig"))
+    items = parsed if isinstance(parsed, list) else [parsed]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise ValueError("报告记录文件应为一条 JSON 记录，或 parse --format json 输出的 JSON 数组")
+    return [Report.from_dict(item) for item in items]
 
 
 def _failed(path: Path, fmt: str, digest: str, error: Finding) -> Report:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import sys
 import time
 from enum import StrEnum
@@ -15,6 +17,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from nianbao import formats, pool, service
+from nianbao.api import load_records
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
 from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
@@ -29,7 +32,7 @@ from nianbao.record import Finding, Report
 from nianbao.render import write
 from nianbao.rules import Config, ConfigError, check, check_across, check_collection, checked, load_config
 from nianbao.rules.docs import rules_reference
-from nianbao.service import iter_paths, load_record
+from nianbao.service import iter_paths
 from nianbao.service import parse_path as parse
 
 if TYPE_CHECKING:
@@ -456,27 +459,94 @@ def template_command(
 
 @app.command("render")
 def render_command(
-    source: Annotated[Path, typer.Argument(help="填好的 Excel（.xlsx）或报告记录（.json）", exists=True)],
+    source: Annotated[
+        Path,
+        typer.Argument(help="填好的 Excel（.xlsx）、报告记录（.json）或 parse --format json 输出的数组", exists=True),
+    ],
     out: Annotated[Path, typer.Option("--out", help="输出文件：.docx .html .md .txt .pdf .doc")],
     force: Annotated[bool, typer.Option("--force", help="即使有错误级别的问题也输出")] = False,
+    pick: Annotated[
+        int | None, typer.Option("--pick", min=1, help="记录文件有多份报告时只生成第几份（从 1 起）")
+    ] = None,
+    signed: Annotated[
+        str | None, typer.Option("--date", help="落款日期，如 2025-01-20（默认取记录中的落款日期，否则为今天）")
+    ] = None,
 ) -> None:
-    """把填报表或报告记录写成可发布的年度报告；有错误级别问题时拒绝输出（除非 --force）。"""
+    """把填报表或报告记录写成可发布的年度报告（党政机关公文格式）；有错误级别问题时拒绝输出（除非 --force）。
+
+    记录文件有多份报告时逐份生成，文件名加序号、机关和年度；用 --pick 只生成其中一份。"""
     if out.suffix.lower() not in (".docx", ".html", ".htm", ".md", ".txt", ".pdf", ".doc"):
-        typer.echo(f"不支持的输出格式：{out.suffix}", err=True)
+        typer.echo(f"不支持的输出格式：{out.suffix or '（无扩展名）'}；可用 .docx .html .md .txt .pdf .doc", err=True)
         raise typer.Exit(2)
-    report = load_record(source)
-    errors = [f for f in check(report) if f.severity == "error"]
-    if errors and not force:
-        for f in errors:
-            typer.echo(text_line(str(source), f))
-        typer.echo(f"有 {len(errors)} 个错误级别的问题，未生成报告；改正后重试，或用 --force 强制生成。", err=True)
-        raise typer.Exit(1)
+    date = _signing_date(signed)
     try:
-        write(report, out)
-    except ReadError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"已生成 {out}")
+        reports = load_records(source)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"无法读取记录文件 {source}：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if pick is not None:
+        if pick > len(reports):
+            typer.echo(f"{source} 只有 {len(reports)} 份报告，没有第 {pick} 份", err=True)
+            raise typer.Exit(2)
+        reports = [reports[pick - 1]]
+    targets = [out] if len(reports) == 1 else [_numbered(out, n, r) for n, r in enumerate(reports, start=1)]
+    _prepare_folder(out)
+    failed = False
+    for report, target in zip(reports, targets, strict=True):
+        errors = [f for f in check(report) if f.severity == "error"]
+        if errors and not force:
+            for f in check(report):
+                if f.severity == "error" or f.rule.startswith("RD"):
+                    typer.echo(text_line(str(source), f))
+            typer.echo(
+                f"{_name(report)}：有 {len(errors)} 个错误级别的问题，未生成报告；改正后重试，或用 --force 强制生成。",
+                err=True,
+            )
+            failed = True
+            continue
+        try:
+            write(report, target, date)
+        except ReadError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from exc
+        except OSError as exc:
+            typer.echo(f"无法写入 {target}：{exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"已生成 {target}")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _signing_date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    m = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", text)
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3])) if m else None
+    except ValueError:
+        pass
+    typer.echo(f"落款日期无法识别：{text}（应如 2025-01-20 或 2025年1月20日）", err=True)
+    raise typer.Exit(2)
+
+
+def _name(report: Report) -> str:
+    return f"{report.agency or '（未识别机关）'}{report.year or ''}"
+
+
+def _numbered(out: Path, n: int, report: Report) -> Path:
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "_", _name(report))
+    return out.with_name(f"{out.stem}-{n}-{safe}{out.suffix}")
+
+
+def _prepare_folder(out: Path) -> None:
+    """The output's folder, created when missing; a clear message when it cannot be."""
+    if out.is_dir():
+        typer.echo(f"输出路径 {out} 是一个文件夹：请给出文件名，如 {out / ('报告' + '.docx')}", err=True)
+        raise typer.Exit(2)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        typer.echo(f"无法创建输出文件夹 {out.parent}：{exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command("sample")

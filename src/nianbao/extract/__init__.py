@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from nianbao import formats
@@ -38,6 +39,24 @@ def _fallback_year(doc: Document) -> int | None:
     return year
 
 
+def _without_signature(sections: list[SectionText], agency: str | None) -> list[SectionText]:
+    """The sections without the 落款 that closes the report: its last lines, a date alone on its
+    line under the agency's name (or under nothing), belong to no section."""
+    if not sections:
+        return sections
+    last = sections[-1]
+    lines = last.text.split("\n")
+    if len(lines) < 2 or not find_signed(Document((Paragraph(lines[-1], {}),), "txt")):
+        return sections
+    lines.pop()
+    name = lines[-1].replace(" ", "")
+    if (agency and name == agency.replace(" ", "")) or (
+        len(lines) > 1 and len(name) <= 40 and name[-1:] not in "。；："
+    ):
+        lines.pop()
+    return [*sections[:-1], dataclasses.replace(last, text="\n".join(lines).strip())]
+
+
 def extract(doc: Document, source: Source) -> Report:
     title = find_title(doc)
     year = title.year if title.year is not None else _fallback_year(doc)
@@ -49,6 +68,7 @@ def extract(doc: Document, source: Source) -> Report:
         _read_tables(doc, year, results)
     # What was seen but not read (a heading, a table region): a reading notice, not the report's fault.
     sections, doubts = read_sections(doc, {name for name, result in results.items() if result.values})
+    sections = _without_signature(sections, title.agency)
     if "table2" in results:
         narrow_by_narrative(results["table2"], sections, year)
     findings: list[Finding] = []
@@ -65,6 +85,7 @@ def extract(doc: Document, source: Source) -> Report:
     findings.extend(_unreadable_characters(doc))
     if not errors:
         findings.extend(doubts)
+    findings.extend(doc.findings)
     return Report(
         source=source,
         agency=title.agency,

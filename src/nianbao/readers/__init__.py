@@ -29,6 +29,13 @@ def read_pdf(path: Path, data: bytes) -> Document:
     return read(path, data)
 
 
+def read_xlsx(path: Path, data: bytes) -> Document:
+    """The fill-in workbook's reader, imported on first use (openpyxl is slow to import)."""
+    from nianbao.readers.xlsx import read_xlsx as read
+
+    return read(path, data)
+
+
 READERS: dict[str, Reader] = {
     "txt": read_text,
     "md": read_text,
@@ -40,6 +47,7 @@ READERS: dict[str, Reader] = {
     "doc": read_office,
     "wps": read_office,
     "rtf": read_office,
+    "xlsx": read_xlsx,
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -59,6 +67,7 @@ EXTENSIONS: dict[str, str] = {
     ".doc": "doc",
     ".wps": "wps",
     ".rtf": "rtf",
+    ".xlsx": "xlsx",
 }
 
 __all__ = ["EXTENSIONS", "READERS", "ReadError", "read_document", "sniff_format"]
@@ -147,6 +156,7 @@ def _is_text(text: str) -> bool:
     return bad * 20 < len(text)
 
 
+# Office Open XML files are zips told apart by their main part, whatever their name.
 def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     """The file's document model; ``fmt`` when the caller has already sniffed it."""
     if not data.strip(b"\x00 \t\r\n\x0b\x0c"):
