@@ -165,6 +165,13 @@ def test_corrected_reviews_and_lost_suits_are_compared_with_the_corrected_outcom
     assert [f.cells for f in wrong] == [("table4/review/corrected",)]
 
 
+def test_a_result_named_with_wu_is_no_negation(tmp_path: Path) -> None:
+    # 无法提供 names a result; read as 无 … 复议 … 纠正 it denied r001's 64 corrected reviews.
+    if "r001-huaian-city-2024" not in ALL:
+        pytest.skip("the real corpus is not beside the project")
+    assert _na01(_told("r001-huaian-city-2024", "无法提供信息的答复经行政复议被纠正。", tmp_path)) == []
+
+
 def test_r001_reviews_corrected_contradict_the_negation(tmp_path: Path) -> None:
     if "r001-huaian-city-2024" not in ALL:
         pytest.skip("the real corpus is not beside the project")

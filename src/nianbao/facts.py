@@ -177,7 +177,8 @@ PATTERNS = (
 # "全年未发生因依申请公开被行政复议纠错或行政诉讼败诉情形" denies that a review *corrected* the agency
 # and that a suit was *lost* (结果纠正), not that there was any review or suit. A negation's scope is
 # read up to the clause's end (，), never beyond: "未发生行政复议、行政诉讼，未发生纠错" denies both.
-_NO = r"(?:未发生|未产生|没有发生|没有产生|未出现|没有出现|未有|没有|无)"
+# 无 negates, but not in 无法提供 or 无正当理由 (names of results, not denials).
+_NO = r"(?:未发生|未产生|没有发生|没有产生|未出现|没有出现|未有|没有|无(?!法|正当|需))"
 _CORRECTED = r"(?:纠错|纠正|撤销|变更|确认违法)"
 _T4_CORRECTED = tuple(f"table4/{g.key}/corrected" for g in formats.TABLE4_GROUPS)
 _T4_TOTALS = tuple(f"table4/{g.key}/total" for g in formats.TABLE4_GROUPS)
