@@ -288,6 +288,8 @@ def _deduplicated(found: Mapping[int, list[Finding]]) -> dict[int, list[Finding]
     """One finding per fingerprint and version (a rule run on two kinds of group may meet a pair twice)."""
     out: dict[int, list[Finding]] = {}
     for version, findings in found.items():
-        seen: set[str] = set()
-        out[version] = [f for f in findings if not (f.fingerprint in seen or seen.add(f.fingerprint))]  # type: ignore[func-returns-value]
+        unique: dict[str, Finding] = {}
+        for f in findings:
+            unique.setdefault(f.fingerprint, f)
+        out[version] = list(unique.values())
     return out
