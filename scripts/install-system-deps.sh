@@ -9,6 +9,12 @@ command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 # PostgreSQL server binaries: the store's tests start a throwaway cluster (initdb + pg_ctl).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+# Rendered PDFs: free Simplified-Chinese fonts in place of the 公文 fonts (nianbao/render/pdf.py);
+# poppler-utils (pdftoppm, pdffonts) for the tests that look at the rendered pages.
+fc-list 2>/dev/null | grep -qi "AR PL UMing CN" || need+=(fonts-arphic-uming)
+fc-list 2>/dev/null | grep -qi "AR PL UKai CN" || need+=(fonts-arphic-ukai)
+fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || need+=(fonts-wqy-zenhei)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import sys
 import time
 from enum import StrEnum
@@ -15,9 +17,9 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from nianbao import formats, pool, service
+from nianbao.api import load_records
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
-from nianbao.authoring.workbook import blank_report, write_template
 from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
 from nianbao.errors import reading_reference
 from nianbao.extract.split import format_number
@@ -30,7 +32,7 @@ from nianbao.record import Finding, Report
 from nianbao.render import write
 from nianbao.rules import Config, ConfigError, check, check_across, check_collection, checked, load_config
 from nianbao.rules.docs import rules_reference
-from nianbao.service import iter_paths, load_record
+from nianbao.service import iter_paths
 from nianbao.service import parse_path as parse
 
 if TYPE_CHECKING:
@@ -72,8 +74,9 @@ TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.0, help="每个
 MemoryOption = Annotated[int, typer.Option("--memory", min=0, help="每个读取进程的内存上限（MB，0 表示不限）")]
 
 
-def _isolation(jobs: int, timeout: float, memory: int) -> Isolation:
-    return Isolation(jobs or os.cpu_count() or 1, timeout, memory * MiB)
+def _isolation(jobs: int, timeout: float, memory: int, files: int) -> Isolation:
+    """Workers for the run: ``--jobs`` (0: every core), never more than the files to read."""
+    return Isolation(max(1, min(jobs or os.cpu_count() or 1, files)), timeout, memory * MiB)
 
 
 def _walked(paths: list[Path]) -> list[Path]:
@@ -124,24 +127,39 @@ def parse_command(
 ) -> None:
     """读取年度报告，输出报告记录（每个文件一条，读完一个输出一个，顺序与文件顺序相同）。"""
     files = _walked(paths)
-    console = Console()
-    failed = False
     progress = _Progress(len(files))
+    isolation = _isolation(jobs, timeout, memory, len(files))
+    if output_format is ParseFormat.table:
+        console = Console()
+        failed = False
+        try:
+            for report in parse_many(files, isolation, progress):
+                failed = failed or bool(report.errors)
+                progress.close()
+                print_report(console, report)
+        finally:
+            progress.close()
+        raise typer.Exit(1 if failed else 0)
+    # The record's JSON is written by the worker that read the file: the parent only copies text.
+    indent = 2 if output_format is ParseFormat.json else None
+    outcomes = pool.run(partial(_record_json, indent=indent), files, isolation, progress)
+    failed = False
     first = True
     if output_format is ParseFormat.json:
         sys.stdout.write("[")
     try:
-        for report in parse_many(files, _isolation(jobs, timeout, memory), progress):
-            failed = failed or bool(report.errors)
-            if output_format is ParseFormat.table:
-                progress.close()
-                print_report(console, report)
-                continue
+        for path, outcome in zip(files, outcomes):
+            if outcome.value is not None:
+                text, errors = outcome.value
+            else:
+                assert outcome.failure is not None
+                text, errors = json_text(failed_report(path, outcome.failure).to_dict(), indent=indent), True
+            failed = failed or errors
             if output_format is ParseFormat.json:
                 # The array is written as it grows: an interrupted run leaves every record before it.
-                text = ("\n" if first else ",\n") + _indented(json_text(report.to_dict(), indent=2))
+                text = ("\n" if first else ",\n") + _indented(text)
             else:
-                text = json_text(report.to_dict()) + "\n"
+                text += "\n"
             first = False
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -150,6 +168,12 @@ def parse_command(
     if output_format is ParseFormat.json:
         sys.stdout.write("\n]\n" if not first else "]\n")
     raise typer.Exit(1 if failed else 0)
+
+
+def _record_json(path: Path, indent: int | None) -> tuple[str, bool]:
+    """A worker's work for ``parse``: the file's record as JSON text, and whether it has errors."""
+    report = parse(path)
+    return json_text(report.to_dict(), indent=indent), bool(report.errors)
 
 
 def _indented(text: str) -> str:
@@ -212,7 +236,9 @@ def check_command(
     printer = _FindingPrinter(output_format)
     reports: list[Report] = []
     progress = _Progress(len(files))
-    outcomes = pool.run(partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory), progress)
+    outcomes = pool.run(
+        partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory, len(files)), progress
+    )
     try:
         for path, outcome in zip(files, outcomes):
             if outcome.value is not None:
@@ -231,6 +257,11 @@ def check_command(
     raise typer.Exit(1 if printer.worst >= threshold else 0)
 
 
+def _undated(finding: Finding) -> bool:
+    """PU01's notice that a file carries no publication date: the same for most files of a batch."""
+    return finding.rule == "PU01" and finding.severity == "notice"
+
+
 class _FindingPrinter:
     """Findings written as they come, file by file, in every format (SARIF's results one by one
     between the log's head and tail), and the count by severity at the end."""
@@ -240,6 +271,7 @@ class _FindingPrinter:
         self.counts: dict[str, int] = {}
         self.worst = -1
         self.results = 0
+        self.undated = 0  # files whose PU01 could not be checked: said once, at the end
         if output_format is CheckFormat.sarif:
             self.head, self.tail = sarif_frame()
             sys.stdout.write(self.head)
@@ -254,9 +286,11 @@ class _FindingPrinter:
             elif self.format is CheckFormat.sarif:
                 out.append(("\n" if not self.results else ",\n") + json_text(sarif_result(path, f)))
                 self.results += 1
+            elif _undated(f):
+                self.undated += 1
             else:
                 out.append(text_line(path, f) + "\n")
-        if self.format is CheckFormat.text and findings:
+        if self.format is CheckFormat.text and out:
             out.append("\n")
         sys.stdout.write("".join(out))
         sys.stdout.flush()
@@ -265,6 +299,11 @@ class _FindingPrinter:
         if self.format is CheckFormat.sarif:
             sys.stdout.write(("\n" if self.results else "") + self.tail + "\n")
         elif self.format is CheckFormat.text:
+            if self.undated:
+                sys.stdout.write(
+                    f"PU01 notice 有 {self.undated} 份报告的文件中没有发布日期，无法检查是否按期发布"
+                    "（网页的发布时间、文件的生成日期或落款日期晚于期限时会逐份指出）\n\n"
+                )
             sys.stdout.write(summary(self.counts, files) + "\n")
 
 
@@ -412,33 +451,102 @@ def template_command(
     if out.suffix.lower() != ".xlsx":
         typer.echo("输出文件应为 .xlsx", err=True)
         raise typer.Exit(2)
+    from nianbao.authoring.workbook import blank_report, write_template  # openpyxl: slow to import
+
     write_template(blank_report(agency, year), out)
     typer.echo(f"已生成 {out}")
 
 
 @app.command("render")
 def render_command(
-    source: Annotated[Path, typer.Argument(help="填好的 Excel（.xlsx）或报告记录（.json）", exists=True)],
+    source: Annotated[
+        Path,
+        typer.Argument(help="填好的 Excel（.xlsx）、报告记录（.json）或 parse --format json 输出的数组", exists=True),
+    ],
     out: Annotated[Path, typer.Option("--out", help="输出文件：.docx .html .md .txt .pdf .doc")],
     force: Annotated[bool, typer.Option("--force", help="即使有错误级别的问题也输出")] = False,
+    pick: Annotated[
+        int | None, typer.Option("--pick", min=1, help="记录文件有多份报告时只生成第几份（从 1 起）")
+    ] = None,
+    signed: Annotated[
+        str | None, typer.Option("--date", help="落款日期，如 2025-01-20（默认取记录中的落款日期，否则为今天）")
+    ] = None,
 ) -> None:
-    """把填报表或报告记录写成可发布的年度报告；有错误级别问题时拒绝输出（除非 --force）。"""
+    """把填报表或报告记录写成可发布的年度报告（党政机关公文格式）；有错误级别问题时拒绝输出（除非 --force）。
+
+    记录文件有多份报告时逐份生成，文件名加序号、机关和年度；用 --pick 只生成其中一份。"""
     if out.suffix.lower() not in (".docx", ".html", ".htm", ".md", ".txt", ".pdf", ".doc"):
-        typer.echo(f"不支持的输出格式：{out.suffix}", err=True)
+        typer.echo(f"不支持的输出格式：{out.suffix or '（无扩展名）'}；可用 .docx .html .md .txt .pdf .doc", err=True)
         raise typer.Exit(2)
-    report = load_record(source)
-    errors = [f for f in check(report) if f.severity == "error"]
-    if errors and not force:
-        for f in errors:
-            typer.echo(text_line(str(source), f))
-        typer.echo(f"有 {len(errors)} 个错误级别的问题，未生成报告；改正后重试，或用 --force 强制生成。", err=True)
-        raise typer.Exit(1)
+    date = _signing_date(signed)
     try:
-        write(report, out)
-    except ReadError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"已生成 {out}")
+        reports = load_records(source)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"无法读取记录文件 {source}：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if pick is not None:
+        if pick > len(reports):
+            typer.echo(f"{source} 只有 {len(reports)} 份报告，没有第 {pick} 份", err=True)
+            raise typer.Exit(2)
+        reports = [reports[pick - 1]]
+    targets = [out] if len(reports) == 1 else [_numbered(out, n, r) for n, r in enumerate(reports, start=1)]
+    _prepare_folder(out)
+    failed = False
+    for report, target in zip(reports, targets, strict=True):
+        errors = [f for f in check(report) if f.severity == "error"]
+        if errors and not force:
+            for f in check(report):
+                if f.severity == "error" or f.rule.startswith("RD"):
+                    typer.echo(text_line(str(source), f))
+            typer.echo(
+                f"{_name(report)}：有 {len(errors)} 个错误级别的问题，未生成报告；改正后重试，或用 --force 强制生成。",
+                err=True,
+            )
+            failed = True
+            continue
+        try:
+            write(report, target, date)
+        except ReadError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from exc
+        except OSError as exc:
+            typer.echo(f"无法写入 {target}：{exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"已生成 {target}")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _signing_date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    m = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", text)
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3])) if m else None
+    except ValueError:
+        pass
+    typer.echo(f"落款日期无法识别：{text}（应如 2025-01-20 或 2025年1月20日）", err=True)
+    raise typer.Exit(2)
+
+
+def _name(report: Report) -> str:
+    return f"{report.agency or '（未识别机关）'}{report.year or ''}"
+
+
+def _numbered(out: Path, n: int, report: Report) -> Path:
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "_", _name(report))
+    return out.with_name(f"{out.stem}-{n}-{safe}{out.suffix}")
+
+
+def _prepare_folder(out: Path) -> None:
+    """The output's folder, created when missing; a clear message when it cannot be."""
+    if out.is_dir():
+        typer.echo(f"输出路径 {out} 是一个文件夹：请给出文件名，如 {out / ('报告' + '.docx')}", err=True)
+        raise typer.Exit(2)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        typer.echo(f"无法创建输出文件夹 {out.parent}：{exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command("sample")
@@ -477,28 +585,13 @@ def load_reports(paths: list[Path]) -> list[Report]:
     return [parse(p) for p in iter_paths(paths)]
 
 
-def _read_rows(path: Path) -> list[dict[str, object]]:
-    """The rows of a table file (.csv as UTF-8, with or without BOM; .xlsx's first sheet) by header."""
-    values: list[tuple[object, ...]]
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        values = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
-    else:
-        import csv
-
-        values = [tuple(row) for row in csv.reader(path.read_text(encoding="utf-8-sig").splitlines())]
-    header = [str(h or "").strip() for h in values[0]] if values else []
-    return [dict(zip(header, row, strict=False)) for row in values[1:]]
-
-
 def _units(path: Path | None) -> dict[str, Any]:
     from nianbao.metrics import directory
 
     if path is None:
         return {}
     try:
-        return directory(_read_rows(path))
+        return directory(service.read_agency_rows(path))
     except (OSError, ValueError, KeyError) as exc:
         typer.echo(f"无法读取机关名录 {path}：{exc}", err=True)
         raise typer.Exit(2) from exc
@@ -601,7 +694,10 @@ def stats_command(
 
     keys = _metric_keys(metric)
     units = _units(agencies)
-    reports = [r for r in load_reports(paths) if not r.errors]
+    loaded = load_reports(paths)
+    reports = [r for r in loaded if not r.errors]
+    if len(reports) < len(loaded):
+        typer.echo(f"{len(loaded) - len(reports)} 个文件无法读取，未计入统计（用 nianbao check 查看原因）", err=True)
     result = rollup(rows_with_directory(reports, units), by=by.value, min_n=min_n, keys=keys)
     if by is not GroupBy.year and not units:
         typer.echo(

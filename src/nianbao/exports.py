@@ -4,7 +4,7 @@ Each export is a list of :class:`Sheet` (typed columns with two-level Chinese he
 keyed by column key), built from plain inputs (report records, findings, a metrics rollup), and
 written by :func:`write` as xlsx (frozen headers, filters, widths, number formats), CSV (UTF-8 with
 BOM so Excel shows the Chinese), Parquet (typed columns; column names are the keys, the Chinese
-header is kept in each field's metadata) or JSON.
+header is kept in each field's metadata) or JSON (per sheet: its columns, and its rows as arrays).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from nianbao import formats
+from nianbao.agencies import agency_key
 from nianbao.compare import Comparison, cell_specs
 from nianbao.metrics import GROUPINGS, METRIC_BY_KEY, Rollup, UnitMetrics, flat_values, unknown_cells
 from nianbao.model import Location
 from nianbao.record import Finding, Report
-from nianbao.rules.collection import agency_key, deadline, publication_date
+from nianbao.rules.collection import deadline, publication_date
 
 # Column types: str, int (a count), float (money), num (int or float), pct (a ratio shown as %).
 NUMBER_FORMATS = {"int": "#,##0", "float": "#,##0.00", "num": "General", "pct": "0.0%"}
@@ -73,11 +74,14 @@ def write(sheets: Sequence[Sheet], out: Path) -> None:
     if suffix not in FORMATS:
         raise ValueError(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(FORMATS)}）")
     out.parent.mkdir(parents=True, exist_ok=True)
-    {".xlsx": write_xlsx, ".json": write_json}.get(suffix, lambda s, o: _single(suffix, s, o))(sheets, out)
-
-
-def _single(suffix: str, sheets: Sequence[Sheet], out: Path) -> None:
-    (write_csv if suffix == ".csv" else write_parquet)(sheets[0], out)
+    if suffix == ".xlsx":
+        write_xlsx(sheets, out)
+    elif suffix == ".json":
+        write_json(sheets, out)
+    elif suffix == ".csv":
+        write_csv(sheets[0], out)
+    else:
+        write_parquet(sheets[0], out)
 
 
 def _two_levels(sheet: Sheet) -> bool:
@@ -108,12 +112,15 @@ def write_xlsx(sheets: Sequence[Sheet], out: Path) -> None:
         ws = book.add_worksheet(sheet.name[:31])
         levels = 2 if _two_levels(sheet) else 1
         _xlsx_headers(ws, sheet, levels, head)
-        for r, row in enumerate(sheet.rows, start=levels):
-            for c, (column, value) in enumerate(zip(sheet.columns, sheet.values(row), strict=True)):
-                if value is not None:
-                    ws.write(r, c, value, formats.get(column.type, wrap if "\n" in str(value) else None))
         for c, column in enumerate(sheet.columns):
             ws.set_column(c, c, column.width, formats.get(column.type))
+        styles = [formats.get(column.type) for column in sheet.columns]
+        for r, row in enumerate(sheet.rows, start=levels):
+            for c, value in enumerate(sheet.values(row)):
+                if isinstance(value, str):
+                    ws.write_string(r, c, value, wrap if "\n" in value else None)
+                elif value is not None:
+                    ws.write_number(r, c, value, styles[c])
         ws.freeze_panes(levels, 0)
         ws.autofilter(levels - 1, 0, levels - 1 + len(sheet.rows), len(sheet.columns) - 1)
     book.close()
@@ -153,8 +160,13 @@ def write_parquet(sheet: Sheet, out: Path) -> None:
     import pyarrow.parquet as pq
 
     types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "num": pa.float64(), "pct": pa.float64()}
-    fields = [pa.field(c.key, types[c.type], metadata={"label": c.label}) for c in sheet.columns]
     columns = list(zip(*(sheet.values(r) for r in sheet.rows), strict=True)) or [() for _ in sheet.columns]
+    fields = [
+        # A count column holding a fraction (a misprinted cell read as printed) becomes a float column.
+        pa.field(c.key, pa.float64() if c.type == "int" and any(isinstance(v, float) for v in values)
+                 else types[c.type], metadata={"label": c.label})
+        for c, values in zip(sheet.columns, columns, strict=True)
+    ]
     arrays = [
         pa.array([_parquet_value(c, v) for v in values], type=f.type)
         for c, f, values in zip(sheet.columns, fields, columns, strict=True)
@@ -164,7 +176,7 @@ def write_parquet(sheet: Sheet, out: Path) -> None:
 
 
 def _parquet_value(column: Column, value: Any) -> Any:
-    if value is None or column.type in ("str", "int"):
+    if value is None or column.type == "str" or (column.type == "int" and isinstance(value, int)):
         return value
     return float(value)
 
@@ -174,11 +186,11 @@ def write_json(sheets: Sequence[Sheet], out: Path) -> None:
         {
             "sheet": s.name,
             "columns": [{"key": c.key, "header": c.label, "type": c.type} for c in s.columns],
-            "rows": [dict(zip([c.key for c in s.columns], s.values(r), strict=True)) for r in s.rows],
+            "rows": [s.values(r) for r in s.rows],  # in the order of "columns" (pandas' "split" orient)
         }
         for s in sheets
     ]
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 # --- 数据明细 ----------------------------------------------------------------------------------------
