@@ -395,3 +395,47 @@ def test_store_check_matches_the_check_of_the_same_reports_in_memory(db_url: str
     expected = sorted((by_key[k].source.path, f.rule, f.fingerprint) for k, fs in in_memory.items() for f in fs)
     assert sorted((f.file_name, f.rule, f.fingerprint) for f in stored) == expected
     assert any(f.rule == "XY05" and f.agency == "示例区人民政府" for f in stored)
+
+
+def test_compare_stats_and_exports_read_the_store(db_url: str, sample_dir: Path, tmp_path: Path) -> None:
+    """`compare`, `stats` and `export` with --db work on the stored reports; the 整改清单 carries the
+    reviewers' decisions from the store."""
+    import openpyxl
+
+    with Store(db_url) as store:
+        service.import_paths(store, [sample_dir], jobs=1)
+        service.check_store(store)
+        target = next(f for f in store.findings() if f.rule == "XY01")
+        store.set_review(target.report_id, target.fingerprint, DISMISSED, "审核员甲", "口径调整")
+        stored = len(list(store.iter_active(with_record=False)))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "nianbao.cli", *args, "--db", db_url], capture_output=True, text=True, timeout=300
+        )
+
+    out = tmp_path / "整改清单.xlsx"
+    run = cli("export", "--what", "findings", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = rows[0] if "审核状态" in rows[0] else rows[1]
+    status, comment = header.index("审核状态"), header.index("审核意见")
+    assert any(r[status] == DISMISSED and r[comment] == "口径调整" for r in rows)
+
+    data = tmp_path / "数据明细.csv"
+    assert cli("export", "--what", "data", "--out", str(data)).returncode == 0
+    assert data.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert len(data.read_text(encoding="utf-8-sig").splitlines()) >= stored  # one row a report (and the headers)
+
+    stats = cli("stats", "--format", "json", "--metric", "new_applications")
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)
+
+    agency = next(
+        r["record"]["agency"] for r in _manifest(sample_dir) if any(i["rule"] == "XY01" for i in r["injected"])
+    )
+    compared = cli("compare", "--agency", agency, "--format", "json")
+    assert compared.returncode == 0, compared.stderr
+    assert json.loads(compared.stdout)

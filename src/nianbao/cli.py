@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -578,11 +579,44 @@ def rules_command() -> None:
 # --- compare, stats, export (STATS) ----------------------------------------------------------------
 
 
-def load_reports(paths: list[Path]) -> list[Report]:
-    """The records the compare / stats / export commands work on: the files given, read now.
-
-    The one place these commands get records from (the store will supply them here with ``--db``)."""
+def load_reports(paths: list[Path] | None, db: str | None = None) -> list[Report]:
+    """The records the compare / stats / export commands work on: the files given, read now, or
+    with ``--db`` the active version of every report stored (the one place they get records from)."""
+    if db is not None:
+        with _store(db) as store:
+            return [a.record for a in store.iter_active(with_record=True) if a.record is not None]
+    if not paths:
+        typer.echo("请给出报告文件或文件夹，或用 --db 使用数据库中的报告", err=True)
+        raise typer.Exit(2)
     return [parse(p) for p in iter_paths(paths)]
+
+
+def _stored_units(db: str) -> dict[str, Any]:
+    """Region and level of the stored agencies (from an imported agency list), by normalised name."""
+    from nianbao.metrics import directory
+
+    with _store(db) as store:
+        rows = [
+            {"名称": a.name, "级别": a.level, "行政区划代码": a.region_code, "别名": "、".join(a.aliases)}
+            for a in store.agencies()
+        ]
+    return directory(rows)
+
+
+def _stored_findings(db: str) -> tuple[list[tuple[Report, list[Finding]]], Callable[[Report, Finding], tuple[str, str]]]:
+    """The findings of the last ``check --db`` with each one's review status and comment."""
+    with _store(db) as store:
+        records = {a.version_id: a.record for a in store.iter_active(with_record=True) if a.record is not None}
+        rows = store.findings()
+    grouped: dict[int, list[Finding]] = {}
+    review: dict[tuple[str, str], tuple[str, str]] = {}
+    for row in rows:
+        grouped.setdefault(row.version_id, []).append(row.finding())
+        report = records.get(row.version_id)
+        if report is not None:
+            review[(report.source.sha256, row.finding().fingerprint)] = (row.status, row.comment)
+    items = [(records[v], fs) for v, fs in grouped.items() if v in records]
+    return items, lambda report, f: review.get((report.source.sha256, f.fingerprint), ("待处理", ""))
 
 
 def _units(path: Path | None) -> dict[str, Any]:
@@ -622,16 +656,31 @@ def _emit(text: str, out: Path | None) -> None:
 
 @app.command("compare")
 def compare_command(
-    paths: Annotated[list[Path], typer.Argument(help="两份报告（或与 --all 一起：文件或文件夹）", exists=True)],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="两份报告（或与 --all 一起：文件或文件夹）；用 --db 时不需要", exists=True)
+    ] = None,
     output_format: Annotated[CompareFormat, typer.Option("--format", "-f", help="输出格式")] = CompareFormat.text,
     out: Annotated[Path | None, typer.Option("--out", help="输出文件（xlsx 必须指定）")] = None,
     every: Annotated[bool, typer.Option("--all", help="比较每个机关的相邻年度")] = False,
+    db: Annotated[str | None, typer.Option("--db", help="使用数据库中的报告；" + DB_HELP)] = None,
+    agency: Annotated[str | None, typer.Option("--agency", help="与 --db 一起：比较这个机关的报告")] = None,
+    years: Annotated[
+        tuple[int, int] | None, typer.Option("--years", help="与 --agency 一起：比较的两个年度，如 2023 2024")
+    ] = None,
 ) -> None:
     """比较两份报告：三张表逐格对比、结转链条、规范性文件存量、正文逐部分相似度和照搬的句子。"""
     from nianbao import compare as cmp
     from nianbao.exports import comparison_sheets, write_xlsx
 
-    reports = load_reports(paths)
+    reports = load_reports(paths, db)
+    if agency is not None:
+        from nianbao.agencies import agency_key
+
+        reports = sorted((r for r in reports if agency_key(r.agency) == agency_key(agency)), key=lambda r: r.year or 0)
+        if years is not None:
+            reports = [r for r in reports if r.year in years]
+        elif not every:
+            reports = reports[-2:]
     if not every and len(reports) != 2:
         typer.echo(f"需要正好两份报告（收到 {len(reports)} 份）；比较多份报告的相邻年度请加 --all", err=True)
         raise typer.Exit(2)
@@ -680,21 +729,22 @@ def _metric_keys(values: list[str] | None) -> tuple[str, ...] | None:
 
 @app.command("stats")
 def stats_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹", exists=True)],
+    paths: Annotated[list[Path] | None, typer.Argument(help="报告文件或文件夹；用 --db 时不需要", exists=True)] = None,
     by: Annotated[GroupBy, typer.Option("--by", help="汇总分组：region 地区、level 级别、year 年度")] = GroupBy.year,
     metric: Annotated[list[str] | None, typer.Option("--metric", help="只计算这些指标（键或中文名，逗号分隔）")] = None,
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="参加排名的单位至少有这么多新收申请")] = 30,
     top: Annotated[int, typer.Option("--top", min=1, help="每项排名显示前几名")] = 10,
     output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
     agencies: AgencyList = None,
+    db: Annotated[str | None, typer.Option("--db", help="使用数据库中的报告；" + DB_HELP)] = None,
 ) -> None:
     """统计指标：每个单位、按地区/级别/年度汇总（比率为分子之和除以分母之和）、逐年变化、排名。"""
     from nianbao.metrics import rollup, rows_with_directory
     from nianbao.stats_view import rollup_json, rollup_text
 
     keys = _metric_keys(metric)
-    units = _units(agencies)
-    loaded = load_reports(paths)
+    units = _units(agencies) if agencies or db is None else _stored_units(db)
+    loaded = load_reports(paths, db)
     reports = [r for r in loaded if not r.errors]
     if len(reports) < len(loaded):
         typer.echo(f"{len(loaded) - len(reports)} 个文件无法读取，未计入统计（用 nianbao check 查看原因）", err=True)
@@ -726,15 +776,18 @@ class ExportWhat(StrEnum):
 
 @app.command("export")
 def export_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹", exists=True)],
     what: Annotated[
         ExportWhat, typer.Option("--what", help="data 数据明细、findings 问题清单、metrics 指标、coverage 报送情况")
     ],
     out: Annotated[Path, typer.Option("--out", help="输出文件：.xlsx .csv .parquet .json")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="报告文件或文件夹；用 --db 时不需要", exists=True)] = None,
     by: Annotated[GroupBy, typer.Option("--by", help="指标的汇总分组")] = GroupBy.year,
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="指标排名的最少新收申请数")] = 30,
     config_file: Annotated[Path | None, typer.Option("--config", help="项目文件（问题清单用）")] = None,
     agencies: AgencyList = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="使用数据库中的报告（问题清单为最近一次 check --db 的结果及审核状态）；" + DB_HELP)
+    ] = None,
 ) -> None:
     """导出 Excel 等格式：数据明细、问题清单（整改清单）、指标、报送情况（有名录时列出没有年报的机关）。"""
     from nianbao import exports
@@ -743,18 +796,24 @@ def export_command(
     if out.suffix.lower() not in exports.FORMATS:
         typer.echo(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(exports.FORMATS)}）", err=True)
         raise typer.Exit(2)
-    reports = load_reports(paths)
+    if what is ExportWhat.findings and db is not None:
+        items, review = _stored_findings(db)
+        exports.write(exports.findings_sheet(items, review), out)
+        typer.echo(f"已导出 {sum(len(fs) for _, fs in items)} 行到 {out}")
+        return
+    reports = load_reports(paths, db)
     readable = [r for r in reports if not r.errors]
+    units = _units(agencies) if agencies or db is None else _stored_units(db)
     if what is ExportWhat.data:
         sheets = exports.data_sheet(readable)
     elif what is ExportWhat.findings:
         findings = check_collection(reports, _config(config_file))
         sheets = exports.findings_sheet(zip(reports, findings, strict=True))
     elif what is ExportWhat.metrics:
-        rows = rows_with_directory(readable, _units(agencies))
+        rows = rows_with_directory(readable, units)
         sheets = exports.metrics_sheet(rollup(rows, by=by.value, min_n=min_n))
     else:
-        names = sorted({u.name for u in _units(agencies).values()})
+        names = sorted({u.name for u in units.values()})
         sheets = exports.coverage_sheet(readable, agencies=names)
     exports.write(sheets, out)
     typer.echo(f"已导出 {len(sheets[0].rows)} 行到 {out}")
