@@ -52,6 +52,7 @@ def extract(doc: Document, source: Source) -> Report:
     errors = _document_errors(doc, results, sections, year)
     findings.extend(_missing_table_findings(results))
     findings.extend(_unreadable_characters(doc))
+    findings.extend(doc.findings)
     return Report(
         source=source,
         agency=title.agency,

@@ -14,6 +14,7 @@ from nianbao.numbers import fold_compatible, holds_compatible
 from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
 from nianbao.readers.html import read_html
+from nianbao.readers.ocr import IMAGE_SUFFIXES, image_kind, read_image
 from nianbao.readers.office import read_office
 from nianbao.readers.pdf import read_pdf
 from nianbao.readers.text import read_text
@@ -28,6 +29,7 @@ READERS: dict[str, Reader] = {
     "pdf": read_pdf,
     "doc": read_office,
     "wps": read_office,
+    "image": read_image,
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -42,6 +44,7 @@ EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf",
     ".doc": "doc",
     ".wps": "wps",
+    **dict.fromkeys(IMAGE_SUFFIXES, "image"),
 }
 
 __all__ = ["EXTENSIONS", "READERS", "ReadError", "read_document", "sniff_format"]
@@ -52,6 +55,8 @@ def sniff_format(path: Path, head: bytes) -> str | None:
     by_extension = EXTENSIONS.get(path.suffix.lower())
     if head.startswith(b"%PDF"):
         return "pdf"
+    if image_kind(head):
+        return "image"
     if head.startswith(b"PK\x03\x04"):
         return "docx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
