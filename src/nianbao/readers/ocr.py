@@ -72,6 +72,7 @@ _MODEL_FILES = {
 _DET_SIDE = 1280  # the detector sees the page at most this many pixels long
 _DIGIT_SURE = 0.95  # a value's least certain character at or above this is read without a second look
 _AGREED = 0.90  # readings that agree settle a value when the best is at least this sure
+_WHITE = 0.82  # share of the paper's grey level above which a pixel is paper (a red stamp's is)
 _MAX_PIXELS = 60_000_000  # a page image larger than this is refused (a 600 dpi A3 page is 70 M)
 
 
@@ -188,14 +189,16 @@ class Page:
 
 
 def ink(image: Any) -> Any:
-    """The page in grey where only dark print is dark: coloured stamps fade to white."""
-    import cv2
+    """The page in grey where only print is dark: each pixel's lightest channel, so a red (or
+    blue) stamp is as light as its paper while black print under it stays black, then levels
+    stretched so that paper and a stamp's ink are white (noise on the paper goes with them)."""
+    import numpy as np
 
-    if image.ndim == 2:
-        return image
-    if image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    return image.max(axis=2)
+    gray = image[:, :, :3].max(axis=2) if image.ndim == 3 else image
+    paper = float(np.percentile(gray[:: 4, :: 4], 75))
+    white = max(paper * _WHITE, 1.0)
+    lut = np.clip(np.arange(256, dtype=np.float32) * (255.0 / white), 0, 255).astype(np.uint8)
+    return lut[gray]
 
 
 def _turn_matrix(turn: int, width: int, height: int) -> Any:
@@ -228,6 +231,26 @@ def _quad_angle(quad: Any) -> tuple[float, float, float]:
     return long, short, angle
 
 
+def _fine_skew(small: Any, coarse: float) -> float:
+    """The skew to a fiftieth of a degree: the angle at which the page's rows of print are
+    sharpest (the row profile's variance is largest), searched within 3 degrees of the text
+    boxes' slope when that is large, else of level, then refined."""
+    import cv2
+    import numpy as np
+
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    height, width = binary.shape
+    centre = (width / 2, height / 2)
+
+    def sharpness(angle: float) -> float:
+        turned = cv2.warpAffine(binary, cv2.getRotationMatrix2D(centre, angle, 1.0), (width, height))
+        return float(np.var(turned.sum(axis=1, dtype=np.float64)))
+
+    start = coarse if abs(coarse) > 2.5 else 0.0
+    best = max((start + k * 0.1 for k in range(-30, 31)), key=sharpness)
+    return max((best + k * 0.02 for k in range(-5, 6)), key=sharpness)
+
+
 def prepare(image: Any, number: int) -> Page:
     """The page upright and straight, with its text boxes."""
     import cv2
@@ -249,6 +272,8 @@ def prepare(image: Any, number: int) -> Page:
     skew = slopes[len(slopes) // 2] if slopes else 0.0
     if abs(skew) > 10:
         skew = 0.0
+    if not sideways:
+        skew = _fine_skew(small, skew)
     turn = 90 if sideways else 0
     # Upside down? The classifier on the widest lines, turned as the page will be.
     samples = sorted(long_lines, key=lambda item: -item[1])[:8]
@@ -312,6 +337,10 @@ def ruled_tables(gray: Any) -> tuple[list[list[list[Rect]]], Any]:
     vertical = cv2.morphologyEx(
         binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(height // 60, 20)))
     )
+    # Small breaks in a rule (noise, a stamp's edge over it) are closed along the rule.
+    bridge = max(width // 100, 9)
+    horizontal = cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
+    vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
     rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8), iterations=1)
     print_only = cv2.bitwise_and(binary, cv2.bitwise_not(rules))
     tables: list[list[list[Rect]]] = []
@@ -332,16 +361,39 @@ def ruled_tables(gray: Any) -> tuple[list[list[list[Rect]]], Any]:
             cells.append((x + cx, y + cy, x + cx + cw, y + cy + ch))
         if len(cells) < 4:
             continue
-        tables.append(_rows_of(cells))
+        tables.append(_rows_of(_mended(cells, horizontal, vertical)))
     tables.sort(key=lambda rows: (rows[0][0][1], rows[0][0][0]))
     return tables, print_only
+
+
+def _mended(cells: list[Rect], horizontal: Any, vertical: Any) -> list[Rect]:
+    """The cells with broken rules mended: a cell that a rule of the table partly crosses (a
+    stamp or noise broke the rule, so two cells joined) is cut along it. A merged cell of the
+    printed table has no rule through it at all and stays whole."""
+    xs = sorted({c[0] for c in cells})
+    ys = sorted({c[1] for c in cells})
+    out: list[Rect] = []
+    for x0, y0, x1, y1 in cells:
+        cut_x = [x for x in xs if x0 + 6 < x < x1 - 6 and _covered(vertical[y0:y1, max(x - 4, 0) : x + 1], axis=1)]
+        cut_y = [y for y in ys if y0 + 6 < y < y1 - 6 and _covered(horizontal[max(y - 4, 0) : y + 1, x0:x1], axis=0)]
+        lefts, tops = [x0, *cut_x], [y0, *cut_y]
+        rights, bottoms = [*(x - 3 for x in cut_x), x1], [*(y - 3 for y in cut_y), y1]
+        out.extend((a, b, c, d) for a, c in zip(lefts, rights) for b, d in zip(tops, bottoms))
+    return out
+
+
+def _covered(strip: Any, axis: int) -> bool:
+    """Whether a rule runs through more than a third of this strip's length."""
+    if strip.size == 0:
+        return False
+    return bool((strip > 0).any(axis=axis).mean() > 0.3)
 
 
 def _rows_of(cells: list[Rect]) -> list[list[Rect]]:
     """Cells grouped into rows by their tops, each row left to right."""
     cells = sorted(cells, key=lambda c: (c[1], c[0]))
     heights = sorted(c[3] - c[1] for c in cells)
-    tolerance = max(4, heights[0] // 3)
+    tolerance = max(4, int(heights[len(heights) // 2] * 0.4))
     rows: list[list[Rect]] = []
     top = -(10**9)
     for cell in cells:
@@ -607,17 +659,42 @@ def _cell_text(parts: list[_Line]) -> str:
     return "\n".join(" ".join(p.reading.text.strip() for p in sorted(line, key=lambda p: p.rect[0])) for line in lines)
 
 
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _note_value(session: Session, page: int, rect: Rect, loc: Location, text: str, parts: list[_Line]) -> str:
-    """A number-shaped cell's text as digits, its reading kept for :func:`settle`."""
-    if text == UNREADABLE:
-        session.reads[(page, tuple(loc["bbox"]))] = CellRead(page, rect, text, 0.0, False)
+    """A value cell's text as digits, its reading kept for :func:`settle`; other text as read.
+
+    A cell with print but no legible line, or only a stray mark or two (T, K, \\), is a value
+    the recogniser could not read: U+FFFD, settled later. A number with a stray mark beside it (a
+    remnant of a stamp, a speck read as 一) is read without the mark but marked unsure.
+    """
+    key = (page, tuple(loc["bbox"]))
+    legible = [p for p in parts if p.reading.text.strip() and p.reading.text != UNREADABLE]
+    if parts and not legible:
+        session.reads[key] = CellRead(page, rect, UNREADABLE, 0.0, False)
+        return UNREADABLE
+    numbers = [p for p in legible if as_value_text(p.reading.text)]
+    stray = [p for p in legible if p not in numbers]
+    if not numbers:
+        compact = re.sub(r"\s+", "", text)
+        if compact and len(compact) <= 2 and not _CJK_RE.search(compact):
+            session.reads[key] = CellRead(page, rect, UNREADABLE, 0.0, False)
+            return UNREADABLE
         return text
-    value = as_value_text(text)
-    if value is None:
-        return text
+    if any(len(p.reading.text.strip()) > 2 for p in stray):
+        return text  # text with numbers in it (a label, a note): the extractor reads it
+    if len(numbers) > 1:
+        # Lines of numbers in one cell are never one value: the cell is unreadable, not a run of
+        # digits for the extractor to split.
+        candidates = tuple((as_value_text(p.reading.text) or ("", False))[0] for p in numbers)
+        session.reads[key] = CellRead(page, rect, UNREADABLE, 0.0, False, tuple((c, 0.0) for c in candidates))
+        return UNREADABLE
+    value = as_value_text(numbers[0].reading.text)
+    assert value is not None
     digits, lookalike = value
-    confidence = min((p.reading.least for p in parts), default=0.0)
-    session.reads[(page, tuple(loc["bbox"]))] = CellRead(page, rect, digits, confidence, lookalike)
+    confidence = min(p.reading.least for p in numbers)
+    session.reads[key] = CellRead(page, numbers[0].rect if stray else rect, digits, confidence, lookalike or bool(stray))
     return digits
 
 
@@ -753,19 +830,52 @@ def _sharper_crops(gray: Any, rect: Rect) -> list[Any]:
 _ARITHMETIC = ("AR01", "AR02", "AR03", "AR04")
 
 
-def _broken_cells(doc: Document, unknown: set[str]) -> tuple[set[str], dict[str, Location]]:
-    """The cells of the table relations (AR01–AR04) the document's values break, and where each
-    cell the extractor placed lies."""
+def _broken_cells(doc: Document, unknown: set[str]) -> tuple[set[str], dict[str, Location], list[Finding]]:
+    """The cells of the table relations (AR01–AR04) the document's values break, where each cell
+    the extractor placed lies, and the rows whose numbers the extractor placed by arithmetic
+    because cells were missing (RD11)."""
     from nianbao.extract import extract
     from nianbao.record import Source
     from nianbao.rules import Config, check
 
     report = extract(doc, Source("", doc.format))
+    guessed = [f for f in report.findings if f.rule == "RD11"]
     if unknown:
-        findings = (*report.findings, Finding("RD20", "warning", "", tuple(sorted(unknown)), {}))
+        # The rules leave the cells of an abstention (RD07) unjudged; ours are counted so here.
+        findings = (*report.findings, Finding("RD07", "warning", "", tuple(sorted(unknown)), {}))
         report = dataclasses.replace(report, findings=findings)
     broken = {c for f in check(report, Config(select=_ARITHMETIC)) if f.rule in _ARITHMETIC for c in f.cells}
-    return broken, report.locations
+    return broken, report.locations, guessed
+
+
+def _guessed_rows(
+    doc: Document, session: Session, guessed: list[Finding]
+) -> tuple[dict[tuple[int, tuple[float, ...]], str], list[Finding]]:
+    """Rows of a scanned table with fewer numbers than cells: a rule the scan lost joined two
+    cells. The extractor would place the numbers by the table's arithmetic; on a scan the places
+    are known to be wrong, so every value of the row is abstained from (RD20)."""
+    decided: dict[tuple[int, tuple[float, ...]], str] = {}
+    findings: list[Finding] = []
+    for found in guessed:
+        page, box = found.location.get("page"), found.location.get("bbox")
+        if page not in session.pages or not box:
+            continue
+        read_here = []
+        for key, read in session.reads.items():
+            if key[0] != page or not key[1]:
+                continue
+            middle = (key[1][1] + key[1][3]) / 2
+            if box[1] <= middle <= box[3]:
+                decided[key] = UNREADABLE
+                read_here.append(read.text)
+        names = "、".join(cell_name(c) for c in found.cells[:1])
+        message = (
+            f"{names}所在行：扫描件中该行的表格线不完整，识别到的数字（{' '.join(read_here) or '无'}）少于本行的单元格，"
+            "无法确定各数字所在的列，该行数字未读取（记为空）。请对照原件核实"
+        )
+        detail = {"candidates": [{"text": t, "confidence": 0.0} for t in read_here]}
+        findings.append(Finding("RD20", "warning", message, found.cells, found.location, detail))
+    return decided, findings
 
 
 def settle(doc: Document, session: Session) -> Document:
@@ -773,13 +883,13 @@ def settle(doc: Document, session: Session) -> Document:
     still unsettled abstained from (U+FFFD in the cell, an RD20 finding naming it)."""
     if not session.reads:
         return _with_findings(doc, session, [])
-    broken, locations = _broken_cells(doc, set())
+    broken, locations, guessed = _broken_cells(doc, set())
     path_at = {(loc.get("page"), tuple(loc.get("bbox") or ())): path for path, loc in locations.items()}
-    decided: dict[tuple[int, tuple[float, ...]], str] = {}
+    decided, row_findings = _guessed_rows(doc, session, guessed)
     abstained: dict[str, tuple[CellRead, tuple[tuple[str, float], ...], Location]] = {}
     for key, read in session.reads.items():
         path = path_at.get(key)
-        if path is None:
+        if path is None or key in decided:
             continue
         unsure = read.confidence < _DIGIT_SURE or read.lookalike or read.text == UNREADABLE
         if not unsure and path not in broken:
@@ -793,15 +903,15 @@ def settle(doc: Document, session: Session) -> Document:
     # A value changed by a re-read must leave no relation broken that its first reading kept.
     if decided:
         doc = _replaced(doc, decided)
-        still, _ = _broken_cells(doc, set(abstained))
+        still, _, _ = _broken_cells(doc, set(abstained))
         for key, text in list(decided.items()):
-            path = path_at[key]
+            path = path_at.get(key, "")
             if text != UNREADABLE and path in still and path not in broken:
                 read = session.reads[key]
                 abstained[path] = (read, ((read.text, read.confidence), (text, 0.0)), locations[path])
                 decided[key] = UNREADABLE
         doc = _replaced(doc, decided)
-    findings = [_abstained_finding(path, *item) for path, item in sorted(abstained.items())]
+    findings = [*row_findings, *(_abstained_finding(path, *item) for path, item in sorted(abstained.items()))]
     return _with_findings(doc, session, findings)
 
 
@@ -810,6 +920,8 @@ def _reread(gray: Any, print_only: Any, read: CellRead) -> tuple[str | None, tup
     candidates: dict[str, float] = {}
     if read.text != UNREADABLE:
         candidates[read.text] = read.confidence * (0.8 if read.lookalike else 1.0)
+    for text, confidence in read.candidates:
+        candidates.setdefault(text, confidence)
     for reading in _recognise(_sharper_crops(gray, _ink_rect(print_only, read.rect))):
         value = as_value_text(reading.text)
         if value is None:
