@@ -72,7 +72,8 @@ _MODEL_FILES = {
 _DET_SIDE = 1280  # the detector sees the page at most this many pixels long
 _DIGIT_SURE = 0.95  # a value's least certain character at or above this is read without a second look
 _AGREED = 0.90  # readings that agree settle a value when the best is at least this sure
-_WHITE = 0.82  # share of the paper's grey level above which a pixel is paper (a red stamp's is)
+_TINT = 50  # channels further apart than this: coloured ink (a stamp), not black print
+_STAMP_LIGHT = 150  # a tinted pixel lighter than this is a stamp's; darker is print under it
 _MAX_PIXELS = 60_000_000  # a page image larger than this is refused (a 600 dpi A3 page is 70 M)
 
 
@@ -190,15 +191,19 @@ class Page:
 
 def ink(image: Any) -> Any:
     """The page in grey where only print is dark: each pixel's lightest channel, so a red (or
-    blue) stamp is as light as its paper while black print under it stays black, then levels
-    stretched so that paper and a stamp's ink are white (noise on the paper goes with them)."""
+    blue) stamp is nearly as light as its paper while black print under it stays black."""
     import numpy as np
 
-    gray = image[:, :, :3].max(axis=2) if image.ndim == 3 else image
-    paper = float(np.percentile(gray[:: 4, :: 4], 75))
-    white = max(paper * _WHITE, 1.0)
-    lut = np.clip(np.arange(256, dtype=np.float32) * (255.0 / white), 0, 255).astype(np.uint8)
-    return lut[gray]
+    if image.ndim == 3:
+        colour = image[:, :, :3]
+        gray = colour.max(axis=2)
+        # What JPEG's colour blur leaves of a stamp's strokes is darker than the stamp but still
+        # tinted: light and tinted is the stamp's. Print under the stamp is dark, and stays.
+        tint = gray.astype(np.int16) - colour.min(axis=2)
+        gray = np.where((tint > _TINT) & (gray > _STAMP_LIGHT), np.uint8(255), gray)
+    else:
+        gray = image
+    return gray
 
 
 def _turn_matrix(turn: int, width: int, height: int) -> Any:
