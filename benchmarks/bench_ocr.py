@@ -28,15 +28,12 @@ from conftest import table_diffs, truth_report  # noqa: E402
 from nianbao import parse  # noqa: E402
 from nianbao.render import write  # noqa: E402
 
-DEFAULT_NAMES = ["r001-huaian-city-2024", "000_ad76ac4b2ae56493", "r015-shuyang-fgj-2023"]
+DEFAULT_NAMES = ["r001-huaian-city-2024", "000_ad76ac4b2ae56493"]
 
 
 def variants(dpi: int) -> list[scans.Variant]:
-    return [
-        scans.Variant(dpi),
-        scans.Variant(dpi, skew=-1.8, noise=10, jpeg=70, seal=True),
-        scans.Variant(dpi, skew=1.2, noise=6, jpeg=85, seal=True),
-    ]
+    """A clean scan, and one turned, noisy, JPEG-compressed and stamped."""
+    return [scans.Variant(dpi), scans.Variant(dpi, skew=-1.8, noise=10, jpeg=70, seal=True)]
 
 
 def main() -> None:

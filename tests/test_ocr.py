@@ -160,3 +160,13 @@ def test_mixed_pdf_reads_only_its_scanned_page_by_ocr(rendered: Path, tmp_path: 
     _assert_right_or_abstained(record)
     notes = [f["message"] for f in record["findings"] if f["rule"] == "RD21"]
     assert len(notes) == 1 and notes[0].startswith("第 2 页是扫描页")
+
+
+def test_missing_model_files_are_named_not_downloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _need_ocr()
+    monkeypatch.setattr(ocr, "_ENGINE", None)
+    monkeypatch.setattr(ocr, "model_dir", lambda: tmp_path)
+    png = scans.save_png(Image.new("RGB", (400, 300), "white"), tmp_path / "page.png", 100)
+    errors = parse(png).to_dict()["errors"]
+    assert [e["rule"] for e in errors] == ["RD03"]
+    assert "模型文件缺失" in errors[0]["message"] and "PP-OCRv6_det_small.onnx" in errors[0]["message"]
