@@ -41,7 +41,17 @@ def main() -> None:
     parser.add_argument("--names", nargs="*", default=DEFAULT_NAMES)
     parser.add_argument("--dpi", nargs="*", type=int, default=[150, 200, 300])
     parser.add_argument("--format", choices=["pdf", "tiff"], default="pdf")
+    parser.add_argument("--soiled-only", action="store_true", help="only the turned, noisy, stamped scans")
+    parser.add_argument(
+        "--plain-grey", action="store_true", help="page ink as OpenCV's grey conversion (to measure the ink step)"
+    )
     args = parser.parse_args()
+    if args.plain_grey:
+        import cv2
+
+        from nianbao.readers import ocr
+
+        ocr.ink = lambda image: cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     work = Path(tempfile.mkdtemp(prefix="bench_ocr_"))
     totals: dict[int, list[float]] = {}
     print("| record | scan | pages | s/page (CPU) | cells | right | abstained | wrong (三/四) | wrong (二) |")
@@ -52,7 +62,7 @@ def main() -> None:
         pdf = write(truth, work / f"{name}.pdf")
         cells = sum(len(cols) for t in ("table2", "table3", "table4") for cols in (expected.get(t) or {}).values())
         for dpi in args.dpi:
-            for variant in variants(dpi):
+            for variant in variants(dpi)[1:] if args.soiled_only else variants(dpi):
                 pages = scans.scan_pages(pdf, variant, work)
                 if args.format == "pdf":
                     path = scans.save_pdf(pages, work / f"{name}-{variant.name}.pdf", dpi)

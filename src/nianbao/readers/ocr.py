@@ -6,18 +6,22 @@ tables of located cells, so the one extractor reads scans as it reads Word files
 
 A page goes through these steps:
 
-1. Ink: the page in grey as its darkest channel's opposite, ``max(R, G, B)``: black print stays
-   black, a red or blue seal stamped over the table turns white (measured: docs/performance.md).
+1. Ink: the page in grey as each pixel's lightest channel, ``max(B, G, R)``: black print stays
+   black, a red or blue seal stamped over the table is nearly paper; what JPEG leaves of the
+   seal's strokes (light but tinted) is made paper, while print under the seal (dark) stays.
 2. Text boxes are found on the page scaled to at most ``_DET_SIDE`` pixels (the detector's cost
    grows with the area; its boxes are as good at about 100 dpi).
-3. Orientation and skew from those boxes: lines standing upright mean a page turned a quarter; the
-   direction classifier on the widest lines tells a page upside down; the boxes' slope gives the
-   skew. The page is turned and straightened by one affine map, the boxes with it.
+3. Orientation and skew: long text boxes standing upright mean a page turned a quarter; the
+   direction classifier's vote on the widest lines tells a page upside down; the skew is the
+   angle at which the rows of print are sharpest. The page is turned and straightened by one
+   affine map, the boxes with it, and the inverse map takes every location back to the image.
 4. Ruled tables: horizontal and vertical rules by morphological opening of the binarised page;
-   each closed region between rules is a cell. Rows of cells without rules (a table printed with
-   spaces) are cut into cells by the boxes' columns.
-5. Each text box is read at full resolution; a cell's text is the text of the boxes inside it. A
-   cell with ink but no text, or a box running over a rule, is read from the cell's own crop.
+   each closed region between rules is a cell, and a cell that a rule of the table partly
+   crosses (a rule broken by a stamp or noise) is cut along it. Rows of boxes standing in
+   columns outside ruled tables (a table printed without rules) are cut into cells by columns.
+5. A ruled cell is read line by line from its own print (bands of rows holding ink), so a
+   detector box joining a narrow cell's lines, or running over a rule, does not matter. Text
+   outside tables is read by its detected boxes at full resolution.
 
 Digits are never guessed. Each value keeps the confidence of its least certain character. After
 the extractor has placed the cells, :func:`settle` re-reads every value that is uncertain (low
@@ -45,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from nianbao import formats
-from nianbao.model import Block, Cell, Document, Location, Paragraph, Table, remade
+from nianbao.model import Block, Cell, Document, Location, Paragraph, Table
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
 from nianbao.record import Finding
@@ -562,16 +566,6 @@ def read_page(page: Page, session: Session, to_unit: float, looks: dict[int, Any
     return [b for _, _, b in items]
 
 
-def cell_rects_of(rows: list[list[Rect]]) -> list[Rect]:
-    return [c for row in rows for c in row]
-
-
-def _overlap(a: Rect, b: Rect) -> int:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0
-
-
 def _containing(rect: Rect, cells: list[Rect]) -> Rect | None:
     cx, cy = (rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2
     for cell in cells:
@@ -646,14 +640,6 @@ def _ink_lines(print_only: Any, rect: Rect, glyph: float) -> list[Rect]:
     return out
 
 
-def _has_ink(print_only: Any, rect: Rect) -> bool:
-    inner = _crop(print_only, _inset(rect, 3))
-    if inner.size == 0:
-        return False
-    dark = int((inner > 0).sum())
-    return bool(dark >= max(12, inner.size // 400))
-
-
 def _cell_text(parts: list[_Line]) -> str:
     lines: list[list[_Line]] = []
     for part in parts:
@@ -699,7 +685,9 @@ def _note_value(session: Session, page: int, rect: Rect, loc: Location, text: st
     assert value is not None
     digits, lookalike = value
     confidence = min(p.reading.least for p in numbers)
-    session.reads[key] = CellRead(page, numbers[0].rect if stray else rect, digits, confidence, lookalike or bool(stray))
+    session.reads[key] = CellRead(
+        page, numbers[0].rect if stray else rect, digits, confidence, lookalike or bool(stray)
+    )
     return digits
 
 
@@ -1063,15 +1051,3 @@ def _page_dpi(page: Any) -> int:
         if width_pt > 0 and src[0]:
             best = max(best, float(src[0]) / (width_pt / 72.0))
     return int(min(max(best or 200.0, 150.0), 300.0))
-
-
-def units(doc: Document, factor: float) -> Document:
-    """The document with every location's box multiplied by ``factor``."""
-
-    def scaled(location: Location) -> Location:
-        box = location.get("bbox")
-        if box is None:
-            return location
-        return {**location, "bbox": [round(v * factor, 1) for v in box]}
-
-    return dataclasses.replace(doc, blocks=tuple(remade(b, location=scaled) for b in doc.blocks))
