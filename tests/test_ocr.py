@@ -170,3 +170,24 @@ def test_missing_model_files_are_named_not_downloaded(tmp_path: Path, monkeypatc
     errors = parse(png).to_dict()["errors"]
     assert [e["rule"] for e in errors] == ["RD03"]
     assert "模型文件缺失" in errors[0]["message"] and "PP-OCRv6_det_small.onnx" in errors[0]["message"]
+
+
+def test_a_scanned_page_among_text_pages_without_ocr_gets_rd22(
+    rendered: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    monkeypatch.setattr(ocr, "available", lambda: False)
+    blank = scans.save_pdf([Image.new("RGB", (850, 1100), "white")], tmp_path / "blank.pdf", 100)
+    writer = PdfWriter()
+    for page in PdfReader(rendered).pages:
+        writer.add_page(page)
+    writer.add_page(PdfReader(blank).pages[0])
+    mixed = tmp_path / "mixed.pdf"
+    with mixed.open("wb") as out:
+        writer.write(out)
+    record = parse(mixed).to_dict()
+    assert record["errors"] == [] and table_diffs(truth_report(NAME).to_dict(), record) == []
+    notes = [f for f in record["findings"] if f["rule"] == "RD22"]
+    assert len(notes) == 1 and notes[0]["message"].startswith("第 4 页是扫描页")
+    assert ocr.OCR_INSTALL_COMMAND in notes[0]["message"]
