@@ -14,6 +14,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 fc-list 2>/dev/null | grep -qi "AR PL UMing CN" || need+=(fonts-arphic-uming)
 fc-list 2>/dev/null | grep -qi "AR PL UKai CN" || need+=(fonts-arphic-ukai)
 fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || need+=(fonts-wqy-zenhei)
+# pdftoppm: rendered pages for the layout tests, scans for the OCR tests and benchmark.
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

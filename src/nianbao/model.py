@@ -84,5 +84,6 @@ class Document:
     # The reader met characters it could not read and put U+FFFD for them (numbers.UNREADABLE):
     # found where the reader has the whole text at hand, so that others need not look.
     unreadable: bool = False
-    # Reading findings only the reader can make (a workbook's empty cells), kept in the record.
+    # Reading findings only the reader can make (a workbook's empty cells, an OCR value it abstained
+    # from: RD20), kept in the record.
     findings: tuple[Finding, ...] = ()

@@ -12,7 +12,7 @@ from nianbao.extract import split
 from nianbao.extract.rows import VALUE_KINDS, LogicalRow, logical_rows
 from nianbao.extract.stream import BLANK, DIGITS, TEXT, VALUE, Token
 from nianbao.model import Location
-from nianbao.numbers import parse_value
+from nianbao.numbers import UNREADABLE, parse_value
 from nianbao.record import Finding
 
 Number = int | float | None
@@ -49,8 +49,9 @@ class TableResult:
 
 
 def _runs(tokens: Sequence[Token]) -> list[str]:
-    """Each token as a digit run to split; a blank is the empty run (one null)."""
-    return ["" if t.kind == BLANK else t.text for t in tokens]
+    """Each token as a digit run to split; a blank, or a value that could not be read (U+FFFD),
+    is the empty run (one null)."""
+    return ["" if t.kind == BLANK or UNREADABLE in t.text else t.text for t in tokens]
 
 
 def _printed(token: Token) -> Number:

@@ -15,6 +15,7 @@ from nianbao.numbers import fold_compatible, holds_compatible
 from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
 from nianbao.readers.html import read_html, read_mht, read_script
+from nianbao.readers.ocr import IMAGE_SUFFIXES, image_kind, read_image
 from nianbao.readers.office import read_office
 from nianbao.readers.text import read_text, text_encoding
 
@@ -48,6 +49,7 @@ READERS: dict[str, Reader] = {
     "wps": read_office,
     "rtf": read_office,
     "xlsx": read_xlsx,
+    "image": read_image,
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -68,6 +70,7 @@ EXTENSIONS: dict[str, str] = {
     ".wps": "wps",
     ".rtf": "rtf",
     ".xlsx": "xlsx",
+    **dict.fromkeys(IMAGE_SUFFIXES, "image"),
 }
 
 __all__ = ["EXTENSIONS", "READERS", "ReadError", "read_document", "sniff_format"]
@@ -101,6 +104,8 @@ def sniff_format(path: Path, data: bytes) -> str | None:
     head = data[:4096]
     if b"%PDF-" in head[:1024]:
         return "pdf"
+    if image_kind(head):
+        return "image"
     if head.startswith(b"PK\x03\x04"):
         return zip_format(data, by_extension)
     if head.startswith(_OLE2):

@@ -8,6 +8,7 @@ Every cell and line carries ``{"page": p, "bbox": [x0, top, x1, bottom]}``.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import io
 import itertools
 import re
@@ -20,6 +21,7 @@ from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_hold
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
 from nianbao.readers.pdf_views import UprightPage, as_seen
+from nianbao.record import Finding
 
 # pdfminer's text for a glyph its font maps to no character: the reader cannot know it.
 _UNMAPPED_GLYPH_RE = re.compile(r"\(cid:\d+\)")
@@ -203,8 +205,15 @@ def read_pdf(path: Path, data: bytes) -> Document:
         turned: dict[int, UprightPage] = {}  # pages read through an upright view, by number
         heights: dict[int, float] = {}
         widths: dict[int, float] = {}
+        scans = _Scans()  # image-only pages: read by OCR where it is installed
         for page_no, page in enumerate(pages, start=1):
             check_contents(page.page_obj, page_no)
+            if scans.take(page, page_no, blocks, looks):
+                heights[page_no] = float(page.height)
+                widths[page_no] = float(page.width)
+                drawn += 1
+                page.flush_cache()
+                continue
             view = as_seen(page)
             if isinstance(view, UprightPage):
                 turned[page_no] = view
@@ -221,13 +230,71 @@ def read_pdf(path: Path, data: bytes) -> Document:
             page.flush_cache()
         if chars == 0 and drawn == 0:
             raise ReadError("RD01", "PDF 页面上没有任何内容（没有文字，也没有图片或图形）：文件已损坏或被截断")
-        if chars == 0:
-            raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
+        if chars == 0 and not scans.read:
+            raise scans.error()
         joined = join_wrapped_lines(without_running_lines(blocks, heights, looks), looks, widths)
         if turned:
             joined = [_as_shown(b, turned) for b in joined]
-        unreadable = any_text_holds(joined, UNREADABLE)
-        return Document(tuple(joined), "pdf", len(pages), _file_dates(pdf.metadata), unreadable)
+        # Cells OCR could not read are settled (RD20) by the OCR reader, not counted as RD13.
+        unreadable = any_text_holds(scans.printed(joined), UNREADABLE)
+        doc = Document(tuple(joined), "pdf", len(pages), _file_dates(pdf.metadata), unreadable)
+        return scans.settled(doc)
+
+
+class _Scans:
+    """The PDF's image-only pages (scans): read by OCR (readers/ocr.py) when it is installed."""
+
+    def __init__(self) -> None:
+        self.read: list[int] = []  # pages read by OCR
+        self.skipped: list[int] = []  # scanned pages left unread: OCR is not installed
+        self.session: Any = None
+
+    def take(self, page: Any, page_no: int, blocks: list[Block], looks: dict[int, LineLook]) -> bool:
+        """Whether the page is a scan (images, no text) and was handled here."""
+        if page.chars or not page.images:
+            return False
+        from nianbao.readers import ocr
+
+        if not ocr.available():
+            self.skipped.append(page_no)
+            return True
+        if self.session is None:
+            self.session = ocr.Session()
+        first = sum(isinstance(b, Table) for b in blocks)
+        blocks.extend(ocr.read_pdf_page(page, page_no, self.session, looks, first))
+        self.read.append(page_no)
+        return True
+
+    def printed(self, blocks: list[Block]) -> list[Block]:
+        """The blocks of the pages with a text layer."""
+        if not self.read:
+            return blocks
+        return [b for b in blocks if _page_of(b) not in self.read]
+
+    def error(self) -> ReadError:
+        from nianbao.readers import ocr
+
+        if self.skipped:
+            return ocr.not_installed("PDF 没有文字层（扫描件或图片），")
+        return ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
+
+    def settled(self, doc: Document) -> Document:
+        from nianbao.readers import ocr
+
+        if self.session is not None:
+            doc = ocr.settle(doc, self.session)
+        if self.skipped:
+            pages = "、".join(str(p) for p in self.skipped)
+            message = f"第 {pages} 页是扫描页（没有文字层），本机未安装 OCR 组件，未读取；请运行 {ocr.OCR_INSTALL_COMMAND} 安装"
+            finding = Finding("RD22", "warning", message, (), {"page": self.skipped[0]})
+            doc = dataclasses.replace(doc, findings=(*doc.findings, finding))
+        return doc
+
+
+def _page_of(block: Block) -> int | None:
+    location = block.location if isinstance(block, Paragraph) else next((c.location for r in block.rows for c in r), {})
+    page = location.get("page")
+    return page if isinstance(page, int) else None
 
 
 def refuse_reference_loops(doc: Any) -> None:
