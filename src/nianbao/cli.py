@@ -260,5 +260,147 @@ def _table4(report: Report) -> RichTable:
     return t
 
 
+# --- batch: a corpus into Parquet; stats and export from it (helper BATCH, #14) ----------------
+
+
+class BatchEngine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+class StatsFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("batch")
+def batch_command(
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", exists=True)],
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹（分区 Parquet：records、cells、findings）")],
+    engine: Annotated[BatchEngine, typer.Option("--engine", help="local：本机多进程；dask：dask.distributed 集群")] = (
+        BatchEngine.local
+    ),
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="已有 Dask 集群的调度器地址，如 tcp://10.0.0.5:8786（默认在本机启动）"),
+    ] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="工作进程数（默认全部 CPU 核）")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="每个文件的读取时间上限（秒）")] = 60.0,
+    chunk: Annotated[int, typer.Option("--chunk", min=1, help="每个分区的文件数（决定内存上限）")] = 500,
+    ship_bytes: Annotated[
+        bool, typer.Option("--ship-bytes", help="把文件内容随任务发给 Dask 工作进程（工作机没有共享文件夹时）")
+    ] = False,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")
+    ] = None,
+) -> None:
+    """批量读取并检查大量报告，写成分区 Parquet；中断后重新运行会跳过已完成的文件。"""
+    from nianbao.batch import run_batch
+    from nianbao.batch.output import BusyError
+
+    try:
+        config = load_config(config_file)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"配置文件错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if engine is BatchEngine.local and scheduler:
+        typer.echo("--scheduler 只用于 --engine dask", err=True)
+        raise typer.Exit(2)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int) -> None:
+        if tty and done % 100 == 0:
+            sys.stderr.write(f"\r已读取 {done} 个文件")
+            sys.stderr.flush()
+
+    try:
+        s = run_batch(
+            paths,
+            out,
+            engine=engine.value,
+            jobs=jobs,
+            timeout=timeout,
+            chunk=chunk,
+            scheduler=scheduler,
+            ship_bytes=ship_bytes,
+            config=config,
+            progress=progress,
+        )
+    except BusyError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    if tty:
+        sys.stderr.write("\n")
+    typer.echo(
+        f"共 {s.found} 个文件：本次读取 {s.read} 个（读取失败 {s.failed} 个，其中超时 {s.timeouts} 个），"
+        f"此前已完成而跳过 {s.skipped} 个，内容重复 {s.duplicates} 个；写入 {s.partitions} 个分区，"
+        f"跨报告规则发现 {s.collection_findings} 条；用时 {s.seconds:.1f} 秒。输出：{out}"
+    )
+    raise typer.Exit(1 if s.failed else 0)
+
+
+def _batch_dir(source: Path) -> Path:
+    if not (source / "records").is_dir():
+        typer.echo(f"{source} 不是 nianbao batch 的输出文件夹（缺少 records/）", err=True)
+        raise typer.Exit(2)
+    return source
+
+
+@app.command("stats")
+def stats_command(
+    source: Annotated[Path, typer.Option("--from", help="nianbao batch 的输出文件夹（通过 DuckDB 读取 Parquet）")],
+    output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
+) -> None:
+    """统计：报告份数、各年度申请与复议诉讼合计、发现按级别和规则计数。"""
+    from nianbao.batch.query import TOTALS, stats
+
+    result = stats(_batch_dir(source))
+    if output_format is StatsFormat.json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    console = Console()
+    console.print(
+        f"报告 {result.records} 份，读取失败 {result.failed} 份；格式："
+        + "，".join(f"{f} {n}" for f, n in result.by_format)
+    )
+    t = RichTable(title="各年度合计（只计读出数值的单元格）")
+    t.add_column("年度")
+    for row in result.by_year:
+        t.add_column(str(row[0] or "未识别"), justify="right")
+    for i, name in enumerate(["报告份数", *(name for _, name in TOTALS)]):
+        t.add_row(name, *(_fmt(row[i + 1]) for row in result.by_year))
+    console.print(t)
+    console.print("发现：" + ("，".join(f"{s} {n}" for s, n in result.findings) or "无"))
+    rules = RichTable(title="发现最多的规则")
+    for name in ("规则", "级别", "条数"):
+        rules.add_column(name)
+    for rule, severity, n in result.rules[:15]:
+        rules.add_row(rule, severity, str(n))
+    console.print(rules)
+
+
+@app.command("export")
+def export_command(
+    source: Annotated[Path, typer.Option("--from", help="nianbao batch 的输出文件夹（通过 DuckDB 读取 Parquet）")],
+    out: Annotated[Path, typer.Option("--out", help="导出文件：.csv .parquet .jsonl .json")],
+    table: Annotated[
+        str,
+        typer.Option(
+            "--table",
+            help="records 每份报告一行；cells 每个单元格一行；findings 每条发现一行；wide 每份报告一行、每个单元格一列",
+        ),
+    ] = "records",
+) -> None:
+    """把批处理结果导出为 CSV、Parquet 或 JSON。"""
+    from nianbao.batch.query import export
+
+    try:
+        count = export(_batch_dir(source), out, table)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"已导出 {count} 行到 {out}")
+
+
 if __name__ == "__main__":
     app()

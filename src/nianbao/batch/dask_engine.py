@@ -1,0 +1,120 @@
+"""The Dask engine: groups of files read on ``dask.distributed`` workers.
+
+A LocalCluster by default (``jobs`` worker processes, one thread each), or an existing cluster
+by its scheduler's address. Workers need nianbao installed and the files: the same paths (a
+shared folder) or the bytes shipped in the task (``ship_bytes``). A few groups per worker are in
+flight at a time, so the parent holds a bounded number of results. When a worker dies, the
+scheduler runs its groups again elsewhere; the parent writes a group's rows only once, when its
+result arrives. Inside a worker, a group runs in a child process with the per-file time limit
+when the worker may start processes (a LocalCluster here is started so), otherwise in the
+worker's own thread without one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any
+
+from nianbao.batch.local import Failed, LocalPool
+from nianbao.batch.schema import FileRows
+from nianbao.batch.work import Task
+
+GROUP = 16  # files per Dask task
+IN_FLIGHT = 3  # tasks per worker thread held by the scheduler at a time
+
+Outcome = tuple[Task, FileRows | Failed]
+
+# The child process that reads for this Dask worker (kept between tasks; stopped with the worker).
+_POOL: LocalPool[tuple[Callable[[Task], FileRows], Task], FileRows] | None = None
+
+
+def _apply(item: tuple[Callable[[Task], FileRows], Task]) -> FileRows:
+    func, task = item
+    return func(task)
+
+
+def read_group(tasks: list[Task], func: Callable[[Task], FileRows], timeout: float | None) -> list[Outcome]:
+    """One Dask task: a group of files, each read by ``func`` (in a child with a time limit when
+    the worker may have children)."""
+    if timeout is not None and not mp.current_process().daemon:
+        global _POOL
+        if _POOL is None or _POOL.timeout != timeout:
+            if _POOL is not None:
+                _POOL.close()
+            _POOL = LocalPool(_apply, 1, timeout)
+        return [(task, result) for (_, task), result in _POOL.map_unordered([(func, t) for t in tasks])]
+    out: list[Outcome] = []
+    for task in tasks:
+        try:
+            out.append((task, func(task)))
+        except Exception as exc:
+            out.append((task, Failed("error", f"{type(exc).__name__}: {exc}")))
+    return out
+
+
+def start_cluster(jobs: int) -> Any:
+    """A LocalCluster of ``jobs`` single-threaded worker processes that may start children."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.worker.daemon": False}):
+        return LocalCluster(
+            n_workers=jobs,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        )
+
+
+def dask_engine(
+    tasks: Iterator[Task],
+    func: Callable[[Task], FileRows],
+    *,
+    jobs: int,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+    client: Any = None,
+) -> Iterator[Outcome]:
+    """(task, rows or Failed) for every task, as groups finish on the cluster."""
+    from distributed import Client, as_completed
+
+    cluster = None
+    own_client = client is None
+    if client is None:
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = start_cluster(jobs)
+            client = Client(cluster)
+    try:
+        threads = max(1, sum(client.nthreads().values()))
+        groups = iter(lambda: list(islice(tasks, GROUP)), [])
+        futures = as_completed()
+        owner: dict[str, list[Task]] = {}
+
+        def submit(group: list[Task]) -> None:
+            future = client.submit(read_group, group, func, timeout, pure=False)
+            owner[future.key] = group
+            futures.add(future)
+
+        for group in islice(groups, threads * IN_FLIGHT):
+            submit(group)
+        for future in futures:
+            group = owner.pop(future.key)
+            try:
+                outcomes: list[Outcome] = future.result()
+            except Exception as exc:  # KilledWorker (the group killed workers each time it ran), …
+                outcomes = [(t, Failed("crashed", type(exc).__name__)) for t in group]
+            future.release()
+            yield from outcomes
+            nxt = next(groups, None)
+            if nxt:
+                submit(nxt)
+    finally:
+        if own_client:
+            client.close()
+        if cluster is not None:
+            cluster.close()

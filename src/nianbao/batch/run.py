@@ -1,0 +1,151 @@
+"""``nianbao batch``: a corpus of any size read and checked into partitioned Parquet.
+
+The parent walks the paths, hashes each file (the record key), skips contents already in the
+output or already seen in this run, and hands the rest to an engine (local worker processes, or
+Dask). Results come back as small row sets; every ``chunk`` files become one partition. Memory is
+bounded by the chunk size and the tasks in flight, never by the corpus. After the reading, the
+collection rules run over the Parquet, one group at a time (``collect.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from nianbao.api import iter_paths, parse
+from nianbao.batch.collect import run_collection
+from nianbao.batch.local import Failed, LocalPool
+from nianbao.batch.output import done_keys, locked, tidy, write_chunk
+from nianbao.batch.schema import RECORD_OK, FileRows
+from nianbao.batch.work import DEFAULT_CONFIG, Reader, Task, failed_rows, read_task
+from nianbao.rules import Config
+
+ENGINES = ("local", "dask")
+DEFAULT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Summary:
+    found: int  # files walked
+    skipped: int  # already in the output (resumed)
+    duplicates: int  # same content as another file of this run
+    read: int  # files read in this run
+    failed: int  # of them, records with a reading error
+    timeouts: int
+    partitions: int
+    collection_findings: int
+    seconds: float
+
+
+def _hash(path: Path) -> tuple[str, int] | None:
+    try:
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256")
+        return digest.hexdigest(), path.stat().st_size
+    except OSError:
+        return None
+
+
+@dataclass
+class _Walk:
+    found: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+
+
+def _tasks(paths: Iterable[str | Path], done: set[str], walk: _Walk, ship: bool) -> Iterator[Task]:
+    """Files to read, hashed as they are walked; contents done or seen already are skipped."""
+    seen: set[str] = set()
+    for path in iter_paths(paths):
+        walk.found += 1
+        hashed = _hash(path)
+        if hashed is None:  # unreadable: the worker's reader gives its RD01 record
+            sha, size = hashlib.sha256(str(path).encode()).hexdigest(), 0
+        else:
+            sha, size = hashed
+        if sha in done:
+            walk.skipped += 1
+            continue
+        if sha in seen:
+            walk.duplicates += 1
+            continue
+        seen.add(sha)
+        yield Task(str(path), sha, size, path.read_bytes() if ship and hashed else None)
+
+
+Results = Iterator[tuple[Task, FileRows | Failed]]
+
+
+def local_engine(tasks: Iterator[Task], func: Callable[[Task], FileRows], jobs: int, timeout: float | None) -> Results:
+    """The swap point for ``nianbao.pool``: worker processes with a per-file time limit."""
+    with LocalPool(func, jobs, timeout) as pool:
+        yield from pool.map_unordered(tasks)
+
+
+def run_batch(
+    paths: Iterable[str | Path],
+    out: Path,
+    *,
+    engine: str = "local",
+    jobs: int | None = None,
+    timeout: float | None = 60.0,
+    chunk: int = DEFAULT_CHUNK,
+    scheduler: str | None = None,
+    ship_bytes: bool = False,
+    config: Config = DEFAULT_CONFIG,
+    reader: Reader = parse,
+    collection: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Read and check every file under ``paths`` into ``out``; resume where a run stopped."""
+    if engine not in ENGINES:
+        raise ValueError(f"未知的引擎：{engine}（可用 {'、'.join(ENGINES)}）")
+    start = time.perf_counter()
+    jobs = jobs or os.cpu_count() or 1
+    with locked(out):
+        tidy(out)
+        walk = _Walk()
+        tasks = _tasks(paths, done_keys(out), walk, ship_bytes)
+        func = functools.partial(read_task, config=config, reader=reader)
+        results: Results
+        if engine == "dask":
+            from nianbao.batch.dask_engine import dask_engine
+
+            results = dask_engine(tasks, func, jobs=jobs, scheduler=scheduler, timeout=timeout)
+        else:
+            results = local_engine(tasks, func, jobs, timeout)
+        buffer: list[FileRows] = []
+        read = failed = timeouts = partitions = 0
+        for task, result in results:
+            if isinstance(result, Failed):
+                timeouts += result.kind == "timeout"
+                result = failed_rows(task, result.kind, result.detail, timeout)
+            read += 1
+            failed += not result.record[RECORD_OK]
+            buffer.append(result)
+            if progress:
+                progress(read)
+            if len(buffer) >= chunk:
+                write_chunk(out, buffer)
+                partitions += 1
+                buffer = []
+        if buffer:
+            write_chunk(out, buffer)
+            partitions += 1
+        found_collection = run_collection(out, config) if collection else 0
+    return Summary(
+        walk.found,
+        walk.skipped,
+        walk.duplicates,
+        read,
+        failed,
+        timeouts,
+        partitions,
+        found_collection,
+        time.perf_counter() - start,
+    )
