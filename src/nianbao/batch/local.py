@@ -36,6 +36,10 @@ class Failed:
 
 
 def _worker_main(conn: Connection, func: Callable[[Any], Any]) -> None:
+    try:
+        conn.send(("ready", None))  # the time limit counts from here, not from a slow start
+    except (BrokenPipeError, OSError):
+        return
     while True:
         try:
             item = conn.recv()
@@ -59,6 +63,7 @@ class _Worker(Generic[T]):
     conn: Connection
     queue: deque[T] = field(default_factory=deque)
     head_started: float = 0.0
+    ready: bool = False
 
 
 def _context() -> Any:
@@ -137,26 +142,30 @@ class LocalPool(Generic[T, R]):
                 if not busy:
                     return
                 wait_for = None
-                if self.timeout is not None:
+                timed = [w for w in busy if w.ready]
+                if self.timeout is not None and timed:
                     now = time.monotonic()
-                    wait_for = max(0.0, min(w.head_started + self.timeout - now for w in busy))
-                ready = wait([x for w in busy for x in (w.conn, w.process.sentinel)], wait_for)
+                    wait_for = max(0.0, min(w.head_started + self.timeout - now for w in timed))
+                signalled = wait([x for w in busy for x in (w.conn, w.process.sentinel)], wait_for)
                 now = time.monotonic()
                 for i, w in enumerate(self._workers):
                     if not w.queue:
                         continue
-                    if w.conn in ready:
+                    if w.conn in signalled:
                         try:
                             while w.conn.poll():
                                 status, value = w.conn.recv()
+                                if status == "ready":
+                                    w.ready, w.head_started = True, now
+                                    continue
                                 item = w.queue.popleft()
                                 w.head_started = now
                                 yield item, (value if status == "ok" else Failed("error", value))
                             continue
                         except (EOFError, OSError):
                             pass  # died: handled below
-                    dead = w.process.sentinel in ready or not w.process.is_alive()
-                    late = self.timeout is not None and now - w.head_started >= self.timeout
+                    dead = w.process.sentinel in signalled or not w.process.is_alive()
+                    late = w.ready and self.timeout is not None and now - w.head_started >= self.timeout
                     if not (dead or late):
                         continue
                     head = w.queue.popleft()

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nianbao.api import iter_paths, parse
 from nianbao.batch.collect import run_collection
@@ -100,9 +101,13 @@ def run_batch(
     config: Config = DEFAULT_CONFIG,
     reader: Reader = parse,
     collection: bool = True,
+    client: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
-    """Read and check every file under ``paths`` into ``out``; resume where a run stopped."""
+    """Read and check every file under ``paths`` into ``out``; resume where a run stopped.
+
+    ``client``: a ``distributed.Client`` to use with the Dask engine instead of starting one.
+    """
     if engine not in ENGINES:
         raise ValueError(f"未知的引擎：{engine}（可用 {'、'.join(ENGINES)}）")
     start = time.perf_counter()
@@ -116,7 +121,7 @@ def run_batch(
         if engine == "dask":
             from nianbao.batch.dask_engine import dask_engine
 
-            results = dask_engine(tasks, func, jobs=jobs, scheduler=scheduler, timeout=timeout)
+            results = dask_engine(tasks, func, jobs=jobs, scheduler=scheduler, timeout=timeout, client=client)
         else:
             results = local_engine(tasks, func, jobs, timeout)
         buffer: list[FileRows] = []
