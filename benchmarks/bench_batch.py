@@ -1,0 +1,160 @@
+"""`nianbao batch` speed with 1 and 2 processes per format, and memory over a 20,000-report run.
+
+    python benchmarks/bench_batch.py speed --per-format 1000 [--formats txt,md,html,docx] [--repeat 3]
+    python benchmarks/bench_batch.py memory --sizes 2000,5000,20000
+
+Sample sets are written once by `nianbao sample` into --work (default /tmp/nianbao-bench-batch)
+and reused. `speed` runs the whole batch (walk and hash, read and check in worker processes,
+Parquet partitions, the collection step) on one format's files with --jobs 1 and --jobs 2, best of
+--repeat runs, and prints reports/s and the ratio; `read+check` is the rate inside the workers
+(the sum of their per-file seconds), `whole` the wall clock of the run. `memory` runs mixed-format
+sets of growing size and samples, every 0.1 s, the resident memory of the parent and of every
+worker process (psutil), keeping each one's peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from nianbao.batch.output import connect
+from nianbao.batch.run import Summary, run_batch
+
+
+def sample_set(work: Path, name: str, count: int, formats: str, seed: int) -> list[Path]:
+    folder = work / name
+    if not (folder / "manifest.jsonl").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        cmd = [sys.executable, "-m", "nianbao.cli", "sample", "--count", str(count), "--out", str(folder)]
+        subprocess.run([*cmd, "--seed", str(seed), "--formats", formats], check=True, capture_output=True)
+    files = sorted(p for p in folder.iterdir() if p.name != "manifest.jsonl")
+    if len(files) < count:
+        raise SystemExit(f"{folder} holds {len(files)} files, fewer than {count}: remove it to write it again")
+    return files[:count]
+
+
+def one_run(files: list[Path], out: Path, jobs: int, chunk: int) -> tuple[Summary, float]:
+    """The run's summary and the workers' summed read+check seconds."""
+    shutil.rmtree(out, ignore_errors=True)
+    summary = run_batch(files, out, jobs=jobs, chunk=chunk)
+    con = connect(out)
+    worker_seconds = float(con.execute("SELECT sum(read_seconds) FROM records").fetchone()[0])
+    con.close()
+    return summary, worker_seconds
+
+
+def speed(args: argparse.Namespace) -> None:
+    work: Path = args.work
+    print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    print("| format | reports | jobs | whole s | whole reports/s | read+check reports/s per process | collection s |")
+    print("|---|---|---|---|---|---|---|")
+    ratios = []
+    for fmt in args.formats.split(","):
+        files = sample_set(work, f"fmt-{fmt}", args.per_format, fmt, 21)
+        best: dict[int, float] = {}
+        for jobs in (1, 2):
+            runs = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                summary, worker_seconds = one_run(files, work / "out", jobs, args.chunk)
+                wall = time.perf_counter() - start
+                runs.append((wall, summary, worker_seconds))
+            wall, _summary, worker_seconds = min(runs, key=lambda r: r[0])
+            best[jobs] = len(files) / wall
+            print(
+                f"| {fmt} | {len(files)} | {jobs} | {wall:.2f} | {len(files) / wall:.0f} | "
+                f"{len(files) / worker_seconds:.0f} | {collection_seconds(work / 'out'):.2f} |"
+            )
+        ratios.append((fmt, best[2] / best[1]))
+    print()
+    print("| format | 2 processes / 1 process (whole run) |")
+    print("|---|---|")
+    for fmt, ratio in ratios:
+        print(f"| {fmt} | {ratio:.2f} |")
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
+
+
+def collection_seconds(out: Path) -> float:
+    from nianbao.batch.collect import run_collection
+
+    start = time.perf_counter()
+    run_collection(out)
+    return time.perf_counter() - start
+
+
+class Sampler(threading.Thread):
+    """Peak resident memory of this process and of each of its descendants, sampled."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peaks: dict[int, tuple[str, float]] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self.stop.is_set():
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    rss = p.memory_info().rss / 2**20
+                    kind = "parent" if p.pid == me.pid else ("worker" if p.ppid() != me.pid else "forkserver")
+                except psutil.Error:
+                    continue
+                old = self.peaks.get(p.pid, (kind, 0.0))[1]
+                self.peaks[p.pid] = (kind, max(old, rss))
+            time.sleep(0.1)
+
+
+def memory(args: argparse.Namespace) -> None:
+    work: Path = args.work
+    sizes = [int(s) for s in args.sizes.split(",")]
+    files = sample_set(work, "mixed", max(sizes), "txt,md,html,docx", 11)
+    print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; --jobs {args.jobs}")
+    print("| reports | seconds | reports/s | partitions | parent peak MiB | worker peak MiB (each) | Parquet MiB |")
+    print("|---|---|---|---|---|---|---|")
+    for size in sizes:
+        out = work / f"out-mixed-{size}"
+        shutil.rmtree(out, ignore_errors=True)
+        sampler = Sampler()
+        sampler.start()
+        start = time.perf_counter()
+        summary = run_batch(files[:size], out, jobs=args.jobs, chunk=args.chunk)
+        wall = time.perf_counter() - start
+        sampler.stop.set()
+        sampler.join()
+        parent = max(mib for kind, mib in sampler.peaks.values() if kind == "parent")
+        workers = sorted(mib for kind, mib in sampler.peaks.values() if kind == "worker")
+        size_mib = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 2**20
+        print(
+            f"| {size} | {wall:.1f} | {size / wall:.0f} | {summary.partitions} | {parent:.0f} | "
+            f"{', '.join(f'{w:.0f}' for w in workers)} | {size_mib:.1f} |"
+        )
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/nianbao-bench-batch"))
+    parser.add_argument("--chunk", type=int, default=500)
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("speed")
+    s.add_argument("--per-format", type=int, default=1000)
+    s.add_argument("--formats", default="txt,md,html,docx")
+    s.add_argument("--repeat", type=int, default=3)
+    m = sub.add_parser("memory")
+    m.add_argument("--sizes", default="2000,5000,20000")
+    m.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    speed(args) if args.command == "speed" else memory(args)
+
+
+if __name__ == "__main__":
+    main()
