@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
+import time
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -12,17 +14,20 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from nianbao import formats
-from nianbao.api import iter_paths, load_record, parse
+from nianbao import formats, pool
+from nianbao.api import load_record, parse
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
 from nianbao.authoring.workbook import blank_report, write_template
 from nianbao.extract.split import format_number
-from nianbao.outputs import SEVERITY_RANK, json_line, sarif, summary, text_line
+from nianbao.inputs import one_line, shown, walk
+from nianbao.limits import LIMITS, MiB
+from nianbao.outputs import SEVERITY_RANK, json_line, json_text, sarif_frame, sarif_result, summary, text_line
+from nianbao.pool import Isolation, failed_report, parse_many
 from nianbao.readers import ReadError
 from nianbao.record import Finding, Report
 from nianbao.render import write
-from nianbao.rules import Config, check, check_collection, load_config
+from nianbao.rules import Config, check, check_across, load_config
 from nianbao.rules.docs import rules_reference
 
 app = typer.Typer(
@@ -55,28 +60,93 @@ def main() -> None:
     """nianbao 命令行。"""
 
 
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=0, help="同时读取的进程数（默认 0：本机全部处理器核心）")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.0, help="每个文件的读取时间上限（秒，0 表示不限）")]
+MemoryOption = Annotated[int, typer.Option("--memory", min=0, help="每个读取进程的内存上限（MB，0 表示不限）")]
+
+
+def _isolation(jobs: int, timeout: float, memory: int) -> Isolation:
+    return Isolation(jobs or os.cpu_count() or 1, timeout, memory * MiB)
+
+
+def _walked(paths: list[Path]) -> list[Path]:
+    """The files to read; a path that does not exist, or a folder holding no report file, is a
+    usage error (exit 2); files a folder walk leaves out are listed on stderr with the reason."""
+    found = walk(paths)
+    for skipped in found.skipped:
+        typer.echo(f"跳过 {one_line(shown(skipped.path))}：{skipped.reason}", err=True)
+    problems = [f"路径不存在：{one_line(shown(p))}" for p in found.missing]
+    problems += [f"文件夹中没有报告文件：{one_line(shown(p))}" for p in found.empty_folders]
+    if problems or not found.files:
+        for problem in problems or ["没有给出要读取的报告文件"]:
+            typer.echo(problem, err=True)
+        raise typer.Exit(2)
+    return list(found.files)
+
+
+class _Progress:
+    """“已读取 k/N 份” on stderr, redrawn at most ten times a second, only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.shown_at = 0.0
+        self.on = sys.stderr.isatty()
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if self.on and (now - self.shown_at > 0.1 or done == self.total):
+            self.shown_at = now
+            width = 30
+            filled = width * done // max(self.total, 1)
+            sys.stderr.write(f"\r读取 [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.on:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
 @app.command("parse")
 def parse_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", exists=True)],
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）")],
     output_format: Annotated[ParseFormat, typer.Option("--format", "-f", help="输出格式")] = ParseFormat.jsonl,
+    jobs: JobsOption = 0,
+    timeout: TimeoutOption = LIMITS.seconds,
+    memory: MemoryOption = LIMITS.memory_bytes // MiB,
 ) -> None:
-    """读取年度报告，输出报告记录（每个文件一条）。"""
+    """读取年度报告，输出报告记录（每个文件一条，读完一个输出一个，顺序与文件顺序相同）。"""
+    files = _walked(paths)
     console = Console()
     failed = False
-    records: list[dict[str, object]] = []
-    for path in iter_paths(paths):
-        report = parse(path)
-        failed = failed or bool(report.errors)
-        if output_format is ParseFormat.jsonl:
-            sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        elif output_format is ParseFormat.json:
-            records.append(report.to_dict())
-        else:
-            print_report(console, report)
+    progress = _Progress(len(files))
+    first = True
     if output_format is ParseFormat.json:
-        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write("[")
+    try:
+        for report in parse_many(files, _isolation(jobs, timeout, memory), progress):
+            failed = failed or bool(report.errors)
+            if output_format is ParseFormat.table:
+                progress.close()
+                print_report(console, report)
+                continue
+            if output_format is ParseFormat.json:
+                # The array is written as it grows: an interrupted run leaves every record before it.
+                text = ("\n" if first else ",\n") + _indented(json_text(report.to_dict(), indent=2))
+            else:
+                text = json_text(report.to_dict()) + "\n"
+            first = False
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    finally:
+        progress.close()
+    if output_format is ParseFormat.json:
+        sys.stdout.write("\n]\n" if not first else "]\n")
     raise typer.Exit(1 if failed else 0)
+
+
+def _indented(text: str) -> str:
+    return "  " + text.replace("\n", "\n  ")
 
 
 def _codes(values: list[str] | None) -> tuple[str, ...]:
@@ -84,11 +154,15 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
     return tuple(code.strip().upper() for v in values or () for code in v.split(",") if code.strip())
 
 
+def _read_and_check(path: Path, config: Config) -> tuple[Report, list[Finding]]:
+    """A worker's work for ``check``: the file's record and the rules on that report alone."""
+    report = parse(path)
+    return report, check(report, config)
+
+
 @app.command("check")
 def check_command(
-    paths: Annotated[
-        list[Path], typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）", exists=True)
-    ],
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）")],
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="输出格式")] = CheckFormat.text,
     select: Annotated[list[str] | None, typer.Option("--select", help="只运行这些规则（代码或组，如 AR,NA01）")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="不运行这些规则（代码或组）")] = None,
@@ -96,8 +170,11 @@ def check_command(
     config_file: Annotated[
         Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")
     ] = None,
+    jobs: JobsOption = 0,
+    timeout: TimeoutOption = LIMITS.seconds,
+    memory: MemoryOption = LIMITS.memory_bytes // MiB,
 ) -> None:
-    """按审核规则检查年度报告，指出每个问题的位置。"""
+    """按审核规则检查年度报告，指出每个问题的位置（每个文件读完即输出，跨报告的检查在最后）。"""
     try:
         config = load_config(config_file)
     except (ValueError, OSError) as exc:
@@ -107,31 +184,64 @@ def check_command(
         config = Config(
             _codes(select) or config.select, config.ignore + _codes(ignore), config.severity, config.aggregates
         )
-    files = list(iter_paths(paths))
-    reports = [parse(p) for p in files]
-    results = [(str(p), fs) for p, fs in zip(files, check_collection(reports, config), strict=True)]
-    _print_findings(results, output_format)
-    threshold = SEVERITY_RANK[fail_on.value]
-    failed = any(SEVERITY_RANK.get(f.severity, 0) >= threshold for _, fs in results for f in fs)
-    raise typer.Exit(1 if failed else 0)
-
-
-def _print_findings(results: list[tuple[str, list[Finding]]], output_format: CheckFormat) -> None:
-    if output_format is CheckFormat.sarif:
-        sys.stdout.write(json.dumps(sarif(results), ensure_ascii=False, indent=2) + "\n")
-        return
-    counts: dict[str, int] = {}
-    for path, findings in results:
-        for f in findings:
-            counts[f.severity] = counts.get(f.severity, 0) + 1
-            if output_format is CheckFormat.jsonl:
-                sys.stdout.write(json.dumps(json_line(path, f), ensure_ascii=False) + "\n")
+    files = _walked(paths)
+    printer = _FindingPrinter(output_format)
+    reports: list[Report] = []
+    progress = _Progress(len(files))
+    outcomes = pool.run(partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory), progress)
+    try:
+        for path, outcome in zip(files, outcomes):
+            if outcome.value is not None:
+                report, findings = outcome.value
             else:
-                sys.stdout.write(text_line(path, f) + "\n")
-        if output_format is CheckFormat.text and findings:
-            sys.stdout.write("\n")
-    if output_format is CheckFormat.text:
-        sys.stdout.write(summary(counts, len(results)) + "\n")
+                assert outcome.failure is not None
+                report, findings = failed_report(path, outcome.failure), [outcome.failure]
+            reports.append(report)
+            printer.file(report.source.path, findings)
+    finally:
+        progress.close()
+    for report, across in zip(reports, check_across(reports, config), strict=True):
+        printer.file(report.source.path, across)
+    printer.close(len(reports))
+    threshold = SEVERITY_RANK[fail_on.value]
+    raise typer.Exit(1 if printer.worst >= threshold else 0)
+
+
+class _FindingPrinter:
+    """Findings written as they come, file by file, in every format (SARIF's results one by one
+    between the log's head and tail), and the count by severity at the end."""
+
+    def __init__(self, output_format: CheckFormat) -> None:
+        self.format = output_format
+        self.counts: dict[str, int] = {}
+        self.worst = -1
+        self.results = 0
+        if output_format is CheckFormat.sarif:
+            self.head, self.tail = sarif_frame()
+            sys.stdout.write(self.head)
+
+    def file(self, path: str, findings: list[Finding]) -> None:
+        out: list[str] = []
+        for f in findings:
+            self.counts[f.severity] = self.counts.get(f.severity, 0) + 1
+            self.worst = max(self.worst, SEVERITY_RANK.get(f.severity, 0))
+            if self.format is CheckFormat.jsonl:
+                out.append(json_text(json_line(path, f)) + "\n")
+            elif self.format is CheckFormat.sarif:
+                out.append(("\n" if not self.results else ",\n") + json_text(sarif_result(path, f)))
+                self.results += 1
+            else:
+                out.append(text_line(path, f) + "\n")
+        if self.format is CheckFormat.text and findings:
+            out.append("\n")
+        sys.stdout.write("".join(out))
+        sys.stdout.flush()
+
+    def close(self, files: int) -> None:
+        if self.format is CheckFormat.sarif:
+            sys.stdout.write(("\n" if self.results else "") + self.tail + "\n")
+        elif self.format is CheckFormat.text:
+            sys.stdout.write(summary(self.counts, files) + "\n")
 
 
 @app.command("template")

@@ -17,7 +17,7 @@ from nianbao.record import SEVERITIES, Finding, Report
 from nianbao.rules import arithmetic, collection, narrative, structure  # noqa: F401  (registers rules)
 from nianbao.rules.base import REGISTRY, Context, Rule
 
-__all__ = ["REGISTRY", "Config", "Rule", "check", "check_collection", "load_config"]
+__all__ = ["REGISTRY", "Config", "Rule", "check", "check_across", "check_collection", "load_config"]
 
 READING_GROUP = "RD"
 
@@ -76,6 +76,15 @@ def check(report: Report, config: Config = Config()) -> list[Finding]:
 def check_collection(reports: list[Report], config: Config = Config()) -> list[list[Finding]]:
     """Findings per report (in the order given): its own rules plus the rules across reports."""
     out = [check(r, config) for r in reports]
+    for own, across in zip(out, check_across(reports, config), strict=True):
+        own.extend(across)
+    return out
+
+
+def check_across(reports: list[Report], config: Config = Config()) -> list[list[Finding]]:
+    """Only the rules across reports (collection scope), per report in the order given: what a
+    run that checked each report on its own (in a worker process) adds at the end."""
+    out: list[list[Finding]] = [[] for _ in reports]
     contexts = [Context(r) for r in reports]
     for ctx in contexts:
         ctx.aggregates = config.aggregates
