@@ -394,8 +394,9 @@ def batch_command(
         str | None,
         typer.Option("--scheduler", help="已有 Dask 集群的调度器地址，如 tcp://10.0.0.5:8786（默认在本机启动）"),
     ] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="工作进程数（默认全部 CPU 核）")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="每个文件的读取时间上限（秒）")] = 60.0,
+    jobs: JobsOption = 0,
+    timeout: TimeoutOption = LIMITS.seconds,
+    memory: MemoryOption = LIMITS.memory_bytes // MiB,
     chunk: Annotated[int, typer.Option("--chunk", min=1, help="每个分区的文件数（决定内存上限）")] = 500,
     ship_bytes: Annotated[
         bool, typer.Option("--ship-bytes", help="把文件内容随任务发给 Dask 工作进程（工作机没有共享文件夹时）")
@@ -428,8 +429,9 @@ def batch_command(
             paths,
             out,
             engine=engine.value,
-            jobs=jobs,
-            timeout=timeout,
+            jobs=jobs or None,
+            timeout=timeout or None,
+            memory_mb=memory,
             chunk=chunk,
             scheduler=scheduler,
             ship_bytes=ship_bytes,
@@ -462,6 +464,8 @@ def stats_command(
     output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
 ) -> None:
     """统计：报告份数、各年度申请与复议诉讼合计、发现按级别和规则计数。"""
+    import json
+
     from nianbao.batch.query import TOTALS, stats
 
     result = stats(_batch_dir(source))

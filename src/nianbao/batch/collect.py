@@ -19,14 +19,13 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from nianbao.batch.output import connect, set_collection_dir, write_atomic
 from nianbao.batch.schema import Row, finding_row, to_table
 from nianbao.batch.work import DEFAULT_CONFIG
 from nianbao.record import Finding, Report, SectionText, Source
-from nianbao.rules import REGISTRY, Config
-from nianbao.rules.base import Context
+from nianbao.rules import Config, check_across
 from nianbao.rules.collection import agency_key
 
 BATCH_ROWS = 2048
@@ -39,15 +38,12 @@ AGGREGATE_RULE = "XY05"
 def _collection_findings(
     reports: list[Report], config: Config, only: str | None = None
 ) -> Iterator[tuple[Report, Finding]]:
-    contexts = [Context(r) for r in reports]
-    for ctx in contexts:
-        ctx.aggregates = config.aggregates
-    for rule in REGISTRY.values():
-        if rule.scope != "collection" or not config.wants(rule.code) or (only and rule.code != only):
-            continue
-        for hit in rule.func(contexts):
-            report, finding = cast(tuple[Report, Finding], hit)
-            yield report, config.grade(finding)
+    """The rules across reports on one group (only the rule ``only``, when given)."""
+    if only:
+        config = Config((only,), config.ignore, config.severity, config.aggregates)
+    for report, found in zip(reports, check_across(reports, config), strict=True):
+        for f in found:
+            yield report, f
 
 
 def _agency_groups(con: Any) -> Iterator[list[Report]]:

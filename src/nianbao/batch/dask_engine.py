@@ -5,9 +5,10 @@ by its scheduler's address. Workers need nianbao installed and the files: the sa
 shared folder) or the bytes shipped in the task (``ship_bytes``). A few groups per worker are in
 flight at a time, so the parent holds a bounded number of results. When a worker dies, the
 scheduler runs its groups again elsewhere; the parent writes a group's rows only once, when its
-result arrives. Inside a worker, a group runs in a child process with the per-file time limit
-when the worker may start processes (a LocalCluster here is started so), otherwise in the
-worker's own thread without one.
+result arrives. Inside a worker, a group is read through ``nianbao.pool`` (a child process with
+the per-file time limit and memory ceiling) when the worker may start processes (the
+LocalCluster here is started so; for a cluster of your own, set ``distributed.worker.daemon:
+false``), otherwise in the worker's own thread without them.
 """
 
 from __future__ import annotations
@@ -17,40 +18,31 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
-from nianbao.batch.local import Failed, LocalPool
+from nianbao import pool
 from nianbao.batch.schema import FileRows
 from nianbao.batch.work import Task
+from nianbao.pool import Isolation, crash_failure
+from nianbao.record import Finding
 
 GROUP = 16  # files per Dask task
 IN_FLIGHT = 3  # tasks per worker thread held by the scheduler at a time
 
-Outcome = tuple[Task, FileRows | Failed]
-
-# The child process that reads for this Dask worker (kept between tasks; stopped with the worker).
-_POOL: LocalPool[tuple[Callable[[Task], FileRows], Task], FileRows] | None = None
+Outcome = tuple[Task, FileRows | Finding]
 
 
-def _apply(item: tuple[Callable[[Task], FileRows], Task]) -> FileRows:
-    func, task = item
-    return func(task)
-
-
-def read_group(tasks: list[Task], func: Callable[[Task], FileRows], timeout: float | None) -> list[Outcome]:
-    """One Dask task: a group of files, each read by ``func`` (in a child with a time limit when
-    the worker may have children)."""
-    if timeout is not None and not mp.current_process().daemon:
-        global _POOL
-        if _POOL is None or _POOL.timeout != timeout:
-            if _POOL is not None:
-                _POOL.close()
-            _POOL = LocalPool(_apply, 1, timeout)
-        return [(task, result) for (_, task), result in _POOL.map_unordered([(func, t) for t in tasks])]
+def read_group(tasks: list[Task], func: Callable[[Task], FileRows], isolation: Isolation) -> list[Outcome]:
+    """One Dask task: a group of files, each read by ``func`` under the limits when the worker may
+    have children."""
     out: list[Outcome] = []
+    if not mp.current_process().daemon:
+        for o in pool.run(func, tasks, Isolation(1, isolation.seconds, isolation.memory_bytes)):
+            out.append((tasks[o.index], o.value if o.value is not None else o.failure or crash_failure("?")))
+        return out
     for task in tasks:
         try:
             out.append((task, func(task)))
         except Exception as exc:
-            out.append((task, Failed("error", f"{type(exc).__name__}: {exc}")))
+            out.append((task, crash_failure(f"程序错误 {type(exc).__name__}")))
     return out
 
 
@@ -72,13 +64,12 @@ def start_cluster(jobs: int) -> Any:
 def dask_engine(
     tasks: Iterator[Task],
     func: Callable[[Task], FileRows],
+    isolation: Isolation,
     *,
-    jobs: int,
     scheduler: str | None = None,
-    timeout: float | None = None,
     client: Any = None,
 ) -> Iterator[Outcome]:
-    """(task, rows or Failed) for every task, as groups finish on the cluster."""
+    """(task, rows or its failure) for every task, as groups finish on the cluster."""
     from distributed import Client, as_completed
 
     cluster = None
@@ -87,7 +78,7 @@ def dask_engine(
         if scheduler:
             client = Client(scheduler)
         else:
-            cluster = start_cluster(jobs)
+            cluster = start_cluster(isolation.jobs)
             client = Client(cluster)
     try:
         threads = max(1, sum(client.nthreads().values()))
@@ -96,7 +87,7 @@ def dask_engine(
         owner: dict[str, list[Task]] = {}
 
         def submit(group: list[Task]) -> None:
-            future = client.submit(read_group, group, func, timeout, pure=False)
+            future = client.submit(read_group, group, func, isolation, pure=False)
             owner[future.key] = group
             futures.add(future)
 
@@ -106,8 +97,8 @@ def dask_engine(
             group = owner.pop(future.key)
             try:
                 outcomes: list[Outcome] = future.result()
-            except Exception as exc:  # KilledWorker (the group killed workers each time it ran), …
-                outcomes = [(t, Failed("crashed", type(exc).__name__)) for t in group]
+            except Exception as exc:  # KilledWorker: the group killed every worker it ran on
+                outcomes = [(t, crash_failure(f"Dask {type(exc).__name__}")) for t in group]
             future.release()
             yield from outcomes
             nxt = next(groups, None)

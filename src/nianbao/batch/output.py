@@ -32,17 +32,20 @@ class BusyError(RuntimeError):
 
 @contextmanager
 def locked(out: Path) -> Iterator[None]:
-    """Hold the folder's lock for one run (two runs into one folder would write a file twice)."""
+    """Hold the folder's lock for one run (two runs into one folder would write a file twice).
+
+    A POSIX record lock belongs to this process only: worker processes forked from it do not
+    hold it, so a run killed while its workers finish their file frees the folder at once."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / ".lock").open("w") as fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
             raise BusyError(f"输出文件夹 {out} 正被另一个批处理使用") from exc
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            fcntl.lockf(fh, fcntl.LOCK_UN)
 
 
 def tidy(out: Path) -> int:

@@ -18,16 +18,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nianbao import pool
 from nianbao.api import iter_paths, parse
 from nianbao.batch.collect import run_collection
-from nianbao.batch.local import Failed, LocalPool
 from nianbao.batch.output import done_keys, locked, tidy, write_chunk
 from nianbao.batch.schema import RECORD_OK, FileRows
-from nianbao.batch.work import DEFAULT_CONFIG, Reader, Task, failed_rows, read_task
+from nianbao.batch.work import DEFAULT_CONFIG, Reader, Task, failed_rows, path_key, read_task
+from nianbao.inputs import refusal
+from nianbao.limits import LIMITS, RD_CRASH, RD_MEMORY, RD_TIME, MiB
+from nianbao.pool import Isolation
+from nianbao.record import Finding
 from nianbao.rules import Config
 
 ENGINES = ("local", "dask")
 DEFAULT_CHUNK = 500
+# Failures that may be the machine's rather than the file's (a worker killed from outside, the
+# out-of-memory killer): such files are read once more, after the others, before being recorded.
+RETRIED = (RD_MEMORY, RD_CRASH)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,10 @@ class Summary:
 
 
 def _hash(path: Path) -> tuple[str, int] | None:
+    """The content's sha256 and size; None for what is not to be opened here (a device, a FIFO,
+    a looping link, a file over the size cap) or cannot be: the worker's reader then says why."""
+    if refusal(path) is not None:
+        return None
     try:
         with path.open("rb") as fh:
             digest = hashlib.file_digest(fh, "sha256")
@@ -65,10 +76,7 @@ def _tasks(paths: Iterable[str | Path], done: set[str], walk: _Walk, ship: bool)
     for path in iter_paths(paths):
         walk.found += 1
         hashed = _hash(path)
-        if hashed is None:  # unreadable: the worker's reader gives its RD01 record
-            sha, size = hashlib.sha256(str(path).encode()).hexdigest(), 0
-        else:
-            sha, size = hashed
+        sha, size = hashed if hashed is not None else (path_key(path), 0)
         if sha in done:
             walk.skipped += 1
             continue
@@ -79,13 +87,33 @@ def _tasks(paths: Iterable[str | Path], done: set[str], walk: _Walk, ship: bool)
         yield Task(str(path), sha, size, path.read_bytes() if ship and hashed else None)
 
 
-Results = Iterator[tuple[Task, FileRows | Failed]]
+Results = Iterator[tuple[Task, FileRows | Finding]]
 
 
-def local_engine(tasks: Iterator[Task], func: Callable[[Task], FileRows], jobs: int, timeout: float | None) -> Results:
-    """The swap point for ``nianbao.pool``: worker processes with a per-file time limit."""
-    with LocalPool(func, jobs, timeout) as pool:
-        yield from pool.map_unordered(tasks)
+def local_engine(tasks: Iterable[Task], func: Callable[[Task], FileRows], isolation: Isolation) -> Results:
+    """Worker processes of ``nianbao.pool`` (per-file time limit and memory ceiling). Files whose
+    worker died are read once more at the end; what fails again is recorded with its failure."""
+    again: list[Task] = []
+    for source, last in ((tasks, False), (again, True)):
+        given: dict[int, Task] = {}  # the pool numbers items in the order it takes them
+
+        def numbered(source: Iterable[Task] = source, given: dict[int, Task] = given) -> Iterator[Task]:
+            for index, task in enumerate(source):
+                given[index] = task
+                yield task
+
+        for outcome in pool.run(func, numbered(), isolation):
+            task = given.pop(outcome.index)
+            if outcome.value is not None:
+                yield task, outcome.value
+            else:
+                assert outcome.failure is not None
+                if outcome.failure.rule in RETRIED and not last:
+                    again.append(task)
+                else:
+                    yield task, outcome.failure
+        if not again:
+            return
 
 
 def run_batch(
@@ -96,6 +124,7 @@ def run_batch(
     jobs: int | None = None,
     timeout: float | None = 60.0,
     chunk: int = DEFAULT_CHUNK,
+    memory_mb: int = LIMITS.memory_bytes // MiB,
     scheduler: str | None = None,
     ship_bytes: bool = False,
     config: Config = DEFAULT_CONFIG,
@@ -117,19 +146,20 @@ def run_batch(
         walk = _Walk()
         tasks = _tasks(paths, done_keys(out), walk, ship_bytes)
         func = functools.partial(read_task, config=config, reader=reader)
+        isolation = Isolation(jobs, timeout or 0.0, memory_mb * MiB)
         results: Results
         if engine == "dask":
             from nianbao.batch.dask_engine import dask_engine
 
-            results = dask_engine(tasks, func, jobs=jobs, scheduler=scheduler, timeout=timeout, client=client)
+            results = dask_engine(tasks, func, isolation, scheduler=scheduler, client=client)
         else:
-            results = local_engine(tasks, func, jobs, timeout)
+            results = local_engine(tasks, func, isolation)
         buffer: list[FileRows] = []
         read = failed = timeouts = partitions = 0
         for task, result in results:
-            if isinstance(result, Failed):
-                timeouts += result.kind == "timeout"
-                result = failed_rows(task, result.kind, result.detail, timeout)
+            if isinstance(result, Finding):
+                timeouts += result.rule == RD_TIME
+                result = failed_rows(task, result)
             read += 1
             failed += not result.record[RECORD_OK]
             buffer.append(result)

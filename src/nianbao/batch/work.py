@@ -7,7 +7,9 @@ When the engine ships the bytes to a remote worker, the file is read from them (
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,18 +18,13 @@ from pathlib import Path
 from nianbao import __version__
 from nianbao.api import parse
 from nianbao.batch.schema import FileRows, file_rows
-from nianbao.extract import extract
-from nianbao.readers import ReadError, read_document, sniff_format
+from nianbao.inputs import shown
+from nianbao.readers import sniff_format
 from nianbao.record import Finding, Report, Source
 from nianbao.rules import Config, check
 
 Reader = Callable[[Path], Report]
 DEFAULT_CONFIG = Config()
-
-# Reading codes this module gives (RD14 is the time limit in the range the team contract gives
-# helper TRUST for reading limits; the code and its message move to nianbao.limits when merged).
-TIMEOUT_CODE = "RD14"
-CRASH_CODE = "RD01"
 
 
 @dataclass(frozen=True)
@@ -40,53 +37,38 @@ class Task:
     data: bytes | None = None
 
 
-def parse_data(path: Path, data: bytes) -> Report:
-    """``parse`` of bytes already in memory (the shipped-bytes case; no temporary file)."""
-    digest = hashlib.sha256(data).hexdigest()
-    sniffed = sniff_format(path, data[:2048])
-    fmt = sniffed or path.suffix.lower().lstrip(".")
-    try:
-        doc = read_document(path, data, sniffed)
-    except ReadError as exc:
-        return Report(Source(str(path), fmt, digest), errors=(Finding(exc.code, "error", exc.message),))
-    except Exception as exc:  # a reader's library choked on a hostile or broken file
-        error = Finding("RD01", "error", f"文件无法读取（{type(exc).__name__}）")
-        return Report(Source(str(path), fmt, digest), errors=(error,))
-    return extract(doc, Source(str(path), doc.format, digest, doc.pages))
+def _from_bytes(task: Task, data: bytes, reader: Reader) -> Report:
+    """The record of shipped bytes: written under the file's own name in a private temporary
+    folder (readers such as LibreOffice's need a file), read, and given back its real path."""
+    with tempfile.TemporaryDirectory(prefix="nianbao-batch-") as folder:
+        local = Path(folder) / (Path(task.path).name or "report")
+        local.write_bytes(data)
+        report = reader(local)
+    return dataclasses.replace(report, source=dataclasses.replace(report.source, path=shown(task.path)))
 
 
 def read_task(task: Task, config: Config = DEFAULT_CONFIG, reader: Reader = parse) -> FileRows:
     """Read and check one file into its rows (runs in the worker)."""
     start = time.perf_counter()
-    path = Path(task.path)
-    report = parse_data(path, task.data) if task.data is not None else reader(path)
-    if report.source.sha256 != task.sha256 and not report.source.sha256:
-        report = _with_sha(report, task.sha256)
+    report = _from_bytes(task, task.data, reader) if task.data is not None else reader(Path(task.path))
+    if report.source.sha256 != task.sha256:
+        # A file refused or unreadable has no digest of its own; a file changed since it was
+        # hashed keeps the key it was walked with, so that a resumed run knows it as done.
+        report = dataclasses.replace(report, source=dataclasses.replace(report.source, sha256=task.sha256))
     checked = check(report, config)
     return file_rows(report, checked, time.perf_counter() - start, task.size, __version__)
 
 
-def read_tasks(tasks: list[Task], config: Config = DEFAULT_CONFIG, reader: Reader = parse) -> list[FileRows]:
-    """A group of files in one call (one Dask task reads several files)."""
-    return [read_task(t, config, reader) for t in tasks]
-
-
-def _with_sha(report: Report, sha256: str) -> Report:
-    src = report.source
-    return Report(Source(src.path, src.format, sha256, src.pages), errors=report.errors, findings=report.findings)
-
-
-def failed_rows(task: Task, kind: str, detail: str, timeout: float | None) -> FileRows:
-    """The rows of a file the worker did not finish: a record with one reading error."""
-    if kind == "timeout":
-        error = Finding(
-            TIMEOUT_CODE, "error", f"读取超过时间限制（{timeout:g} 秒），已停止读取该文件；其余文件照常读取"
-        )
-    elif kind == "crashed":
-        error = Finding(CRASH_CODE, "error", f"读取该文件时工作进程异常退出（重试后仍失败，{detail}）")
-    else:
-        error = Finding(CRASH_CODE, "error", f"文件无法读取（{detail}）")
+def failed_rows(task: Task, failure: Finding) -> FileRows:
+    """The rows of a file whose reading did not finish (time limit, memory ceiling, a crash)."""
     path = Path(task.path)
     fmt = sniff_format(path, b"") or path.suffix.lower().lstrip(".")
-    report = Report(Source(task.path, fmt, task.sha256), errors=(error,))
-    return file_rows(report, [error], 0.0, task.size, __version__)
+    report = Report(Source(shown(task.path), fmt, task.sha256), errors=(failure,))
+    return file_rows(report, [failure], 0.0, task.size, __version__)
+
+
+def path_key(path: Path) -> str:
+    """The key of a file that cannot be hashed (refused or unreadable): made from its path."""
+    import hashlib
+
+    return hashlib.sha256(b"path:" + os.fsencode(path)).hexdigest()
