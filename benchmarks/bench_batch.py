@@ -1,6 +1,6 @@
 """`nianbao batch` speed with 1 and 2 processes per format, and memory over a 20,000-report run.
 
-    python benchmarks/bench_batch.py speed --per-format 1000 [--formats txt,md,html,docx] [--repeat 3]
+    python benchmarks/bench_batch.py speed --per-format 1000 [--formats txt,md,html,docx] [--repeat 3] [--engine dask]
     python benchmarks/bench_batch.py memory --sizes 2000,5000,20000
 
 Sample sets are written once by `nianbao sample` into --work (default /tmp/nianbao-bench-batch)
@@ -41,10 +41,24 @@ def sample_set(work: Path, name: str, count: int, formats: str, seed: int) -> li
     return files[:count]
 
 
-def one_run(files: list[Path], out: Path, jobs: int, chunk: int) -> tuple[Summary, float]:
+def mixed_set(work: Path, count: int) -> list[Path]:
+    """``count`` mixed-format reports: text, Markdown and HTML (one sample set of 19,000) with
+    one DOCX (of a set of 1,000) in every 20, so every prefix has the same mix (DOCX sample
+    reports take LibreOffice-free but slow rendering: 1,000 is what was written in time)."""
+    text = sample_set(work, "mixed-text", min(count, 19_000), "txt,md,html", 11)
+    docx = sample_set(work, "fmt-docx", min(1000, max(1, count // 20)), "docx", 21)
+    out: list[Path] = []
+    for i, path in enumerate(text):
+        if i % 19 == 0 and i // 19 < len(docx):
+            out.append(docx[i // 19])
+        out.append(path)
+    return out[:count]
+
+
+def one_run(files: list[Path], out: Path, jobs: int, chunk: int, engine: str = "local") -> tuple[Summary, float]:
     """The run's summary and the workers' summed read+check seconds."""
     shutil.rmtree(out, ignore_errors=True)
-    summary = run_batch(files, out, jobs=jobs, chunk=chunk)
+    summary = run_batch(files, out, jobs=jobs, chunk=chunk, engine=engine)
     con = connect(out)
     worker_seconds = float(con.execute("SELECT sum(read_seconds) FROM records").fetchone()[0])
     con.close()
@@ -53,7 +67,7 @@ def one_run(files: list[Path], out: Path, jobs: int, chunk: int) -> tuple[Summar
 
 def speed(args: argparse.Namespace) -> None:
     work: Path = args.work
-    print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; engine {args.engine}")
     print("| format | reports | jobs | whole s | whole reports/s | read+check reports/s per process | collection s |")
     print("|---|---|---|---|---|---|---|")
     ratios = []
@@ -64,7 +78,7 @@ def speed(args: argparse.Namespace) -> None:
             runs = []
             for _ in range(args.repeat):
                 start = time.perf_counter()
-                summary, worker_seconds = one_run(files, work / "out", jobs, args.chunk)
+                summary, worker_seconds = one_run(files, work / "out", jobs, args.chunk, args.engine)
                 wall = time.perf_counter() - start
                 runs.append((wall, summary, worker_seconds))
             wall, _summary, worker_seconds = min(runs, key=lambda r: r[0])
@@ -115,7 +129,11 @@ class Sampler(threading.Thread):
 def memory(args: argparse.Namespace) -> None:
     work: Path = args.work
     sizes = [int(s) for s in args.sizes.split(",")]
-    files = sample_set(work, "mixed", max(sizes), "txt,md,html,docx", 11)
+    files = mixed_set(work, max(sizes))
+    kinds: dict[str, int] = {}
+    for f in files:
+        kinds[f.suffix] = kinds.get(f.suffix, 0) + 1
+    print("mix:", ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; --jobs {args.jobs}")
     print("| reports | seconds | reports/s | partitions | parent peak MiB | worker peak MiB (each) | Parquet MiB |")
     print("|---|---|---|---|---|---|---|")
@@ -148,6 +166,7 @@ def main() -> None:
     s.add_argument("--per-format", type=int, default=1000)
     s.add_argument("--formats", default="txt,md,html,docx")
     s.add_argument("--repeat", type=int, default=3)
+    s.add_argument("--engine", default="local", choices=("local", "dask"))
     m = sub.add_parser("memory")
     m.add_argument("--sizes", default="2000,5000,20000")
     m.add_argument("--jobs", type=int, default=2)

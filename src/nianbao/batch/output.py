@@ -131,15 +131,18 @@ def _glob(folder: Path) -> str:
     return str(folder / "part-*.parquet").replace("'", "''")
 
 
-def connect(out: Path, memory_limit: str | None = None) -> Any:
+def connect(out: Path, memory_limit: str | None = "1GB") -> Any:
     """A DuckDB connection with views ``records``, ``cells``, ``findings`` (with the collection
     findings) over the folder. Only committed chunks count: cells and findings of a chunk whose
     records partition is missing are left out, and a sha256 appears once."""
     import duckdb
 
     con = duckdb.connect()
-    if memory_limit:
+    if memory_limit:  # past it, DuckDB sorts and joins on disk, in the output folder
         con.execute(f"SET memory_limit = '{memory_limit}'")
+        spill = str(out / ".duckdb-tmp").replace("'", "''")
+        con.execute(f"SET temp_directory = '{spill}'")
+        con.execute("SET preserve_insertion_order = false")
     views = {}
     for table in TABLE_DIRS:
         folder = _folder(out, table)
