@@ -259,3 +259,31 @@ def test_dask_worker_killed_mid_run_leaves_every_file_once(samples: Path, tmp_pa
     assert summary.read == 20 and summary.failed == 0
     records = rows(tmp_path / "out")["records"]
     assert len(records) == len({r[0] for r in records}) == 20
+
+
+def test_the_commands(samples: Path, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from nianbao.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "out"
+    done = runner.invoke(app, ["batch", str(samples), "--out", str(out), "--jobs", "2", "--chunk", "8"])
+    assert done.exit_code == 0, done.output
+    assert "本次读取 20 个" in done.output and "写入 3 个分区" in done.output
+    again = runner.invoke(app, ["batch", str(samples), "--out", str(out), "--jobs", "2"])
+    assert "本次读取 0 个" in again.output and "跳过 20 个" in again.output
+    shown = runner.invoke(app, ["stats", "--from", str(out), "--format", "json"])
+    assert shown.exit_code == 0 and json.loads(shown.output)["records"] == 20
+    text = runner.invoke(app, ["stats", "--from", str(out)])
+    assert "报告 20 份" in text.output and "本年新收申请" in text.output
+    exported = runner.invoke(
+        app, ["export", "--from", str(out), "--out", str(tmp_path / "f.jsonl"), "--table", "findings"]
+    )
+    assert exported.exit_code == 0 and "已导出" in exported.output
+    lines = (tmp_path / "f.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(in_memory(samples))
+    wrong = runner.invoke(app, ["stats", "--from", str(samples)])
+    assert wrong.exit_code == 2
