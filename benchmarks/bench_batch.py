@@ -55,21 +55,24 @@ def mixed_set(work: Path, count: int) -> list[Path]:
     return out[:count]
 
 
-def one_run(files: list[Path], out: Path, jobs: int, chunk: int, engine: str = "local") -> tuple[Summary, float]:
-    """The run's summary and the workers' summed read+check seconds."""
+def one_run(files: list[Path], out: Path, jobs: int, chunk: int, engine: str = "local") -> tuple[Summary, float, float]:
+    """The run's summary and the workers' summed read+check wall and CPU seconds."""
     shutil.rmtree(out, ignore_errors=True)
     summary = run_batch(files, out, jobs=jobs, chunk=chunk, engine=engine)
     con = connect(out)
-    worker_seconds = float(con.execute("SELECT sum(read_seconds) FROM records").fetchone()[0])
+    wall, cpu = con.execute("SELECT sum(read_seconds), sum(cpu_seconds) FROM records").fetchone()
     con.close()
-    return summary, worker_seconds
+    return summary, float(wall), float(cpu)
 
 
 def speed(args: argparse.Namespace) -> None:
     work: Path = args.work
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; engine {args.engine}")
-    print("| format | reports | jobs | whole s | whole reports/s | read+check reports/s per process | collection s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| format | reports | jobs | whole s | whole reports/s | in workers: reports per wall s "
+        "| in workers: reports per CPU s | collection s | parent CPU µs/report |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     ratios = []
     for spec in args.formats.split(","):
         fmt, _, count = spec.partition(":")
@@ -78,15 +81,19 @@ def speed(args: argparse.Namespace) -> None:
         for jobs in (1, 2):
             runs = []
             for _ in range(args.repeat):
+                cpu_before = psutil.Process().cpu_times()
                 start = time.perf_counter()
-                summary, worker_seconds = one_run(files, work / "out", jobs, args.chunk, args.engine)
+                summary, in_wall, in_cpu = one_run(files, work / "out", jobs, args.chunk, args.engine)
                 wall = time.perf_counter() - start
-                runs.append((wall, summary, worker_seconds))
-            wall, _summary, worker_seconds = min(runs, key=lambda r: r[0])
+                cpu_after = psutil.Process().cpu_times()
+                parent = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+                runs.append((wall, summary, in_wall, in_cpu, parent))
+            wall, summary, in_wall, in_cpu, parent = min(runs, key=lambda r: r[0])
             best[jobs] = len(files) / wall
+            n = len(files)
             print(
-                f"| {fmt} | {len(files)} | {jobs} | {wall:.2f} | {len(files) / wall:.0f} | "
-                f"{len(files) / worker_seconds:.0f} | {collection_seconds(work / 'out'):.2f} |"
+                f"| {fmt} | {n} | {jobs} | {wall:.2f} | {n / wall:.0f} | {n / in_wall:.0f} | {n / in_cpu:.0f} | "
+                f"{summary.collection_seconds:.2f} | {parent / n * 1e6:.0f} |"
             )
         ratios.append((fmt, best[2] / best[1]))
     print()
@@ -95,14 +102,6 @@ def speed(args: argparse.Namespace) -> None:
     for fmt, ratio in ratios:
         print(f"| {fmt} | {ratio:.2f} |")
     print(f"load average {os.getloadavg()[0]:.1f} at end")
-
-
-def collection_seconds(out: Path) -> float:
-    from nianbao.batch.collect import run_collection
-
-    start = time.perf_counter()
-    run_collection(out)
-    return time.perf_counter() - start
 
 
 class Sampler(threading.Thread):
@@ -136,24 +135,30 @@ def memory(args: argparse.Namespace) -> None:
         kinds[f.suffix] = kinds.get(f.suffix, 0) + 1
     print("mix:", ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; --jobs {args.jobs}")
-    print("| reports | seconds | reports/s | partitions | parent peak MiB | worker peak MiB (each) | Parquet MiB |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| reports | seconds | reports/s | of which collection s | partitions | parent peak MiB | "
+        "worker peak MiB (each) | parent CPU µs/report | Parquet MiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for size in sizes:
         out = work / f"out-mixed-{size}"
         shutil.rmtree(out, ignore_errors=True)
         sampler = Sampler()
         sampler.start()
+        cpu = psutil.Process().cpu_times()
         start = time.perf_counter()
         summary = run_batch(files[:size], out, jobs=args.jobs, chunk=args.chunk)
         wall = time.perf_counter() - start
+        after = psutil.Process().cpu_times()
+        parent_cpu = (after.user + after.system) - (cpu.user + cpu.system)
         sampler.stop.set()
         sampler.join()
         parent = max(mib for kind, mib in sampler.peaks.values() if kind == "parent")
         workers = sorted(mib for kind, mib in sampler.peaks.values() if kind == "worker")
         size_mib = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 2**20
         print(
-            f"| {size} | {wall:.1f} | {size / wall:.0f} | {summary.partitions} | {parent:.0f} | "
-            f"{', '.join(f'{w:.0f}' for w in workers)} | {size_mib:.1f} |"
+            f"| {size} | {wall:.1f} | {size / wall:.0f} | {summary.collection_seconds:.1f} | {summary.partitions} | "
+            f"{parent:.0f} | {', '.join(f'{w:.0f}' for w in workers)} | {parent_cpu / size * 1e6:.0f} | {size_mib:.1f} |"
         )
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 

@@ -41,7 +41,7 @@ def rows(out: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows, sorted, without what differs between runs (timings)."""
     con = connect(out)
     tables = {
-        "records": "SELECT * EXCLUDE (read_seconds) FROM records",
+        "records": "SELECT * EXCLUDE (read_seconds, cpu_seconds) FROM records",
         "cells": "SELECT * FROM cells",
         "findings": "SELECT * FROM findings",
     }

@@ -52,7 +52,8 @@ RECORDS: tuple[Column, ...] = (
     Column("errors", pa.int32(), False, "错误级别的发现条数（读取错误与单份报告规则）"),
     Column("warnings", pa.int32(), False, "警告级别的发现条数"),
     Column("notices", pa.int32(), False, "提示级别的发现条数"),
-    Column("read_seconds", pa.float64(), False, "读取并检查这份文件所用的秒数（工作进程内计时）"),
+    Column("read_seconds", pa.float64(), False, "读取并检查这份文件所用的秒数（工作进程内计时，墙钟时间）"),
+    Column("cpu_seconds", pa.float64(), False, "读取并检查这份文件所用的 CPU 秒数（工作进程内，不受其他进程争用影响）"),
     Column("nianbao_version", pa.string(), False, "读取所用的 nianbao 版本"),
     Column(
         "record", pa.large_string(), False, "完整的报告记录 JSON（nianbao/report/v1，见 shared/spec/report-json.md）"
@@ -150,7 +151,7 @@ def cell_rows(report: Report) -> list[Row]:
     return out
 
 
-def file_rows(report: Report, checked: list[Finding], seconds: float, size: int, version: str) -> FileRows:
+def file_rows(report: Report, checked: list[Finding], seconds: float, cpu: float, size: int, version: str) -> FileRows:
     """The rows of one read and checked file. ``checked``: reading findings then report rules."""
     sha = report.source.sha256
     path = report.source.path
@@ -173,6 +174,7 @@ def file_rows(report: Report, checked: list[Finding], seconds: float, size: int,
         counts["warning"],
         counts["notice"],
         seconds,
+        cpu,
         version,
         json.dumps(report.to_dict(), ensure_ascii=False),
     )

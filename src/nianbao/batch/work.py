@@ -49,14 +49,14 @@ def _from_bytes(task: Task, data: bytes, reader: Reader) -> Report:
 
 def read_task(task: Task, config: Config = DEFAULT_CONFIG, reader: Reader = parse) -> FileRows:
     """Read and check one file into its rows (runs in the worker)."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = _from_bytes(task, task.data, reader) if task.data is not None else reader(Path(task.path))
     if report.source.sha256 != task.sha256:
         # A file refused or unreadable has no digest of its own; a file changed since it was
         # hashed keeps the key it was walked with, so that a resumed run knows it as done.
         report = dataclasses.replace(report, source=dataclasses.replace(report.source, sha256=task.sha256))
     checked = check(report, config)
-    return file_rows(report, checked, time.perf_counter() - start, task.size, __version__)
+    return file_rows(report, checked, time.perf_counter() - start, time.process_time() - cpu, task.size, __version__)
 
 
 def failed_rows(task: Task, failure: Finding) -> FileRows:
@@ -64,7 +64,7 @@ def failed_rows(task: Task, failure: Finding) -> FileRows:
     path = Path(task.path)
     fmt = sniff_format(path, b"") or path.suffix.lower().lstrip(".")
     report = Report(Source(shown(task.path), fmt, task.sha256), errors=(failure,))
-    return file_rows(report, [failure], 0.0, task.size, __version__)
+    return file_rows(report, [failure], 0.0, 0.0, task.size, __version__)
 
 
 def path_key(path: Path) -> str:
