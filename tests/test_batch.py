@@ -132,6 +132,16 @@ def test_resumed_run_reads_only_the_files_not_done(samples: Path, tmp_path: Path
     assert sorted(r[0] for r in records) == sorted(all_sha)  # every file exactly once
 
 
+def test_a_folder_written_with_other_rules_is_not_resumed(samples: Path, tmp_path: Path) -> None:
+    from nianbao.batch.output import MismatchError
+    from nianbao.rules import Config
+
+    out = tmp_path / "out"
+    run_batch([sorted(samples.glob("0*"))[0]], out, jobs=1)
+    with pytest.raises(MismatchError, match="config"):
+        run_batch([samples], out, jobs=1, config=Config(ignore=("PU",)))
+
+
 def test_local_worker_killed_mid_run_leaves_every_file_once(samples: Path, tmp_path: Path) -> None:
     out, log = tmp_path / "out", tmp_path / "log"
     log.mkdir()

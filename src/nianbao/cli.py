@@ -407,7 +407,7 @@ def batch_command(
 ) -> None:
     """批量读取并检查大量报告，写成分区 Parquet；中断后重新运行会跳过已完成的文件。"""
     from nianbao.batch import run_batch
-    from nianbao.batch.output import BusyError
+    from nianbao.batch.output import BusyError, MismatchError
 
     try:
         config = load_config(config_file)
@@ -438,7 +438,7 @@ def batch_command(
             config=config,
             progress=progress,
         )
-    except BusyError as exc:
+    except (BusyError, MismatchError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     if tty:

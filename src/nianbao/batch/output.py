@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -46,6 +47,27 @@ def locked(out: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.lockf(fh, fcntl.LOCK_UN)
+
+
+class MismatchError(RuntimeError):
+    """The folder was written by another nianbao version, schema or rule configuration."""
+
+
+def check_settings(out: Path, settings: dict[str, Any]) -> None:
+    """Record what the folder's rows were made with (``batch.json``) on the first run; refuse to
+    resume with anything else, since the folder would then mix two readings of the corpus."""
+    path = out / "batch.json"
+    if path.is_file():
+        before = json.loads(path.read_text(encoding="utf-8"))
+        if before != settings:
+            changed = "、".join(k for k in sorted(settings) if before.get(k) != settings[k])
+            raise MismatchError(
+                f"输出文件夹 {out} 是用不同的设置（{changed}）写成的，不能接着写；请换一个输出文件夹重新运行"
+            )
+        return
+    tmp = path.with_name("batch.json.tmp")
+    tmp.write_text(json.dumps(settings, ensure_ascii=False, sort_keys=True, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def tidy(out: Path) -> int:

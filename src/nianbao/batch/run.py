@@ -9,8 +9,10 @@ collection rules run over the Parquet, one group at a time (``collect.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -18,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nianbao import pool
+from nianbao import __version__, pool
 from nianbao.api import iter_paths, parse
 from nianbao.batch.collect import run_collection
-from nianbao.batch.output import done_keys, locked, tidy, write_chunk
-from nianbao.batch.schema import RECORD_OK, FileRows
+from nianbao.batch.output import check_settings, done_keys, locked, tidy, write_chunk
+from nianbao.batch.schema import RECORD_OK, SCHEMA_VERSION, FileRows
 from nianbao.batch.work import DEFAULT_CONFIG, Reader, Task, failed_rows, path_key, read_task
 from nianbao.inputs import refusal
 from nianbao.limits import LIMITS, RD_CRASH, RD_MEMORY, RD_TIME, MiB
@@ -49,6 +51,15 @@ class Summary:
     collection_findings: int
     seconds: float  # the whole run
     collection_seconds: float  # of which the rules across reports
+
+
+def settings(config: Config) -> dict[str, Any]:
+    """What a folder's rows depend on: the schema, the nianbao version, the rule configuration."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "nianbao": __version__,
+        "config": json.loads(json.dumps(dataclasses.asdict(config), sort_keys=True)),
+    }
 
 
 def _hash(path: Path) -> tuple[str, int] | None:
@@ -143,6 +154,7 @@ def run_batch(
     start = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
     with locked(out):
+        check_settings(out, settings(config))
         tidy(out)
         walk = _Walk()
         tasks = _tasks(paths, done_keys(out), walk, ship_bytes)

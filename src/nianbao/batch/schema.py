@@ -216,6 +216,7 @@ def reference() -> str:
         "",
         "```",
         "输出文件夹/",
+        "  batch.json                     写成这些数据的格式版本、nianbao 版本和规则设置；设置不同时拒绝接着写",
         "  records/part-<块>.parquet      每块文件一份；同一块的三张表文件名相同",
         "  cells/part-<块>.parquet",
         "  findings/part-<块>.parquet",
