@@ -401,6 +401,10 @@ def batch_command(
     ship_bytes: Annotated[
         bool, typer.Option("--ship-bytes", help="把文件内容随任务发给 Dask 工作进程（工作机没有共享文件夹时）")
     ] = False,
+    cross_agency: Annotated[
+        bool,
+        typer.Option("--cross-agency", help="XY04 也比较同一年不同机关的正文（两两比较，耗时随每年报告数的平方增长）"),
+    ] = False,
     config_file: Annotated[
         Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")
     ] = None,
@@ -436,6 +440,7 @@ def batch_command(
             scheduler=scheduler,
             ship_bytes=ship_bytes,
             config=config,
+            cross_agency=cross_agency,
             progress=progress,
         )
     except (BusyError, MismatchError) as exc:

@@ -142,6 +142,7 @@ def run_batch(
     config: Config = DEFAULT_CONFIG,
     reader: Reader = parse,
     collection: bool = True,
+    cross_agency: bool = False,
     client: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
@@ -186,7 +187,7 @@ def run_batch(
             write_chunk(out, buffer)
             partitions += 1
         collection_start = time.perf_counter()
-        found_collection = run_collection(out, config) if collection else 0
+        found_collection = run_collection(out, config, cross_agency) if collection else 0
         collection_seconds = time.perf_counter() - collection_start
     return Summary(
         walk.found,
