@@ -299,3 +299,31 @@ def test_the_commands(samples: Path, tmp_path: Path) -> None:
     assert len(lines) == len(in_memory(samples))
     wrong = runner.invoke(app, ["stats", "--from", str(samples)])
     assert wrong.exit_code == 2
+
+
+def test_copied_text_across_agencies_of_one_year_is_found_when_asked(tmp_path: Path) -> None:
+    import dataclasses
+    import random
+
+    from nianbao.authoring.sample import make_report, make_unit
+    from nianbao.render import write
+
+    rng = random.Random(5)
+    first = make_report(rng, make_unit(rng), 2023)
+    other = dataclasses.replace(first, agency="青山县民政局")
+    assert len(first.sections[0].text) >= 50
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(first, folder / "a.txt")
+    write(other, folder / "b.txt")
+    run_batch([folder], tmp_path / "without", jobs=1)
+    run_batch([folder], tmp_path / "with", jobs=1, cross_agency=True)
+
+    def xy04(out: Path) -> set[tuple[str, str, str, tuple[str, ...]]]:
+        con = connect(out)
+        found = con.execute("SELECT sha256, rule, message, cells FROM findings WHERE rule = 'XY04'").fetchall()
+        return {(s, r, m, tuple(c)) for s, r, m, c in found}
+
+    assert not xy04(tmp_path / "without")
+    expected = {f for f in in_memory(folder, cross_agency=True) if f[1] == "XY04"}
+    assert expected and xy04(tmp_path / "with") == expected
