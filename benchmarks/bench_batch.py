@@ -42,11 +42,14 @@ def sample_set(work: Path, name: str, count: int, formats: str, seed: int) -> li
 
 
 def mixed_set(work: Path, count: int) -> list[Path]:
-    """``count`` mixed-format reports: text, Markdown and HTML (one sample set) with one DOCX (of
-    the DOCX set) in every 40, so every prefix has the same mix. (The sample writer renders a
-    DOCX about 40 times slower than a text file: 500 were what could be written in the time.)"""
+    """``count`` mixed-format reports: text, Markdown and HTML (a sample set of 19,000, then the
+    per-format HTML and Markdown sets) with one DOCX (of the DOCX set) in every 40, so every prefix
+    has the same mix. (The sample writer renders a DOCX about 40 times slower than a text file:
+    about 500 were what could be written in the time.)"""
     docx = sample_set(work, "fmt-docx", max(1, count // 40), "docx", 21)
-    text = sample_set(work, "mixed-text", count - len(docx), "txt,md,html", 11)
+    text = sample_set(work, "mixed-text", 19_000, "txt,md,html", 11)
+    text += sample_set(work, "fmt-html", 1000, "html", 21) + sample_set(work, "fmt-md", 1000, "md", 21)
+    text = text[: count - len(docx)]
     out: list[Path] = []
     for i, path in enumerate(text):
         if i % 39 == 0 and i // 39 < len(docx):
@@ -105,7 +108,8 @@ def speed(args: argparse.Namespace) -> None:
 
 
 class Sampler(threading.Thread):
-    """Peak resident memory of this process and of each of its descendants, sampled."""
+    """Peak resident memory of this process and of each of its descendants, sampled (a worker
+    replaced, or started for the second pass, is a new process with its own peak)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -118,7 +122,7 @@ class Sampler(threading.Thread):
             for p in [me, *me.children(recursive=True)]:
                 try:
                     rss = p.memory_info().rss / 2**20
-                    kind = "parent" if p.pid == me.pid else ("worker" if p.ppid() != me.pid else "forkserver")
+                    kind = "parent" if p.pid == me.pid else "worker"  # nianbao.pool forks its workers
                 except psutil.Error:
                     continue
                 old = self.peaks.get(p.pid, (kind, 0.0))[1]

@@ -3,6 +3,7 @@ killed mid-run; a file that hangs; stats and export through DuckDB; the schema's
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -121,8 +122,12 @@ def test_resumed_run_reads_only_the_files_not_done(samples: Path, tmp_path: Path
             assert run.poll() is None and time.monotonic() < deadline, "the first run ended before it was interrupted"
             time.sleep(0.02)
     finally:
+        workers = psutil.Process(run.pid).children(recursive=True)
         run.send_signal(signal.SIGKILL)
         run.wait()
+        for worker in workers:  # forked workers would wait for the dead parent forever
+            with contextlib.suppress(psutil.Error):
+                worker.kill()
     done = done_keys(out)
     assert 6 <= len(done) < 20
     summary = run_batch([samples], out, jobs=2, reader=functools.partial(logging_reader, log=log2))
