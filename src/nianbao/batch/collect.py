@@ -32,7 +32,7 @@ from nianbao.record import Finding, Report, SectionText, Source
 from nianbao.rules import Config, check_across
 from nianbao.rules.collection import agency_key
 
-BATCH_ROWS = 2048
+BATCH_ROWS = 256  # records streamed at a time (about 20 KB of JSON each)
 PART_ROWS = 50_000
 # Rules whose pairs cross agencies within a year (run on year groups too).
 YEAR_SECTIONS_RULE = "XY04"

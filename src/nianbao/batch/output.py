@@ -153,7 +153,7 @@ def _glob(folder: Path) -> str:
     return str(folder / "part-*.parquet").replace("'", "''")
 
 
-def connect(out: Path, memory_limit: str | None = "1GB") -> Any:
+def connect(out: Path, memory_limit: str | None = "256MB") -> Any:
     """A DuckDB connection with views ``records``, ``cells``, ``findings`` (with the collection
     findings) over the folder. Only committed chunks count: cells and findings of a chunk whose
     records partition is missing are left out, and a sha256 appears once."""
