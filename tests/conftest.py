@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +80,51 @@ needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None and shutil.which("libreoffice") is None,
     reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui",
 )
+
+
+# CI sets NIANBAO_FORBID_SKIPS=1: there every dependency is installed and the corpus is beside the
+# project, so a skipped test means something is missing, and the run must fail rather than look green.
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import os
+
+    if os.environ.get("NIANBAO_FORBID_SKIPS") == "1" and _SKIPPED and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    import os
+
+    if os.environ.get("NIANBAO_FORBID_SKIPS") == "1" and _SKIPPED:
+        terminalreporter.write_line(
+            f"NIANBAO_FORBID_SKIPS=1 and {len(_SKIPPED)} test(s) skipped: the run fails. First: {_SKIPPED[0]}",
+            red=True,
+        )
+
+
+# --- the store's databases: a real SQLite file and a real PostgreSQL server (tests/pgcluster.py) ---
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    from pgcluster import cluster
+
+    with cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: an SQLite file, or a fresh database on the throwaway PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nianbao.db'}"
+    from pgcluster import fresh_database
+
+    return fresh_database(request.getfixturevalue("pg_server"))

@@ -22,7 +22,6 @@ from batch_readers import hanging_reader, logging_reader, reads, slow_reader
 from nianbao.api import iter_paths, parse
 from nianbao.authoring.sample import write_samples
 from nianbao.batch.output import connect, done_keys, tidy
-from nianbao.batch.query import export, stats
 from nianbao.batch.run import run_batch
 from nianbao.batch.schema import reference
 from nianbao.rules import check_collection
@@ -204,23 +203,18 @@ def test_unfinished_chunks_are_not_read_and_are_tidied(samples: Path, tmp_path: 
     assert rows(out) == before
 
 
-def test_stats_and_export_from_the_parquet(samples: Path, tmp_path: Path) -> None:
+def test_parquet_rows_are_the_rows_metrics_make_from_reports(samples: Path, tmp_path: Path) -> None:
+    from nianbao.batch.query import findings_by_record, metric_rows, reports
+    from nianbao.metrics import rows_with_directory
+
     out = tmp_path / "out"
     run_batch([samples], out, jobs=2)
-    reports = [parse(p) for p in iter_paths([samples])]
-    result = stats(out)
-    assert result.records == 20 and result.failed == 0
-    by_year: dict[int, int] = {}
-    for r in reports:
-        value = r.value("table3/new/total")
-        if r.year is not None and value is not None:
-            by_year[r.year] = by_year.get(r.year, 0) + int(value)
-    assert {row[0]: row[2] for row in result.by_year} == by_year
-    assert sum(n for _, n in result.findings) == len(in_memory(samples))
-    assert export(out, tmp_path / "wide.csv", "wide") == 20
-    header = (tmp_path / "wide.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert "table3/new/total" in header and "agency" in header
-    assert export(out, tmp_path / "cells.parquet", "cells") == len(rows(out)["cells"])
+    parsed = sorted((parse(p) for p in iter_paths([samples])), key=lambda r: r.source.path)
+    expected = rows_with_directory([r for r in parsed if not r.errors], {})
+    assert list(metric_rows(out)) == expected
+    assert [r.to_dict() for r in reports(out)] == [r.to_dict() for r in parsed]
+    found = findings_by_record(out)
+    assert {(sha, f.rule, f.message, f.cells) for sha, fs in found.items() for f in fs} == in_memory(samples)
 
 
 @pytest.mark.slow
@@ -292,43 +286,14 @@ def test_the_commands(samples: Path, tmp_path: Path) -> None:
     assert "本次读取 20 个" in done.output and "写入 3 个分区" in done.output
     again = runner.invoke(app, ["batch", str(samples), "--out", str(out), "--jobs", "2"])
     assert "本次读取 0 个" in again.output and "跳过 20 个" in again.output
-    shown = runner.invoke(app, ["stats", "--from", str(out), "--format", "json"])
-    assert shown.exit_code == 0 and json.loads(shown.output)["records"] == 20
-    text = runner.invoke(app, ["stats", "--from", str(out)])
-    assert "报告 20 份" in text.output and "本年新收申请" in text.output
-    exported = runner.invoke(
-        app, ["export", "--from", str(out), "--out", str(tmp_path / "f.jsonl"), "--table", "findings"]
-    )
-    assert exported.exit_code == 0 and "已导出" in exported.output
-    lines = (tmp_path / "f.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == len(in_memory(samples))
-    wrong = runner.invoke(app, ["stats", "--from", str(samples)])
-    assert wrong.exit_code == 2
-
-
-def test_copied_text_across_agencies_of_one_year_is_found_when_asked(tmp_path: Path) -> None:
-    import dataclasses
-    import random
-
-    from nianbao.authoring.sample import make_report, make_unit
-    from nianbao.render import write
-
-    rng = random.Random(5)
-    first = make_report(rng, make_unit(rng), 2023)
-    other = dataclasses.replace(first, agency="青山县民政局")
-    assert len(first.sections[0].text) >= 50
-    folder = tmp_path / "in"
-    folder.mkdir()
-    write(first, folder / "a.txt")
-    write(other, folder / "b.txt")
-    run_batch([folder], tmp_path / "without", jobs=1)
-    run_batch([folder], tmp_path / "with", jobs=1, cross_agency=True)
-
-    def xy04(out: Path) -> set[tuple[str, str, str, tuple[str, ...]]]:
-        con = connect(out)
-        found = con.execute("SELECT sha256, rule, message, cells FROM findings WHERE rule = 'XY04'").fetchall()
-        return {(s, r, m, tuple(c)) for s, r, m, c in found}
-
-    assert not xy04(tmp_path / "without")
-    expected = {f for f in in_memory(folder, cross_agency=True) if f[1] == "XY04"}
-    assert expected and xy04(tmp_path / "with") == expected
+    from_parquet = runner.invoke(app, ["stats", "--from", str(out), "--format", "json"])
+    from_files = runner.invoke(app, ["stats", str(samples), "--format", "json"])
+    assert from_parquet.exit_code == 0, from_parquet.output
+    assert json.loads(from_parquet.output) == json.loads(from_files.output)
+    for what in ("data", "findings"):
+        a, b = tmp_path / f"{what}-parquet.csv", tmp_path / f"{what}-files.csv"
+        assert runner.invoke(app, ["export", "--from", str(out), "--what", what, "--out", str(a)]).exit_code == 0
+        assert runner.invoke(app, ["export", str(samples), "--what", what, "--out", str(b)]).exit_code == 0
+        assert sorted(a.read_text(encoding="utf-8").splitlines()) == sorted(b.read_text(encoding="utf-8").splitlines())
+    assert runner.invoke(app, ["stats", "--from", str(samples)]).exit_code == 2
+    assert runner.invoke(app, ["stats"]).exit_code == 2

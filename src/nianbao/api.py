@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from nianbao.extract import extract
+from nianbao.extract import EXTRACTOR_VERSION, extract
 from nianbao.inputs import open_error, read_bytes, refusal, shown, walk
 from nianbao.limits import RD_CRASH, RD_DIGITS, RD_LIMIT, longest_digit_run, too_many_digits_message
 from nianbao.model import Document, Paragraph, Table
@@ -34,6 +34,14 @@ def parse(path: str | Path) -> Report:
         return _failed(path, "", "", Finding(exc.code, "error", exc.message, (), {}))
     except OSError as exc:
         return _failed(path, "", "", open_error(exc))
+    return parse_bytes(data, str(path))
+
+
+def parse_bytes(data: bytes, name: str) -> Report:
+    """Read a file's bytes into a report record; ``name`` (a file name or path) gives the type by its
+    extension when the bytes do not, and becomes ``source.path``. Readers read the bytes given: an
+    upload needs no temporary file. Never raises for bad bytes: see ``Report.errors``."""
+    path = Path(name)
     digest = hashlib.sha256(data).hexdigest()
     sniffed = sniff_format(path, data)
     fmt = sniffed or path.suffix.lower().lstrip(".")
@@ -50,7 +58,7 @@ def parse(path: str | Path) -> Report:
     except Exception:  # a reader's library choked on a hostile or broken file
         return _failed(path, fmt, digest, Finding("RD01", "error", "文件无法读取（文件已损坏或格式不受支持）", (), {}))
     try:
-        report = extract(doc, Source(shown(path), doc.format, digest, doc.pages))
+        report = extract(doc, Source(shown(path), doc.format, digest, doc.pages, EXTRACTOR_VERSION))
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception:
@@ -82,7 +90,7 @@ def load_record(path: str | Path) -> Report:
 
 
 def _failed(path: Path, fmt: str, digest: str, error: Finding) -> Report:
-    return Report(source=Source(shown(path), fmt, digest, None), errors=(error,))
+    return Report(source=Source(shown(path), fmt, digest, None, EXTRACTOR_VERSION), errors=(error,))
 
 
 def iter_paths(paths: Iterable[str | Path]) -> Iterator[Path]:

@@ -5,20 +5,22 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from nianbao import formats, pool
-from nianbao.api import load_record, parse
+from nianbao import formats, pool, service
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
 from nianbao.authoring.workbook import blank_report, write_template
+from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
+from nianbao.errors import reading_reference
 from nianbao.extract.split import format_number
 from nianbao.inputs import one_line, shown, walk
 from nianbao.limits import LIMITS, MiB
@@ -27,10 +29,16 @@ from nianbao.pool import Isolation, failed_report, parse_many
 from nianbao.readers import ReadError
 from nianbao.record import Finding, Report
 from nianbao.render import write
-from nianbao.rules import Config, check, check_across, load_config
+from nianbao.rules import Config, ConfigError, check, check_across, check_collection, checked, load_config
 from nianbao.rules.docs import rules_reference
+from nianbao.service import iter_paths, load_record
+from nianbao.service import parse_path as parse
 
-app = typer.Typer(
+if TYPE_CHECKING:
+    from nianbao.store import Store
+
+use_chinese_panels()
+app = ChineseTyper(
     add_completion=False,
     no_args_is_help=True,
     help="nianbao：读取、检查、比较和撰写政府信息公开工作年度报告。",
@@ -154,6 +162,20 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
     return tuple(code.strip().upper() for v in values or () for code in v.split(",") if code.strip())
 
 
+def _config(config_file: Path | None, select: list[str] | None = None, ignore: list[str] | None = None) -> Config:
+    """The project file's rule choice with the command line's on top; a wrong one is a usage error."""
+    try:
+        config = load_config(config_file)
+        if select or ignore:
+            config = Config(
+                _codes(select) or config.select, config.ignore + _codes(ignore), config.severity, config.aggregates
+            )
+        return checked(config)
+    except ConfigError as exc:
+        typer.echo(f"配置错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 def _read_and_check(path: Path, config: Config) -> tuple[Report, list[Finding]]:
     """A worker's work for ``check``: the file's record and the rules on that report alone."""
     report = parse(path)
@@ -162,7 +184,10 @@ def _read_and_check(path: Path, config: Config) -> tuple[Report, list[Finding]]:
 
 @app.command("check")
 def check_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）；用 --db 时不需要"),
+    ] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="输出格式")] = CheckFormat.text,
     select: Annotated[list[str] | None, typer.Option("--select", help="只运行这些规则（代码或组，如 AR,NA01）")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="不运行这些规则（代码或组）")] = None,
@@ -173,18 +198,18 @@ def check_command(
     jobs: JobsOption = 0,
     timeout: TimeoutOption = LIMITS.seconds,
     memory: MemoryOption = LIMITS.memory_bytes // MiB,
+    db: Annotated[
+        str | None, typer.Option("--db", help="检查数据库中的全部报告（数据库地址或 SQLite 文件），结果存入数据库")
+    ] = None,
 ) -> None:
     """按审核规则检查年度报告，指出每个问题的位置（每个文件读完即输出，跨报告的检查在最后）。"""
-    try:
-        config = load_config(config_file)
-    except (ValueError, OSError) as exc:
-        typer.echo(f"配置文件错误：{exc}", err=True)
-        raise typer.Exit(2) from exc
-    if select or ignore:
-        config = Config(
-            _codes(select) or config.select, config.ignore + _codes(ignore), config.severity, config.aggregates
-        )
-    files = _walked(paths)
+    config = _config(config_file, select, ignore)
+    if db is not None or not paths:
+        if db is None:
+            typer.echo("请给出要检查的文件或文件夹，或用 --db 检查数据库中的报告", err=True)
+            raise typer.Exit(2)
+        _check_store(db, config, output_format, fail_on)
+    files = _walked(paths or [])
     printer = _FindingPrinter(output_format)
     reports: list[Report] = []
     progress = _Progress(len(files))
@@ -242,6 +267,140 @@ class _FindingPrinter:
             sys.stdout.write(("\n" if self.results else "") + self.tail + "\n")
         elif self.format is CheckFormat.text:
             sys.stdout.write(summary(self.counts, files) + "\n")
+
+
+def _check_store(db: str, config: Config, output_format: CheckFormat, fail_on: Severity) -> None:
+    """``check --db``: every rule over the stored reports; findings stored and printed (those
+    reviewed as 已忽略 are left out of the listing and the exit code)."""
+    from nianbao.store import DISMISSED
+
+    with _store(db) as store:
+        service.check_store(store, config)
+        rows = store.findings()
+        checked = store.counts()["reports"]
+    listed = [r for r in rows if r.status != DISMISSED]
+    by_file: dict[str, list[Finding]] = {}
+    for row in listed:
+        by_file.setdefault(row.file_name, []).append(row.finding())
+    printer = _FindingPrinter(output_format)
+    for name, findings in by_file.items():
+        printer.file(name, findings)
+    printer.close(checked)
+    if len(listed) < len(rows) and output_format is CheckFormat.text:
+        sys.stdout.write(f"另有 {len(rows) - len(listed)} 条已忽略的问题未列出\n")
+    threshold = SEVERITY_RANK[fail_on.value]
+    raise typer.Exit(1 if any(SEVERITY_RANK.get(r.severity, 0) >= threshold for r in listed) else 0)
+
+
+def _store(db: str | None) -> Store:
+    try:
+        return service.open_store(db)
+    except Exception as exc:  # a bad URL, a server that does not answer, a file that is no database
+        typer.echo(
+            f"无法打开数据库 {db or 'nianbao.db'}：地址有误、服务器没有响应，或文件不是 nianbao 的数据库", err=True
+        )
+        raise typer.Exit(2) from exc
+
+
+DB_HELP = "数据库：SQLite 文件或地址（如 postgresql+psycopg://用户@主机/库）；默认环境变量 NIANBAO_DB，否则当前目录的 nianbao.db"
+
+
+@app.command("import")
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", exists=True)],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认全部 CPU 核）")] = None,
+) -> None:
+    """把报告导入数据库：每个文件一行结果（新增 / 未变化 / 新版本 / 失败）。同一文件再次导入不重复保存。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from nianbao.store import FAILED, ImportOutcome
+
+    def line(o: ImportOutcome) -> str:
+        if o.status == FAILED:
+            return f"{o.status}\t{o.name}\t{o.reason}"
+        what = " ".join(x for x in (o.agency or "（未识别机关）", f"{o.year} 年度" if o.year else "（未识别年度）"))
+        return f"{o.status}\t{o.name}\t{what}"
+
+    files = _walked(paths)
+    config = None  # the rules run on `check --db`, not on import (reading alone sets its pace)
+    with _store(db) as store:
+        if sys.stderr.isatty():
+            columns = (TextColumn("导入"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+                task = progress.add_task("导入", total=len(files))
+                outcomes = service.import_paths(store, files, jobs, config, on_outcome=lambda _: progress.advance(task))
+            for o in outcomes:
+                sys.stdout.write(line(o) + "\n")
+        else:
+
+            def show(o: ImportOutcome) -> None:
+                sys.stdout.write(line(o) + "\n")
+                sys.stdout.flush()
+
+            outcomes = service.import_paths(store, files, jobs, config, on_outcome=show)
+    counts = {s: sum(o.status == s for o in outcomes) for s in dict.fromkeys(o.status for o in outcomes)}
+    typer.echo("，".join(f"{s} {n}" for s, n in counts.items()) or "没有找到报告文件", err=True)
+    raise typer.Exit(1 if any(o.status == FAILED for o in outcomes) else 0)
+
+
+agencies_app = ChineseTyper(help="机关名录：导入名录，列出未匹配的报告标题。", invoke_without_command=True)
+app.add_typer(agencies_app, name="agencies")
+
+
+@agencies_app.callback()
+def agencies_command(
+    ctx: typer.Context,
+    unmatched: Annotated[
+        bool, typer.Option("--unmatched", help="列出与名录中任何机关都不匹配的报告标题及最接近的候选")
+    ] = False,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+) -> None:
+    """列出数据库中的机关（--unmatched：未匹配名录的报告标题）。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _store(db) as store:
+        if unmatched:
+            rows = store.unmatched()
+            if not any(a.listed for a in store.agencies()):
+                typer.echo("尚未导入机关名录（nianbao agencies import 名录.xlsx），以下机关均来自报告标题：", err=True)
+            for u in rows:
+                near = "、".join(u.candidates) if u.candidates else "（无相近名称）"
+                sys.stdout.write(f"{u.title}\t{u.reports} 份报告\t最接近：{near}\n")
+            typer.echo(f"共 {len(rows)} 个未匹配的机关名称", err=True)
+            return
+        for a in store.agencies():
+            origin = "名录" if a.listed else "标题"
+            extra = "\t".join(x or "" for x in (a.level, a.region_code, "、".join(a.aliases)))
+            sys.stdout.write(f"{a.name}\t{origin}\t{extra}\n")
+
+
+@agencies_app.command("import")
+def agencies_import_command(
+    path: Annotated[
+        Path, typer.Argument(help="机关名录 .xlsx 或 .csv（列：名称、上级、级别、行政区划代码、别名）", exists=True)
+    ],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+) -> None:
+    """导入机关名录：建立上下级关系，按规范化名称和别名匹配报告标题。"""
+    try:
+        rows = service.read_agency_rows(path)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"名录无法读取：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    with _store(db) as store:
+        result = store.import_agencies(rows)
+    typer.echo(
+        f"名录导入完成：新增 {result.added} 个机关，更新 {result.updated} 个，合并报告标题中的机关 {result.merged} 个"
+    )
+    if result.unknown_parents:
+        typer.echo(f"以下上级机关不在名录中：{'、'.join(result.unknown_parents)}", err=True)
+
+
+@app.command("codes")
+def codes_command() -> None:
+    """列出全部读取代码（RD，即 docs/reading-codes.md 的内容）。"""
+    sys.stdout.write(reading_reference())
 
 
 @app.command("template")
@@ -309,6 +468,229 @@ def rules_command() -> None:
     sys.stdout.write(rules_reference())
 
 
+# --- compare, stats, export (STATS) ----------------------------------------------------------------
+
+
+def load_reports(paths: list[Path]) -> list[Report]:
+    """The records the compare / stats / export commands work on: the files given, read now.
+
+    The one place these commands get records from (the store will supply them here with ``--db``)."""
+    return [parse(p) for p in iter_paths(paths)]
+
+
+def _read_rows(path: Path) -> list[dict[str, object]]:
+    """The rows of a table file (.csv as UTF-8, with or without BOM; .xlsx's first sheet) by header."""
+    values: list[tuple[object, ...]]
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        values = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+    else:
+        import csv
+
+        values = [tuple(row) for row in csv.reader(path.read_text(encoding="utf-8-sig").splitlines())]
+    header = [str(h or "").strip() for h in values[0]] if values else []
+    return [dict(zip(header, row, strict=False)) for row in values[1:]]
+
+
+def _units(path: Path | None) -> dict[str, Any]:
+    from nianbao.metrics import directory
+
+    if path is None:
+        return {}
+    try:
+        return directory(_read_rows(path))
+    except (OSError, ValueError, KeyError) as exc:
+        typer.echo(f"无法读取机关名录 {path}：{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+AgencyList = Annotated[
+    Path | None,
+    typer.Option(
+        "--agencies", help="机关名录（.csv 或 .xlsx，列：名称、级别、行政区划代码、别名），提供地区和级别", exists=True
+    ),
+]
+
+
+class CompareFormat(StrEnum):
+    text = "text"
+    json = "json"
+    html = "html"
+    xlsx = "xlsx"
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"已生成 {out}", err=True)
+
+
+@app.command("compare")
+def compare_command(
+    paths: Annotated[list[Path], typer.Argument(help="两份报告（或与 --all 一起：文件或文件夹）", exists=True)],
+    output_format: Annotated[CompareFormat, typer.Option("--format", "-f", help="输出格式")] = CompareFormat.text,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件（xlsx 必须指定）")] = None,
+    every: Annotated[bool, typer.Option("--all", help="比较每个机关的相邻年度")] = False,
+) -> None:
+    """比较两份报告：三张表逐格对比、结转链条、规范性文件存量、正文逐部分相似度和照搬的句子。"""
+    from nianbao import compare as cmp
+    from nianbao.exports import comparison_sheets, write_xlsx
+
+    reports = load_reports(paths)
+    if not every and len(reports) != 2:
+        typer.echo(f"需要正好两份报告（收到 {len(reports)} 份）；比较多份报告的相邻年度请加 --all", err=True)
+        raise typer.Exit(2)
+    if output_format is CompareFormat.xlsx and out is None:
+        typer.echo("xlsx 格式需要用 --out 指定输出文件", err=True)
+        raise typer.Exit(2)
+    unreadable = [r for r in reports if r.errors]
+    for r in unreadable:
+        typer.echo(f"{r.source.path}: {r.errors[0].rule} {r.errors[0].message}", err=True)
+    if unreadable and not every:
+        raise typer.Exit(1)
+    comparisons = cmp.compare_all(reports) if every else [cmp.compare(reports[0], reports[1])]
+    if output_format is CompareFormat.xlsx:
+        assert out is not None
+        write_xlsx(comparison_sheets(comparisons), out)
+        typer.echo(f"已生成 {out}", err=True)
+        return
+    render = {"text": cmp.to_text, "json": cmp.to_json, "html": cmp.to_html}[output_format.value]
+    _emit(render(comparisons), out)
+
+
+class GroupBy(StrEnum):
+    region = "region"
+    level = "level"
+    year = "year"
+
+
+class StatsFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _metric_keys(values: list[str] | None) -> tuple[str, ...] | None:
+    from nianbao.metrics import METRIC_BY_KEY, METRICS
+
+    if not values:
+        return None
+    by_name = {m.name: m.key for m in METRICS}
+    keys = [by_name.get(v.strip(), v.strip()) for value in values for v in value.split(",") if v.strip()]
+    unknown = [k for k in keys if k not in METRIC_BY_KEY]
+    if unknown:
+        typer.echo(f"未知的指标：{'、'.join(unknown)}（见 nianbao metrics）", err=True)
+        raise typer.Exit(2)
+    return tuple(keys)
+
+
+@app.command("stats")
+def stats_command(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="报告文件或文件夹（用 --from 时不给）", exists=True)
+    ] = None,
+    by: Annotated[GroupBy, typer.Option("--by", help="汇总分组：region 地区、level 级别、year 年度")] = GroupBy.year,
+    metric: Annotated[list[str] | None, typer.Option("--metric", help="只计算这些指标（键或中文名，逗号分隔）")] = None,
+    min_n: Annotated[int, typer.Option("--min-n", min=0, help="参加排名的单位至少有这么多新收申请")] = 30,
+    top: Annotated[int, typer.Option("--top", min=1, help="每项排名显示前几名")] = 10,
+    output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
+    agencies: AgencyList = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="改从 nianbao batch 的输出文件夹读取记录（通过 DuckDB 读 Parquet，不再读取文件）"),
+    ] = None,
+) -> None:
+    """统计指标：每个单位、按地区/级别/年度汇总（比率为分子之和除以分母之和）、逐年变化、排名。"""
+    from nianbao.metrics import rollup, rows_with_directory
+    from nianbao.stats_view import rollup_json, rollup_text
+
+    keys = _metric_keys(metric)
+    units = _units(agencies)
+    if source is not None:
+        from nianbao.batch.query import metric_rows
+
+        rows: Iterable[dict[str, Any]] = metric_rows(_batch_dir(source, paths), units)
+    else:
+        rows = rows_with_directory([r for r in load_reports(_paths_given(paths)) if not r.errors], units)
+    result = rollup(rows, by=by.value, min_n=min_n, keys=keys)
+    if by is not GroupBy.year and not units:
+        typer.echo(
+            f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True
+        )
+    if output_format is StatsFormat.json:
+        sys.stdout.write(rollup_json(result) + "\n")
+    else:
+        sys.stdout.write(rollup_text(result, top, ranked=keys))
+
+
+@app.command("metrics")
+def metrics_command() -> None:
+    """列出全部统计指标及其公式和口径（Markdown，即 docs/metrics.md 的内容）。"""
+    from nianbao.metrics import metrics_reference
+
+    sys.stdout.write(metrics_reference())
+
+
+class ExportWhat(StrEnum):
+    data = "data"
+    findings = "findings"
+    metrics = "metrics"
+    coverage = "coverage"
+
+
+@app.command("export")
+def export_command(
+    what: Annotated[
+        ExportWhat, typer.Option("--what", help="data 数据明细、findings 问题清单、metrics 指标、coverage 报送情况")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="输出文件：.xlsx .csv .parquet .json")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="报告文件或文件夹（用 --from 时不给）", exists=True)
+    ] = None,
+    by: Annotated[GroupBy, typer.Option("--by", help="指标的汇总分组")] = GroupBy.year,
+    min_n: Annotated[int, typer.Option("--min-n", min=0, help="指标排名的最少新收申请数")] = 30,
+    config_file: Annotated[Path | None, typer.Option("--config", help="项目文件（问题清单用）")] = None,
+    agencies: AgencyList = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="改从 nianbao batch 的输出文件夹读取记录（通过 DuckDB 读 Parquet，不再读取文件）"),
+    ] = None,
+) -> None:
+    """导出 Excel 等格式：数据明细、问题清单（整改清单）、指标、报送情况（有名录时列出没有年报的机关）。"""
+    from nianbao import exports
+    from nianbao.metrics import rollup, rows_with_directory
+
+    if out.suffix.lower() not in exports.FORMATS:
+        typer.echo(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(exports.FORMATS)}）", err=True)
+        raise typer.Exit(2)
+    if source is not None:
+        from nianbao.batch.query import findings_by_record
+        from nianbao.batch.query import reports as batch_reports
+
+        reports = list(batch_reports(_batch_dir(source, paths)))
+    else:
+        reports = load_reports(_paths_given(paths))
+    readable = [r for r in reports if not r.errors]
+    if what is ExportWhat.data:
+        sheets = exports.data_sheet(readable)
+    elif what is ExportWhat.findings and source is not None:  # checked when the batch ran
+        found = findings_by_record(source)
+        sheets = exports.findings_sheet((r, found.get(r.source.sha256, [])) for r in reports)
+    elif what is ExportWhat.findings:
+        findings = check_collection(reports, _config(config_file))
+        sheets = exports.findings_sheet(zip(reports, findings, strict=True))
+    elif what is ExportWhat.metrics:
+        rows = rows_with_directory(readable, _units(agencies))
+        sheets = exports.metrics_sheet(rollup(rows, by=by.value, min_n=min_n))
+    else:
+        names = sorted({u.name for u in _units(agencies).values()})
+        sheets = exports.coverage_sheet(readable, agencies=names)
+    exports.write(sheets, out)
+    typer.echo(f"已导出 {len(sheets[0].rows)} 行到 {out}")
+
+
 def _fmt(value: object) -> str:
     if value is None:
         return "—"
@@ -370,17 +752,12 @@ def _table4(report: Report) -> RichTable:
     return t
 
 
-# --- batch: a corpus into Parquet; stats and export from it (helper BATCH, #14) ----------------
+# --- batch: a corpus into Parquet (helper BATCH, #14); stats/export --from read it ------------
 
 
 class BatchEngine(StrEnum):
     local = "local"
     dask = "dask"
-
-
-class StatsFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 @app.command("batch")
@@ -456,70 +833,28 @@ def batch_command(
     raise typer.Exit(1 if s.failed else 0)
 
 
-def _batch_dir(source: Path) -> Path:
+def _paths_given(paths: list[Path] | None) -> list[Path]:
+    if not paths:
+        typer.echo("请给出报告文件或文件夹，或用 --from 指定 nianbao batch 的输出文件夹", err=True)
+        raise typer.Exit(2)
+    return paths
+
+
+def _batch_dir(source: Path, paths: list[Path] | None = None) -> Path:
+    """``--from``'s folder, checked (and not given together with files)."""
+    if paths:
+        typer.echo("--from 与报告文件不能同时给出", err=True)
+        raise typer.Exit(2)
     if not (source / "records").is_dir():
         typer.echo(f"{source} 不是 nianbao batch 的输出文件夹（缺少 records/）", err=True)
         raise typer.Exit(2)
     return source
 
 
-@app.command("stats")
-def stats_command(
-    source: Annotated[Path, typer.Option("--from", help="nianbao batch 的输出文件夹（通过 DuckDB 读取 Parquet）")],
-    output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
-) -> None:
-    """统计：报告份数、各年度申请与复议诉讼合计、发现按级别和规则计数。"""
-    import json
-
-    from nianbao.batch.query import TOTALS, stats
-
-    result = stats(_batch_dir(source))
-    if output_format is StatsFormat.json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
-        return
-    console = Console()
-    console.print(
-        f"报告 {result.records} 份，读取失败 {result.failed} 份；格式："
-        + "，".join(f"{f} {n}" for f, n in result.by_format)
-    )
-    t = RichTable(title="各年度合计（只计读出数值的单元格）")
-    t.add_column("年度")
-    for row in result.by_year:
-        t.add_column(str(row[0] or "未识别"), justify="right")
-    for i, name in enumerate(["报告份数", *(name for _, name in TOTALS)]):
-        t.add_row(name, *(_fmt(row[i + 1]) for row in result.by_year))
-    console.print(t)
-    console.print("发现：" + ("，".join(f"{s} {n}" for s, n in result.findings) or "无"))
-    rules = RichTable(title="发现最多的规则")
-    for name in ("规则", "级别", "条数"):
-        rules.add_column(name)
-    for rule, severity, n in result.rules[:15]:
-        rules.add_row(rule, severity, str(n))
-    console.print(rules)
-
-
-@app.command("export")
-def export_command(
-    source: Annotated[Path, typer.Option("--from", help="nianbao batch 的输出文件夹（通过 DuckDB 读取 Parquet）")],
-    out: Annotated[Path, typer.Option("--out", help="导出文件：.csv .parquet .jsonl .json")],
-    table: Annotated[
-        str,
-        typer.Option(
-            "--table",
-            help="records 每份报告一行；cells 每个单元格一行；findings 每条发现一行；wide 每份报告一行、每个单元格一列",
-        ),
-    ] = "records",
-) -> None:
-    """把批处理结果导出为 CSV、Parquet 或 JSON。"""
-    from nianbao.batch.query import export
-
-    try:
-        count = export(_batch_dir(source), out, table)
-    except ValueError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(f"已导出 {count} 行到 {out}")
+def entry() -> None:
+    """The ``nianbao`` program: the app, with usage errors in Chinese."""
+    sys.exit(run(app))
 
 
 if __name__ == "__main__":
-    app()
+    entry()

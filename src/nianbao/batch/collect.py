@@ -25,12 +25,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nianbao.agencies import agency_key
 from nianbao.batch.output import connect, set_collection_dir, write_atomic
 from nianbao.batch.schema import Row, finding_row, to_table
 from nianbao.batch.work import DEFAULT_CONFIG
 from nianbao.record import Finding, Report, SectionText, Source
 from nianbao.rules import Config, check_across
-from nianbao.rules.collection import agency_key
 
 BATCH_ROWS = 256  # records streamed at a time (about 20 KB of JSON each)
 PART_ROWS = 50_000

@@ -1,116 +1,83 @@
-"""``stats --from DIR`` and ``export --from DIR``: a batch output read through DuckDB.
+"""A batch output as the record source of ``stats --from DIR`` and ``export --from DIR``.
 
-Nothing is loaded into Python but the answers: DuckDB scans the Parquet partitions itself, so
-national figures need no database server and no more memory than DuckDB's limit.
+DuckDB reads the Parquet partitions; Python gets one report's values (or record) at a time:
+
+- :func:`metric_rows` gives the rows ``metrics.rollup`` takes ({cell path: value} with agency,
+  year, template, the cells the reader abstained from, the file), straight from the cells table,
+  without rebuilding any report;
+- :func:`reports` rebuilds the records (for the export sheets that take reports), and
+  :func:`findings_by_record` gives each record's findings, reading and collection ones included.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from nianbao.agencies import agency_key
 from nianbao.batch.output import connect
+from nianbao.record import Finding, Report
 
-# Cells summed by year in ``stats`` (path, Chinese name).
-TOTALS: tuple[tuple[str, str], ...] = (
-    ("table3/new/total", "本年新收申请"),
-    ("table3/carried_in/total", "上年结转"),
-    ("table3/granted/total", "予以公开"),
-    ("table3/partial/total", "部分公开"),
-    ("table3/total/total", "办理结果总计"),
-    ("table3/carried_forward/total", "结转下年度"),
-    ("table4/review/total", "行政复议"),
-    ("table4/litigation_direct/total", "行政诉讼（未经复议）"),
-    ("table4/litigation_after_review/total", "行政诉讼（复议后）"),
-)
-
-EXPORT_TABLES = ("records", "cells", "findings", "wide")
-EXPORT_FORMATS = {
-    ".csv": "FORMAT csv, HEADER",
-    ".parquet": "FORMAT parquet",
-    ".jsonl": "FORMAT json",
-    ".json": "FORMAT json, ARRAY true",
-}
+BATCH_ROWS = 256
 
 
-@dataclass(frozen=True)
-class Stats:
-    records: int
-    failed: int
-    by_format: list[tuple[str, int]]
-    by_year: list[tuple[Any, ...]]  # year, reports, then one sum per TOTALS entry
-    findings: list[tuple[str, int]]  # severity, count
-    rules: list[tuple[str, str, int]]  # rule, severity, count (most frequent first)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "records": self.records,
-            "failed": self.failed,
-            "by_format": dict(self.by_format),
-            "by_year": [
-                {"year": row[0], "reports": row[1], **{path: row[i + 2] for i, (path, _) in enumerate(TOTALS)}}
-                for row in self.by_year
-            ],
-            "findings": dict(self.findings),
-            "rules": [{"rule": r, "severity": s, "count": n} for r, s, n in self.rules],
-        }
+def _number(value: float | None) -> int | float | None:
+    return int(value) if value is not None and value.is_integer() else value
 
 
-def _num(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def stats(out: Path) -> Stats:
+def metric_rows(out: Path, units: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """One row per readable record, as ``metrics.row_of`` makes it from a report (with the agency
+    list's name, region and level where ``units`` — ``metrics.directory`` — has the agency)."""
     con = connect(out)
-    records, failed = con.execute("SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM records").fetchone() or (0, 0)
-    by_format = con.execute("SELECT format, count(*) FROM records GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
-    sums = ", ".join(f"sum(value) FILTER (WHERE cell = '{path}' AND state = 'value')" for path, _ in TOTALS)
-    by_year = con.execute(
-        f"SELECT r.year, count(DISTINCT r.sha256), {sums} FROM records r LEFT JOIN cells c USING (sha256) "
-        "GROUP BY r.year ORDER BY r.year NULLS LAST"
-    ).fetchall()
-    findings = con.execute(
-        "SELECT severity, count(*) FROM findings GROUP BY 1 ORDER BY array_position(['error','warning','notice'], severity)"
-    ).fetchall()
-    rules = con.execute("SELECT rule, severity, count(*) FROM findings GROUP BY 1, 2 ORDER BY 3 DESC, 1").fetchall()
+    reader = con.sql(
+        "SELECT r.sha256, r.path, r.agency, r.year, r.template, "
+        "list(c.cell ORDER BY c.cell) FILTER (WHERE c.cell IS NOT NULL), "
+        "list(c.value ORDER BY c.cell) FILTER (WHERE c.cell IS NOT NULL), "
+        "list(c.cell) FILTER (WHERE c.state = 'unknown') "
+        "FROM records r LEFT JOIN cells c USING (sha256) WHERE r.ok "
+        "GROUP BY ALL ORDER BY r.path"
+    ).to_arrow_reader(BATCH_ROWS)
+    for batch in reader:
+        for _sha, path, agency, year, template, cells, values, unknown in zip(
+            *(batch.column(i).to_pylist() for i in range(8)), strict=True
+        ):
+            info = (units or {}).get(agency_key(agency))
+            yield {
+                **{c: _number(v) for c, v in zip(cells or (), values or (), strict=True)},
+                "agency": info.name if info else agency,
+                "year": year,
+                "region": info.region if info else None,
+                "level": info.level if info else None,
+                "template": template,
+                "unknown": frozenset(unknown or ()),
+                "file": path,
+            }
     con.close()
-    return Stats(
-        int(records),
-        int(failed),
-        [(str(f), int(n)) for f, n in by_format],
-        [tuple(_num(v) for v in row) for row in by_year],
-        [(str(s), int(n)) for s, n in findings],
-        [(str(r), str(s), int(n)) for r, s, n in rules],
-    )
 
 
-def _query(table: str) -> str:
-    if table == "records":
-        return "SELECT * EXCLUDE (record) FROM records ORDER BY path"
-    if table == "cells":
-        return "SELECT r.path, c.* FROM cells c JOIN records r USING (sha256) ORDER BY r.path, c.cell"
-    if table == "findings":
-        return "SELECT * FROM findings ORDER BY path, scope, rule"
-    # wide: one row per report, one column per cell path (the flat {cell: value} map of a report)
-    return (
-        "WITH w AS (PIVOT (SELECT sha256, cell, value FROM cells) ON cell USING first(value) GROUP BY sha256) "
-        "SELECT r.path, r.agency, r.year, r.template, r.format, w.* EXCLUDE (sha256), r.sha256 "
-        "FROM records r LEFT JOIN w USING (sha256) ORDER BY r.path"
-    )
-
-
-def export(out: Path, dest: Path, table: str = "records") -> int:
-    """Write one table of the batch output to ``dest`` (.csv, .parquet, .jsonl, .json); the row count."""
-    if table not in EXPORT_TABLES:
-        raise ValueError(f"未知的表：{table}（可用 {'、'.join(EXPORT_TABLES)}）")
-    options = EXPORT_FORMATS.get(dest.suffix.lower())
-    if options is None:
-        raise ValueError(f"不支持的导出格式：{dest.suffix}（可用 {'、'.join(EXPORT_FORMATS)}）")
+def reports(out: Path) -> Iterator[Report]:
+    """Every record of the output (readable or not), rebuilt, in path order."""
     con = connect(out)
-    query = _query(table)
-    count = (con.execute(f"SELECT count(*) FROM ({query})").fetchone() or (0,))[0]
-    target = str(dest).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{target}' ({options})")
+    for batch in con.sql("SELECT record FROM records ORDER BY path").to_arrow_reader(BATCH_ROWS):
+        for record in batch.column(0).to_pylist():
+            yield Report.from_dict(json.loads(record))
     con.close()
-    return int(count)
+
+
+def findings_by_record(out: Path) -> dict[str, list[Finding]]:
+    """Each record's findings (reading, report rules, then the rules across reports), by sha256."""
+    con = connect(out)
+    rows = con.execute(
+        "SELECT sha256, rule, severity, message, cells, location, detail FROM findings "
+        "ORDER BY sha256, array_position(['reading', 'report', 'collection'], scope), rule"
+    ).fetchall()
+    con.close()
+    out_map: dict[str, list[Finding]] = {}
+    for sha, rule, severity, message, cells, location, detail in rows:
+        finding = Finding(
+            rule, severity, message, tuple(cells), json.loads(location or "{}"), json.loads(detail or "{}")
+        )
+        out_map.setdefault(sha, []).append(finding)
+    return out_map

@@ -13,8 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from nianbao.agencies import agency_key
 from nianbao.record import Finding, Report
-from nianbao.rules.collection import agency_key
 
 SCHEMA_VERSION = "nianbao/batch/v1"
 
@@ -67,7 +67,12 @@ CELLS: tuple[Column, ...] = (
     Column("row", pa.string(), False, "行键，如 new、denied.state_secret、review"),
     Column("column", pa.string(), False, "列键，如 natural、total、issued"),
     Column("value", pa.float64(), True, "印制的数值（件数为整数值，金额可有小数）；空白或未读取为空"),
-    Column("state", pa.string(), False, "value 有数值；blank 印为空白（-、/、无）；unknown 读取时放弃（RD06/RD07）"),
+    Column(
+        "state",
+        pa.string(),
+        False,
+        "value 有数值；blank 印为空白（-、/、无）；unknown 读取时放弃（读取发现 RD… 指出该单元格且没有数值）",
+    ),
     Column("location", pa.string(), True, "该数值在原文中的位置（JSON：行号，表格行列，或 PDF 页码与坐标）"),
 )
 
@@ -137,7 +142,8 @@ def finding_row(sha256: str, path: str, scope: str, f: Finding) -> Row:
 
 def cell_rows(report: Report) -> list[Row]:
     """Every cell the record holds, in table, row and column order as read."""
-    unknown = {c for f in report.findings if f.rule in ("RD06", "RD07") for c in f.cells}
+    # As metrics.unknown_cells: named by a reading finding and holding no number.
+    unknown = {c for f in report.findings if f.rule.startswith("RD") for c in f.cells}
     out: list[Row] = []
     for table in ("table2", "table3", "table4"):
         for row, cols in (getattr(report, table) or {}).items():

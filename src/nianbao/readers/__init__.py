@@ -136,6 +136,8 @@ def _is_text(text: str) -> bool:
 
 def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     """The file's document model; ``fmt`` when the caller has already sniffed it."""
+    if not data.strip(b"\x00 \t\r\n\x0b\x0c"):
+        raise ReadError("RD01", "文件为空，没有可读取的内容")
     fmt = fmt or sniff_format(path, data)
     if fmt is None:
         raise ReadError("RD04", f"不支持的文件类型：{path.suffix or '（无扩展名）'}（文件内容不是可识别的报告格式）")
