@@ -763,8 +763,8 @@ class BatchEngine(StrEnum):
 @app.command("batch")
 def batch_command(
     paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", exists=True)],
-    out: Annotated[Path, typer.Option("--out", help="输出文件夹（分区 Parquet：records、cells、findings）")],
-    engine: Annotated[BatchEngine, typer.Option("--engine", help="local：本机多进程；dask：dask.distributed 集群")] = (
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹（分区 Parquet：报告记录、单元格、发现三张表）")],
+    engine: Annotated[BatchEngine, typer.Option("--engine", help="local：本机多进程；dask：Dask 集群")] = (
         BatchEngine.local
     ),
     scheduler: Annotated[
