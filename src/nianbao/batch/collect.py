@@ -33,6 +33,7 @@ from nianbao.record import Finding, Report, SectionText, Source
 from nianbao.rules import Config, check_across
 
 BATCH_ROWS = 256  # records streamed at a time (about 20 KB of JSON each)
+BUCKET = 2000  # records sorted by DuckDB at a time in the agency step
 PART_ROWS = 50_000
 # Rules whose pairs cross agencies within a year (run on year groups too).
 YEAR_SECTIONS_RULE = "XY04"
@@ -51,21 +52,30 @@ def _collection_findings(
 
 
 def _agency_groups(con: Any) -> Iterator[list[Report]]:
-    """Each agency's records (by year), rebuilt one group at a time from a streamed query."""
-    reader = con.sql(
-        "SELECT coalesce(agency_key, '#' || sha256) AS g, record FROM records ORDER BY g, year, path"
-    ).to_arrow_reader(BATCH_ROWS)
-    key: str | None = None
-    group: list[Report] = []
-    for batch in reader:
-        for g, record in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
-            if g != key and group:
-                yield group
-                group = []
-            key = g
-            group.append(Report.from_dict(json.loads(record)))
-    if group:
-        yield group
+    """Each agency's records (by year), rebuilt one group at a time from streamed queries.
+
+    The agencies are split into buckets of about ``BUCKET`` records by a hash of their name, and
+    each bucket is one sorted query: DuckDB never sorts more than a bucket's records (their JSON)
+    at once, so its memory stays within its limit whatever the corpus (each bucket reads the
+    records' partitions again; their name column is what the filter reads)."""
+    total = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
+    buckets = max(1, -(-int(total) // BUCKET))
+    for bucket in range(buckets):
+        reader = con.sql(
+            "SELECT coalesce(agency_key, '#' || sha256) AS g, record FROM records "
+            f"WHERE hash(coalesce(agency_key, '#' || sha256)) % {buckets} = {bucket} ORDER BY g, year, path"
+        ).to_arrow_reader(BATCH_ROWS)
+        key: str | None = None
+        group: list[Report] = []
+        for batch in reader:
+            for g, record in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+                if g != key and group:
+                    yield group
+                    group = []
+                key = g
+                group.append(Report.from_dict(json.loads(record)))
+        if group:
+            yield group
 
 
 def _year_sections(con: Any, year: int) -> list[Report]:

@@ -176,11 +176,15 @@ def connect(out: Path, memory_limit: str | None = "256MB") -> Any:
         else:  # an empty table of the declared columns
             cols = ", ".join(f'NULL::{_duck_type(f.type)} AS "{f.name}"' for f in arrow_schema(table))
             views[table] = f"(SELECT {cols}, NULL::VARCHAR AS filename, NULL::VARCHAR AS part WHERE false)"
+    # One partition per sha256, chosen on the keys alone (a window over the records' JSON would
+    # hold every record in memory at once).
     con.execute(
-        f"CREATE VIEW records_parts AS SELECT * EXCLUDE (filename) FROM {views['records']} "
-        "QUALIFY row_number() OVER (PARTITION BY sha256 ORDER BY part) = 1"
+        f"CREATE VIEW records_parts AS SELECT sha256, min(part) AS part FROM {views['records']} GROUP BY sha256"
     )
-    con.execute("CREATE VIEW records AS SELECT * EXCLUDE (part) FROM records_parts")
+    con.execute(
+        f"CREATE VIEW records AS SELECT t.* EXCLUDE (filename, part) FROM {views['records']} t "
+        "SEMI JOIN records_parts r ON t.sha256 = r.sha256 AND t.part = r.part"
+    )
     for table in ("cells", "findings"):
         con.execute(
             f"CREATE VIEW {table}_read AS SELECT t.* EXCLUDE (filename, part) FROM {views[table]} t "
