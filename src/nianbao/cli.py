@@ -780,7 +780,7 @@ def batch_command(
     ] = False,
     cross_agency: Annotated[
         bool,
-        typer.Option("--cross-agency", help="XY04 也比较同一年不同机关的正文（两两比较，耗时随每年报告数的平方增长）"),
+        typer.Option("--cross-agency", help="XY04 也比较同一年不同机关的正文（按模板撰写的报告相似的很多，耗时较长）"),
     ] = False,
     config_file: Annotated[
         Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")

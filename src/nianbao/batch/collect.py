@@ -9,11 +9,11 @@ keeping each distinct finding once gives what ``check_collection`` gives on the 
 - year groups: XY04 (正文照搬 across agencies of one year) on each year's sections only, when
   asked (``cross_agency``), and XY05 on each declared aggregate with its members in that year.
 
-XY04 across agencies compares every pair of one year's reports with difflib (about 1–4 ms a
-pair on this machine): quadratic, 4 million pairs for 2,900 reports a year, so a batch does it
-only when asked; without it, XY04 still compares each agency with its own previous year.
-
-Records without an agency name are each a group of their own (PU01 still checks them).
+XY04 across agencies of one year looks for candidate pairs through the rule's index of shared
+sentences and measures each candidate's similarity; on template-written reports most pairs are
+candidates (1,000 sample reports: 16 s and 1,067 findings on this machine under load), so a
+batch does it only when asked (``cross_agency``); without it, XY04 still compares each agency
+with its own previous year.
 """
 
 from __future__ import annotations
