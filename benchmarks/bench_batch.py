@@ -108,12 +108,13 @@ def speed(args: argparse.Namespace) -> None:
 
 
 class Sampler(threading.Thread):
-    """Peak resident memory of this process and of each of its descendants, sampled (a worker
-    replaced, or started for the second pass, is a new process with its own peak)."""
+    """Peak resident memory (RSS) and unique memory (USS: pages no other process shares) of this
+    process and of each of its descendants, sampled. A forked worker's RSS starts with every page
+    of the parent it maps; its USS is what the worker itself added."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.peaks: dict[int, tuple[str, float]] = {}
+        self.peaks: dict[int, tuple[str, float, float]] = {}  # pid: kind, peak RSS, peak USS (MiB)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -121,16 +122,18 @@ class Sampler(threading.Thread):
         while not self.stop.is_set():
             for p in [me, *me.children(recursive=True)]:
                 try:
-                    rss = p.memory_info().rss / 2**20
+                    info = p.memory_full_info()
                     kind = "parent" if p.pid == me.pid else "worker"  # nianbao.pool forks its workers
                 except psutil.Error:
                     continue
-                old = self.peaks.get(p.pid, (kind, 0.0))[1]
-                self.peaks[p.pid] = (kind, max(old, rss))
-            time.sleep(0.1)
+                _, rss, uss = self.peaks.get(p.pid, (kind, 0.0, 0.0))
+                self.peaks[p.pid] = (kind, max(rss, info.rss / 2**20), max(uss, info.uss / 2**20))
+            time.sleep(0.2)
 
 
 def memory(args: argparse.Namespace) -> None:
+    """Each size in a fresh process (a forked worker starts as a copy of its parent, so a parent
+    grown by an earlier size would inflate the next size's workers)."""
     work: Path = args.work
     sizes = [int(s) for s in args.sizes.split(",")]
     files = mixed_set(work, max(sizes))
@@ -140,31 +143,54 @@ def memory(args: argparse.Namespace) -> None:
     print("mix:", ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; --jobs {args.jobs}")
     print(
-        "| reports | seconds | reports/s | of which collection s | partitions | parent peak MiB | "
-        "worker peak MiB (each) | parent CPU µs/report | Parquet MiB |"
+        "| reports | seconds | reports/s | of which collection s | partitions | parent peak RSS MiB | "
+        "worker peak RSS MiB (each) | worker peak USS MiB (each) | parent CPU µs/report | Parquet MiB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    sys.stdout.flush()
     for size in sizes:
-        out = work / f"out-mixed-{size}"
-        shutil.rmtree(out, ignore_errors=True)
-        sampler = Sampler()
-        sampler.start()
-        cpu = psutil.Process().cpu_times()
-        start = time.perf_counter()
-        summary = run_batch(files[:size], out, jobs=args.jobs, chunk=args.chunk)
-        wall = time.perf_counter() - start
-        after = psutil.Process().cpu_times()
-        parent_cpu = (after.user + after.system) - (cpu.user + cpu.system)
-        sampler.stop.set()
-        sampler.join()
-        parent = max(mib for kind, mib in sampler.peaks.values() if kind == "parent")
-        workers = sorted(mib for kind, mib in sampler.peaks.values() if kind == "worker")
-        size_mib = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 2**20
-        print(
-            f"| {size} | {wall:.1f} | {size / wall:.0f} | {summary.collection_seconds:.1f} | {summary.partitions} | "
-            f"{parent:.0f} | {', '.join(f'{w:.0f}' for w in workers)} | {parent_cpu / size * 1e6:.0f} | {size_mib:.1f} |"
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--work",
+                str(work),
+                "--chunk",
+                str(args.chunk),
+                "one-size",
+                str(size),
+                str(args.jobs),
+            ],
+            check=True,
         )
     print(f"load average {os.getloadavg()[0]:.1f} at end")
+
+
+def one_size(args: argparse.Namespace) -> None:
+    work: Path = args.work
+    size = args.size
+    files = mixed_set(work, size)
+    out = work / f"out-mixed-{size}"
+    shutil.rmtree(out, ignore_errors=True)
+    sampler = Sampler()
+    sampler.start()
+    cpu = psutil.Process().cpu_times()
+    start = time.perf_counter()
+    summary = run_batch(files, out, jobs=args.jobs, chunk=args.chunk)
+    wall = time.perf_counter() - start
+    after = psutil.Process().cpu_times()
+    parent_cpu = (after.user + after.system) - (cpu.user + cpu.system)
+    sampler.stop.set()
+    sampler.join()
+    parent = max(rss for kind, rss, _ in sampler.peaks.values() if kind == "parent")
+    workers = sorted((rss, uss) for kind, rss, uss in sampler.peaks.values() if kind == "worker")
+    size_mib = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 2**20
+    print(
+        f"| {size} | {wall:.1f} | {size / wall:.0f} | {summary.collection_seconds:.1f} | {summary.partitions} | "
+        f"{parent:.0f} | {', '.join(f'{r:.0f}' for r, _ in workers)} | {', '.join(f'{u:.0f}' for _, u in workers)} | "
+        f"{parent_cpu / size * 1e6:.0f} | {size_mib:.1f} |",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -180,9 +206,12 @@ def main() -> None:
     m = sub.add_parser("memory")
     m.add_argument("--sizes", default="2000,5000,20000")
     m.add_argument("--jobs", type=int, default=2)
+    o = sub.add_parser("one-size")
+    o.add_argument("size", type=int)
+    o.add_argument("jobs", type=int)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    speed(args) if args.command == "speed" else memory(args)
+    {"speed": speed, "memory": memory, "one-size": one_size}[args.command](args)
 
 
 if __name__ == "__main__":
