@@ -669,7 +669,7 @@ def export_command(
         from nianbao.batch.query import findings_by_record
         from nianbao.batch.query import reports as batch_reports
 
-        reports = list(batch_reports(_batch_dir(source, paths)))
+        reports = sorted(batch_reports(_batch_dir(source, paths)), key=lambda r: r.source.path)
     else:
         reports = load_reports(_paths_given(paths))
     readable = [r for r in reports if not r.errors]

@@ -21,6 +21,7 @@ from nianbao.batch.output import connect
 from nianbao.record import Finding, Report
 
 BATCH_ROWS = 256
+BLOCK = 2000  # records whose cells metric_rows fetches in one query
 
 
 def _number(value: float | None) -> int | float | None:
@@ -28,39 +29,46 @@ def _number(value: float | None) -> int | float | None:
 
 
 def metric_rows(out: Path, units: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-    """One row per readable record, as ``metrics.row_of`` makes it from a report (with the agency
-    list's name, region and level where ``units`` — ``metrics.directory`` — has the agency)."""
+    """One row per readable record, in path order, as ``metrics.row_of`` makes it from a report
+    (with the agency list's name, region and level where ``units`` — ``metrics.directory`` — has
+    the agency).
+
+    The keys are sorted by DuckDB; the cells are fetched for ``BLOCK`` records at a time (a query
+    grouping every cell at once would hold millions of rows; each block scans the cells files once)."""
     con = connect(out)
-    reader = con.sql(
-        "SELECT r.sha256, r.path, r.agency, r.year, r.template, "
-        "list(c.cell ORDER BY c.cell) FILTER (WHERE c.cell IS NOT NULL), "
-        "list(c.value ORDER BY c.cell) FILTER (WHERE c.cell IS NOT NULL), "
-        "list(c.cell) FILTER (WHERE c.state = 'unknown') "
-        "FROM records r LEFT JOIN cells c USING (sha256) WHERE r.ok "
-        "GROUP BY ALL ORDER BY r.path"
-    ).to_arrow_reader(BATCH_ROWS)
-    for batch in reader:
-        for _sha, path, agency, year, template, cells, values, unknown in zip(
-            *(batch.column(i).to_pylist() for i in range(8)), strict=True
-        ):
+    order = con.execute("SELECT sha256, path, agency, year, template FROM records WHERE ok ORDER BY path").fetchall()
+    for start in range(0, len(order), BLOCK):
+        block = order[start : start + BLOCK]
+        con.execute("CREATE OR REPLACE TEMP TABLE wanted (sha256 VARCHAR)")
+        con.executemany("INSERT INTO wanted VALUES (?)", [(row[0],) for row in block])
+        values: dict[str, dict[str, Any]] = {}
+        unknown: dict[str, set[str]] = {}
+        for sha, cell, value, state in con.execute(
+            "SELECT sha256, cell, value, state FROM cells SEMI JOIN wanted USING (sha256) ORDER BY sha256, cell"
+        ).fetchall():
+            values.setdefault(sha, {})[cell] = _number(value)
+            if state == "unknown":
+                unknown.setdefault(sha, set()).add(cell)
+        for sha, path, agency, year, template in block:
             info = (units or {}).get(agency_key(agency))
             yield {
-                **{c: _number(v) for c, v in zip(cells or (), values or (), strict=True)},
+                **values.get(sha, {}),
                 "agency": info.name if info else agency,
                 "year": year,
                 "region": info.region if info else None,
                 "level": info.level if info else None,
                 "template": template,
-                "unknown": frozenset(unknown or ()),
+                "unknown": frozenset(unknown.get(sha, ())),
                 "file": path,
             }
     con.close()
 
 
 def reports(out: Path) -> Iterator[Report]:
-    """Every record of the output (readable or not), rebuilt, in path order."""
+    """Every record of the output (readable or not), rebuilt, in the partitions' order (not sorted
+    by DuckDB: a sort would hold every record's JSON at once)."""
     con = connect(out)
-    for batch in con.sql("SELECT record FROM records ORDER BY path").to_arrow_reader(BATCH_ROWS):
+    for batch in con.sql("SELECT record FROM records").to_arrow_reader(BATCH_ROWS):
         for record in batch.column(0).to_pylist():
             yield Report.from_dict(json.loads(record))
     con.close()
