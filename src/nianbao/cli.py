@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -586,7 +586,7 @@ def load_reports(paths: list[Path] | None, db: str | None = None) -> list[Report
         with _store(db) as store:
             return [a.record for a in store.iter_active(with_record=True) if a.record is not None]
     if not paths:
-        typer.echo("请给出报告文件或文件夹，或用 --db 使用数据库中的报告", err=True)
+        typer.echo("请给出报告文件或文件夹，或用 --db 使用数据库中的报告、用 --from 使用 nianbao batch 的输出", err=True)
         raise typer.Exit(2)
     return [parse(p) for p in iter_paths(paths)]
 
@@ -729,7 +729,9 @@ def _metric_keys(values: list[str] | None) -> tuple[str, ...] | None:
 
 @app.command("stats")
 def stats_command(
-    paths: Annotated[list[Path] | None, typer.Argument(help="报告文件或文件夹；用 --db 时不需要", exists=True)] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="报告文件或文件夹（用 --db 或 --from 时不给）", exists=True)
+    ] = None,
     by: Annotated[GroupBy, typer.Option("--by", help="汇总分组：region 地区、level 级别、year 年度")] = GroupBy.year,
     metric: Annotated[list[str] | None, typer.Option("--metric", help="只计算这些指标（键或中文名，逗号分隔）")] = None,
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="参加排名的单位至少有这么多新收申请")] = 30,
@@ -737,6 +739,10 @@ def stats_command(
     output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
     agencies: AgencyList = None,
     db: Annotated[str | None, typer.Option("--db", help="使用数据库中的报告；" + DB_HELP)] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="改从 nianbao batch 的输出文件夹读取记录（通过 DuckDB 读 Parquet，不再读取文件）"),
+    ] = None,
 ) -> None:
     """统计指标：每个单位、按地区/级别/年度汇总（比率为分子之和除以分母之和）、逐年变化、排名。"""
     from nianbao.metrics import rollup, rows_with_directory
@@ -744,11 +750,17 @@ def stats_command(
 
     keys = _metric_keys(metric)
     units = _units(agencies) if agencies or db is None else _stored_units(db)
-    loaded = load_reports(paths, db)
-    reports = [r for r in loaded if not r.errors]
-    if len(reports) < len(loaded):
-        typer.echo(f"{len(loaded) - len(reports)} 个文件无法读取，未计入统计（用 nianbao check 查看原因）", err=True)
-    result = rollup(rows_with_directory(reports, units), by=by.value, min_n=min_n, keys=keys)
+    if source is not None:
+        from nianbao.batch.query import metric_rows
+
+        rows: Iterable[dict[str, Any]] = metric_rows(_batch_dir(source, paths), units)
+    else:
+        loaded = load_reports(paths, db)
+        reports = [r for r in loaded if not r.errors]
+        if len(reports) < len(loaded):
+            typer.echo(f"{len(loaded) - len(reports)} 个文件无法读取，未计入统计（用 nianbao check 查看原因）", err=True)
+        rows = rows_with_directory(reports, units)
+    result = rollup(rows, by=by.value, min_n=min_n, keys=keys)
     if by is not GroupBy.year and not units:
         typer.echo(
             f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True
@@ -780,13 +792,19 @@ def export_command(
         ExportWhat, typer.Option("--what", help="data 数据明细、findings 问题清单、metrics 指标、coverage 报送情况")
     ],
     out: Annotated[Path, typer.Option("--out", help="输出文件：.xlsx .csv .parquet .json")],
-    paths: Annotated[list[Path] | None, typer.Argument(help="报告文件或文件夹；用 --db 时不需要", exists=True)] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="报告文件或文件夹（用 --db 或 --from 时不给）", exists=True)
+    ] = None,
     by: Annotated[GroupBy, typer.Option("--by", help="指标的汇总分组")] = GroupBy.year,
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="指标排名的最少新收申请数")] = 30,
     config_file: Annotated[Path | None, typer.Option("--config", help="项目文件（问题清单用）")] = None,
     agencies: AgencyList = None,
     db: Annotated[
         str | None, typer.Option("--db", help="使用数据库中的报告（问题清单为最近一次 check --db 的结果及审核状态）；" + DB_HELP)
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="改从 nianbao batch 的输出文件夹读取记录（通过 DuckDB 读 Parquet，不再读取文件）"),
     ] = None,
 ) -> None:
     """导出 Excel 等格式：数据明细、问题清单（整改清单）、指标、报送情况（有名录时列出没有年报的机关）。"""
@@ -801,11 +819,20 @@ def export_command(
         exports.write(exports.findings_sheet(items, review), out)
         typer.echo(f"已导出 {sum(len(fs) for _, fs in items)} 行到 {out}")
         return
-    reports = load_reports(paths, db)
+    if source is not None:
+        from nianbao.batch.query import findings_by_record
+        from nianbao.batch.query import reports as batch_reports
+
+        reports = sorted(batch_reports(_batch_dir(source, paths)), key=lambda r: r.source.path)
+    else:
+        reports = load_reports(paths, db)
     readable = [r for r in reports if not r.errors]
     units = _units(agencies) if agencies or db is None else _stored_units(db)
     if what is ExportWhat.data:
         sheets = exports.data_sheet(readable)
+    elif what is ExportWhat.findings and source is not None:  # checked when the batch ran
+        found = findings_by_record(source)
+        sheets = exports.findings_sheet((r, found.get(r.source.sha256, [])) for r in reports)
     elif what is ExportWhat.findings:
         findings = check_collection(reports, _config(config_file))
         sheets = exports.findings_sheet(zip(reports, findings, strict=True))
@@ -878,6 +905,98 @@ def _table4(report: Report) -> RichTable:
         row = report.table4.get(group.key, {})
         t.add_row(group.label, *(_fmt(row.get(o.key)) for o in formats.TABLE4_OUTCOMES))
     return t
+
+
+# --- batch: a corpus into Parquet (helper BATCH, #14); stats/export --from read it ------------
+
+
+class BatchEngine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+@app.command("batch")
+def batch_command(
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", exists=True)],
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹（分区 Parquet：报告记录、单元格、发现三张表）")],
+    engine: Annotated[BatchEngine, typer.Option("--engine", help="local：本机多进程；dask：Dask 集群")] = (
+        BatchEngine.local
+    ),
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="已有 Dask 集群的调度器地址，如 tcp://10.0.0.5:8786（默认在本机启动）"),
+    ] = None,
+    jobs: JobsOption = 0,
+    timeout: TimeoutOption = LIMITS.seconds,
+    memory: MemoryOption = LIMITS.memory_bytes // MiB,
+    chunk: Annotated[int, typer.Option("--chunk", min=1, help="每个分区的文件数（决定内存上限）")] = 500,
+    ship_bytes: Annotated[
+        bool, typer.Option("--ship-bytes", help="把文件内容随任务发给 Dask 工作进程（工作机没有共享文件夹时）")
+    ] = False,
+    cross_agency: Annotated[
+        bool,
+        typer.Option("--cross-agency", help="XY04 也比较同一年不同机关的正文（按模板撰写的报告相似的很多，耗时较长）"),
+    ] = False,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")
+    ] = None,
+) -> None:
+    """批量读取并检查大量报告，写成分区 Parquet；中断后重新运行会跳过已完成的文件。"""
+    from nianbao.batch import run_batch
+    from nianbao.batch.output import BusyError, MismatchError
+
+    try:
+        config = load_config(config_file)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"配置文件错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if engine is BatchEngine.local and scheduler:
+        typer.echo("--scheduler 只用于 --engine dask", err=True)
+        raise typer.Exit(2)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int) -> None:
+        if tty and done % 100 == 0:
+            sys.stderr.write(f"\r已读取 {done} 个文件")
+            sys.stderr.flush()
+
+    try:
+        s = run_batch(
+            paths,
+            out,
+            engine=engine.value,
+            jobs=jobs or None,
+            timeout=timeout or None,
+            memory_mb=memory,
+            chunk=chunk,
+            scheduler=scheduler,
+            ship_bytes=ship_bytes,
+            config=config,
+            cross_agency=cross_agency,
+            progress=progress,
+        )
+    except (BusyError, MismatchError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    if tty:
+        sys.stderr.write("\n")
+    typer.echo(
+        f"共 {s.found} 个文件：本次读取 {s.read} 个（读取失败 {s.failed} 个，其中超时 {s.timeouts} 个），"
+        f"此前已完成而跳过 {s.skipped} 个，内容重复 {s.duplicates} 个；写入 {s.partitions} 个分区，"
+        f"跨报告规则发现 {s.collection_findings} 条；用时 {s.seconds:.1f} 秒。输出：{out}"
+    )
+    raise typer.Exit(1 if s.failed else 0)
+
+
+def _batch_dir(source: Path, paths: list[Path] | None = None) -> Path:
+    """``--from``'s folder, checked (and not given together with files)."""
+    if paths:
+        typer.echo("--from 与报告文件不能同时给出", err=True)
+        raise typer.Exit(2)
+    if not (source / "records").is_dir():
+        typer.echo(f"{source} 不是 nianbao batch 的输出文件夹（缺少 records/）", err=True)
+        raise typer.Exit(2)
+    return source
 
 
 def entry() -> None:
