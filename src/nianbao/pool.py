@@ -21,6 +21,7 @@ The work function given to :func:`run` is the test hook: a test passes one that 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import faulthandler
 import multiprocessing
@@ -119,8 +120,26 @@ def _limit_memory(memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the process that started it dies. A parent killed
+    with SIGKILL cannot stop its workers, and each worker, holding copies of its siblings' pipe
+    ends, would wait on its pipe for ever (seen after killed batch runs)."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pipe's end still stops an orderly parent's workers
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def _serve(conn: Connection, work: Callable[[Any], Any], memory_bytes: int) -> None:
     """A worker's loop: (index, item) in, (index, kind, value) out, until told to stop."""
+    _die_with_parent()
     faulthandler.disable()  # a worker that dies prints nothing: its file gets RD19 instead
     with contextlib.suppress(OSError):
         os.setsid()  # its own process group: a kill on time-out takes what it started with it
