@@ -11,7 +11,7 @@ checks or stores a report itself.
 
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -107,7 +107,15 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
             f"服务绑定在 {settings.host}（非本机地址），需要登录，但还没有管理员账号。"
             "请先运行 nianbao users add 用户名 --role 管理员 创建管理员。"
         )
+    jobs = Jobs(settings.workers, settings.parsing)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.shutdown()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="nianbao 政府信息公开年报审核",
         version=__version__,
         description="每个页面的 JSON 版本：页面地址加 .json。修改数据的请求须带 X-CSRF-Token 头（令牌见 /session.json）。",
@@ -119,7 +127,6 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
     templates.env.globals["nav"] = NAV
     templates.env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
     limiter = LoginLimiter()
-    jobs = Jobs(settings.workers, settings.parsing)
     app.state.settings = settings
     app.state.backend = backend
     app.state.jobs = jobs
@@ -152,7 +159,6 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
     )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.hosts())
     app.add_middleware(BodyLimit, limit=settings.uploads.max_total_bytes + 1024 * 1024)
-    app.on_event("shutdown")(jobs.shutdown)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     # --- errors -------------------------------------------------------------------------------

@@ -1,0 +1,217 @@
+"""The web app over HTTP (FastAPI's test client): JSON twins, accounts, CSRF, escaping, uploads."""
+
+from __future__ import annotations
+
+import pytest
+
+from web_helpers import (
+    ARITHMETIC,
+    SHIMEN_2021,
+    SHIMEN_2022,
+    backend,
+    client,
+    seed,
+    wait_job,
+    with_script,
+    zip_bomb,
+)
+
+
+@pytest.fixture(scope="module")
+def seeded() -> tuple[object, dict[str, str]]:
+    b = backend(ARITHMETIC, SHIMEN_2021, SHIMEN_2022)
+    keys = {e.name: e.key for e in b.entries()}
+    return b, keys
+
+
+def test_every_page_has_a_json_twin(seeded: tuple[object, dict[str, str]]) -> None:
+    b, keys = seeded
+    c = client(b)  # type: ignore[arg-type]
+    key = keys[ARITHMETIC.name]
+    for url in ("/overview", "/reports", f"/reports/{key}", "/upload"):
+        page = c.get(url)
+        assert page.status_code == 200, url
+        assert page.headers["content-type"].startswith("text/html")
+        twin = c.get(url + ".json")
+        assert twin.status_code == 200, url
+        assert twin.headers["content-type"].startswith("application/json")
+    overview = c.get("/overview.json").json()
+    assert overview["reports"] == 3
+    names = [row["agency"] for g in overview["groups"] for row in g["rows"]]
+    assert "石门县自然资源和规划局" in names
+    report = c.get(f"/reports/{key}.json").json()
+    assert report["agency"] == "龙泉镇人民政府"
+    assert [t["key"] for t in report["tables"]] == ["table2", "table3", "table4"]
+    assert any(f["rule"] == "AR01" and "table3/new/natural" in f["cells"] for f in report["findings"])
+    # the finding's cell is a cell of the drawn national table
+    paths = {c["path"] for t in report["tables"] for row in t["rows"] for c in row if "path" in c}
+    assert "table3/new/natural" in paths
+    spec = c.get("/openapi.json").json()
+    assert "/reports/{key}.json" in spec["paths"] and "/overview.json" in spec["paths"]
+    docs = c.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+
+
+def test_pages_load_nothing_from_another_host(seeded: tuple[object, dict[str, str]]) -> None:
+    b, keys = seeded
+    c = client(b)  # type: ignore[arg-type]
+    for url in ("/", "/upload", f"/reports/{keys[ARITHMETIC.name]}", "/docs"):
+        html = c.get(url).text
+        assert "http://" not in html and "https://" not in html and "//cdn" not in html, url
+
+
+def test_anonymous_request_refused_off_localhost() -> None:
+    c = client(backend(ARITHMETIC), host="0.0.0.0")
+    assert c.get("/overview.json").status_code == 401
+    page = c.get("/")
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    assert c.get("/openapi.json").status_code == 401
+    assert c.login("viewer").status_code == 303
+    assert c.get("/overview.json").status_code == 200
+
+
+def test_refuses_to_start_off_localhost_without_an_administrator() -> None:
+    from nianbao.web.app import create_app
+    from nianbao.web.backend import MemoryBackend
+    from nianbao.web.settings import WebSettings
+
+    with pytest.raises(RuntimeError, match="管理员"):
+        create_app(WebSettings(host="0.0.0.0"), MemoryBackend())
+
+
+def test_session_cookie_is_secure_off_localhost() -> None:
+    c = client(backend(), host="0.0.0.0")
+    cookie = c.login("admin").headers["set-cookie"].lower()
+    assert "httponly" in cookie and "secure" in cookie and "samesite=strict" in cookie
+
+
+def test_a_viewer_cannot_change_a_review_status() -> None:
+    b = backend(ARITHMETIC)
+    key = b.entries()[0].key
+    c = client(b, host="0.0.0.0")
+    c.login("viewer")
+    fp = c.get(f"/reports/{key}.json").json()["findings"][0]["fingerprint"]
+    refused = c.change("POST", f"/reports/{key}/review", data={"fingerprint": fp, "status": "dismissed"})
+    assert refused.status_code == 403
+    assert "查看者" in refused.text
+    assert b.decisions(key) == {}
+
+
+def test_a_user_cannot_open_another_regions_report() -> None:
+    b = backend(ARITHMETIC, SHIMEN_2022)
+    keys = {e.name: e.key for e in b.entries()}
+    c = client(b, host="0.0.0.0")
+    c.login("shimen")
+    assert c.get(f"/reports/{keys[SHIMEN_2022.name]}.json").status_code == 200
+    other = c.get(f"/reports/{keys[ARITHMETIC.name]}.json")
+    assert other.status_code == 403 and "地区" in other.json()["detail"]
+    assert c.get(f"/reports/{keys[ARITHMETIC.name]}/original").status_code == 403
+    listed = [r["agency"] for r in c.get("/reports.json").json()["reports"]]
+    assert listed == ["石门县自然资源和规划局"]
+
+
+def test_a_form_without_its_csrf_token_is_refused() -> None:
+    b = backend(ARITHMETIC)
+    key = b.entries()[0].key
+    c = client(b)
+    fp = c.get(f"/reports/{key}.json").json()["findings"][0]["fingerprint"]
+    refused = c.post(f"/reports/{key}/review", data={"fingerprint": fp, "status": "dismissed"})
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    wrong = c.post(f"/reports/{key}/review", data={"fingerprint": fp, "status": "dismissed", "csrf": "x" * 43})
+    assert wrong.status_code == 403
+    assert b.decisions(key) == {}
+    ok = c.change("POST", f"/reports/{key}/review", data={"fingerprint": fp, "status": "dismissed"})
+    assert ok.status_code == 303
+
+
+def test_a_script_in_a_reports_text_is_shown_as_text() -> None:
+    b = backend()
+    key = seed(b, with_script(SHIMEN_2022), "脚本.txt")
+    c = client(b)
+    html = c.get(f"/reports/{key}").text
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#39;年报&#39;)&lt;/script&gt;" in html
+    assert "script-src 'self'" in c.get(f"/reports/{key}").headers["content-security-policy"]
+    original = c.get(f"/reports/{key}/original")
+    assert original.headers["content-disposition"].startswith("attachment")
+
+
+def test_review_decision_survives_a_recheck() -> None:
+    b = backend(ARITHMETIC)
+    key = b.entries()[0].key
+    c = client(b)
+    finding = next(f for f in c.get(f"/reports/{key}.json").json()["findings"] if f["rule"] == "AR01")
+    c.change(
+        "POST",
+        f"/reports/{key}/review",
+        data={"fingerprint": finding["fingerprint"], "status": "dismissed", "comment": "原件如此"},
+    )
+    assert c.change("POST", f"/reports/{key}/recheck").status_code == 303
+    again = next(f for f in c.get(f"/reports/{key}.json").json()["findings"] if f["rule"] == "AR01")
+    assert again["status"] == "dismissed" and again["comment"] == "原件如此"
+    assert [h["status"] for h in again["history"]] == ["dismissed"]
+
+
+def test_login_attempts_are_rate_limited() -> None:
+    c = client(backend(), host="0.0.0.0")
+    codes = [c.login("admin", "wrong").status_code for _ in range(6)]
+    assert codes[:5] == [401] * 5 and codes[5] == 429
+    assert c.login("admin").status_code == 429  # even the right password waits
+
+
+def test_a_foreign_host_header_is_refused_on_loopback() -> None:
+    c = client(backend())
+    assert c.get("/overview.json", headers={"host": "evil.example"}).status_code == 400
+
+
+def test_upload_several_files_one_broken_and_duplicates() -> None:
+    b = backend()
+    c = client(b)
+    files = [
+        ("files", (ARITHMETIC.name, ARITHMETIC.read_bytes(), "text/markdown")),
+        ("files", ("坏文件.pdf", b"%PDF-1.7\n this is not a pdf", "application/pdf")),
+        ("files", ("图片.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00binary", "text/plain")),
+    ]
+    job = c.change("POST", "/upload.json", files=files).json()
+    job = wait_job(c, job["id"])
+    states = {i["name"]: i for i in job["items"]}
+    assert states[ARITHMETIC.name]["state"] == "read"
+    assert states[ARITHMETIC.name]["agency"] == "龙泉镇人民政府"
+    assert states["坏文件.pdf"]["state"] == "failed" and "RD01" in states["坏文件.pdf"]["message"]
+    assert states["图片.txt"]["state"] == "refused" and "不是可读取的报告文件" in states["图片.txt"]["message"]
+    index = states[ARITHMETIC.name]["index"]
+    saved = c.change(
+        "POST", f"/upload/jobs/{job['id']}/save", data={f"year-{index}": "2021"}, headers={"accept": "application/json"}
+    ).json()
+    item = next(i for i in saved["items"] if i["index"] == index)
+    assert item["state"] == "saved" and item["year"] == 2021
+    assert b.entry(item["key"]).year == 2021  # type: ignore[union-attr]
+    again = wait_job(c, c.change("POST", "/upload.json", files=files[:1]).json()["id"])
+    assert again["items"][0]["state"] == "duplicate"
+
+
+def test_a_zip_bomb_is_refused_in_chinese_and_the_server_keeps_serving() -> None:
+    b = backend()
+    c = client(b)
+    bomb = zip_bomb(20)
+    good = SHIMEN_2022.read_bytes()
+    job = c.change(
+        "POST",
+        "/upload.json",
+        files=[("files", ("炸弹.zip", bomb, "application/zip")), ("files", (SHIMEN_2022.name, good, "text/plain"))],
+    ).json()
+    job = wait_job(c, job["id"])
+    items = {i["name"]: i for i in job["items"]}
+    assert items["炸弹.zip"]["state"] == "refused"
+    assert "压缩炸弹" in items["炸弹.zip"]["message"]
+    assert items[SHIMEN_2022.name]["state"] == "read"
+    assert c.get("/overview.json").status_code == 200
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read() -> None:
+    from nianbao.web.uploads import UploadLimits
+
+    c = client(backend(), uploads=UploadLimits(max_total_bytes=1024 * 1024))
+    big = c.change("POST", "/upload.json", files=[("files", ("大.txt", b"1" * (3 * 1024 * 1024), "text/plain"))])
+    assert big.status_code == 413 and "上限" in big.json()["detail"]
+    assert c.get("/overview.json").status_code == 200
