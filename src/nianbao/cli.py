@@ -199,6 +199,159 @@ def rules_command() -> None:
     sys.stdout.write(rules_reference())
 
 
+# --- compare, stats, export (STATS) ----------------------------------------------------------------
+
+
+def load_reports(paths: list[Path]) -> list[Report]:
+    """The records the compare / stats / export commands work on: the files given, read now.
+
+    The one place these commands get records from (the store will supply them here with ``--db``)."""
+    return [parse(p) for p in iter_paths(paths)]
+
+
+class CompareFormat(StrEnum):
+    text = "text"
+    json = "json"
+    html = "html"
+    xlsx = "xlsx"
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"已生成 {out}", err=True)
+
+
+@app.command("compare")
+def compare_command(
+    paths: Annotated[list[Path], typer.Argument(help="两份报告（或与 --all 一起：文件或文件夹）", exists=True)],
+    output_format: Annotated[CompareFormat, typer.Option("--format", "-f", help="输出格式")] = CompareFormat.text,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件（xlsx 必须指定）")] = None,
+    every: Annotated[bool, typer.Option("--all", help="比较每个机关的相邻年度")] = False,
+) -> None:
+    """比较两份报告：三张表逐格对比、结转链条、规范性文件存量、正文逐部分相似度和照搬的句子。"""
+    from nianbao import compare as cmp
+    from nianbao.exports import comparison_sheets, write_xlsx
+
+    reports = load_reports(paths)
+    if not every and len(reports) != 2:
+        typer.echo(f"需要正好两份报告（收到 {len(reports)} 份）；比较多份报告的相邻年度请加 --all", err=True)
+        raise typer.Exit(2)
+    if output_format is CompareFormat.xlsx and out is None:
+        typer.echo("xlsx 格式需要用 --out 指定输出文件", err=True)
+        raise typer.Exit(2)
+    unreadable = [r for r in reports if r.errors]
+    for r in unreadable:
+        typer.echo(f"{r.source.path}: {r.errors[0].rule} {r.errors[0].message}", err=True)
+    if unreadable and not every:
+        raise typer.Exit(1)
+    comparisons = cmp.compare_all(reports) if every else [cmp.compare(reports[0], reports[1])]
+    if output_format is CompareFormat.xlsx:
+        assert out is not None
+        write_xlsx(comparison_sheets(comparisons), out)
+        typer.echo(f"已生成 {out}", err=True)
+        return
+    render = {"text": cmp.to_text, "json": cmp.to_json, "html": cmp.to_html}[output_format.value]
+    _emit(render(comparisons), out)
+
+
+class GroupBy(StrEnum):
+    region = "region"
+    level = "level"
+    year = "year"
+
+
+class StatsFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _metric_keys(values: list[str] | None) -> tuple[str, ...] | None:
+    from nianbao.metrics import METRIC_BY_KEY, METRICS
+
+    if not values:
+        return None
+    by_name = {m.name: m.key for m in METRICS}
+    keys = [by_name.get(v.strip(), v.strip()) for value in values for v in value.split(",") if v.strip()]
+    unknown = [k for k in keys if k not in METRIC_BY_KEY]
+    if unknown:
+        typer.echo(f"未知的指标：{'、'.join(unknown)}（见 nianbao metrics）", err=True)
+        raise typer.Exit(2)
+    return tuple(keys)
+
+
+@app.command("stats")
+def stats_command(
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹", exists=True)],
+    by: Annotated[GroupBy, typer.Option("--by", help="汇总分组：region 地区、level 级别、year 年度")] = GroupBy.year,
+    metric: Annotated[list[str] | None, typer.Option("--metric", help="只计算这些指标（键或中文名，逗号分隔）")] = None,
+    min_n: Annotated[int, typer.Option("--min-n", min=0, help="参加排名的单位至少有这么多新收申请")] = 30,
+    top: Annotated[int, typer.Option("--top", min=1, help="每项排名显示前几名")] = 10,
+    output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
+) -> None:
+    """统计指标：每个单位、按地区/级别/年度汇总（比率为分子之和除以分母之和）、逐年变化、排名。"""
+    from nianbao.metrics import rollup, row_of
+    from nianbao.stats_view import rollup_json, rollup_text
+
+    keys = _metric_keys(metric)
+    reports = [r for r in load_reports(paths) if not r.errors]
+    result = rollup([row_of(r) for r in reports], by=by.value, min_n=min_n, keys=keys)
+    if output_format is StatsFormat.json:
+        sys.stdout.write(rollup_json(result) + "\n")
+    else:
+        sys.stdout.write(rollup_text(result, top, ranked=keys))
+
+
+@app.command("metrics")
+def metrics_command() -> None:
+    """列出全部统计指标及其公式和口径（Markdown，即 docs/metrics.md 的内容）。"""
+    from nianbao.metrics import metrics_reference
+
+    sys.stdout.write(metrics_reference())
+
+
+class ExportWhat(StrEnum):
+    data = "data"
+    findings = "findings"
+    metrics = "metrics"
+    coverage = "coverage"
+
+
+@app.command("export")
+def export_command(
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹", exists=True)],
+    what: Annotated[
+        ExportWhat, typer.Option("--what", help="data 数据明细、findings 问题清单、metrics 指标、coverage 报送情况")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="输出文件：.xlsx .csv .parquet .json")],
+    by: Annotated[GroupBy, typer.Option("--by", help="指标的汇总分组")] = GroupBy.year,
+    min_n: Annotated[int, typer.Option("--min-n", min=0, help="指标排名的最少新收申请数")] = 30,
+    config_file: Annotated[Path | None, typer.Option("--config", help="项目文件（问题清单用）")] = None,
+) -> None:
+    """导出 Excel 等格式：数据明细、问题清单（整改清单）、指标、报送情况。"""
+    from nianbao import exports
+    from nianbao.metrics import rollup, row_of
+
+    if out.suffix.lower() not in exports.FORMATS:
+        typer.echo(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(exports.FORMATS)}）", err=True)
+        raise typer.Exit(2)
+    reports = load_reports(paths)
+    readable = [r for r in reports if not r.errors]
+    if what is ExportWhat.data:
+        sheets = exports.data_sheet(readable)
+    elif what is ExportWhat.findings:
+        findings = check_collection(reports, load_config(config_file))
+        sheets = exports.findings_sheet(zip(reports, findings, strict=True))
+    elif what is ExportWhat.metrics:
+        sheets = exports.metrics_sheet(rollup([row_of(r) for r in readable], by=by.value, min_n=min_n))
+    else:
+        sheets = exports.coverage_sheet(readable)
+    exports.write(sheets, out)
+    typer.echo(f"已导出 {len(sheets[0].rows)} 行到 {out}")
+
+
 def _fmt(value: object) -> str:
     if value is None:
         return "—"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import fnmatch
 import itertools
 import re
 from collections.abc import Iterator
 
-from nianbao import formats
+from nianbao.crossyear import carry_links, similarity, stock_links
 from nianbao.numbers import DATE_PATTERN, normalize_text
 from nianbao.record import Finding, Report
 from nianbao.rules.base import Context, fmt, is_government, rule
@@ -55,17 +54,15 @@ def xy01(contexts: list[Context]) -> Iterator[Hit]:
     正确示例：2023 年报结转下年度 3 件，2024 年报上年结转 3 件。
     """
     for prev, this in consecutive(contexts):
-        for col in formats.TABLE3_COLUMNS:
-            before = prev.num(f"table3/carried_forward/{col.key}")
-            now = this.num(f"table3/carried_in/{col.key}")
-            if before is not None and now is not None and before != now:
+        for link in carry_links(prev.num, this.num):
+            if link.broken:
                 yield _hit(
                     this,
                     "XY01",
                     "error",
-                    f"表三“{col.label}”列：本年上年结转 {fmt(now)}，但 {prev.report.year} 年报结转下年度继续办理为 {fmt(before)}"
-                    f"（{prev.report.source.path}）",
-                    (f"table3/carried_in/{col.key}",),
+                    f"表三“{link.label}”列：本年上年结转 {fmt(link.carried_in)}，但 {prev.report.year} 年报结转下年度继续办理为 "
+                    f"{fmt(link.carried_forward)}（{prev.report.source.path}）",
+                    (link.cell,),
                 )
 
 
@@ -80,20 +77,15 @@ def xy02(contexts: list[Context]) -> Iterator[Hit]:
     for prev, this in consecutive(contexts):
         if prev.report.template != "2021" or this.report.template != "2021":
             continue
-        for key, label in (("regulations", "规章"), ("normative_documents", "行政规范性文件")):
-            before = prev.num(f"table2/{key}/in_force")
-            issued, repealed, now = (this.num(f"table2/{key}/{c}") for c in ("issued", "repealed", "in_force"))
-            if None in (before, issued, repealed, now):
-                continue
-            expected = before + issued - repealed  # type: ignore[operator]
-            if expected != now:
+        for link in stock_links(prev.num, this.num):
+            if link.broken:
                 yield _hit(
                     this,
                     "XY02",
                     "warning",
-                    f"表二“{label}”：去年现行有效 {fmt(before)} + 今年制发 {fmt(issued)} − 今年废止 {fmt(repealed)} = "
-                    f"{fmt(expected)}，今年现行有效印为 {fmt(now)}",
-                    (f"table2/{key}/in_force",),
+                    f"表二“{link.label}”：去年现行有效 {fmt(link.in_force_before)} + 今年制发 {fmt(link.issued)} − "
+                    f"今年废止 {fmt(link.repealed)} = {fmt(link.expected)}，今年现行有效印为 {fmt(link.in_force)}",
+                    (link.cell,),
                 )
 
 
@@ -147,7 +139,7 @@ def xy04(contexts: list[Context]) -> Iterator[Hit]:
             ta, tb = a.sections().get(number, ""), b.sections().get(number, "")
             if len(ta) < 50 or len(tb) < 50:
                 continue
-            ratio = difflib.SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+            ratio = similarity(ta, tb)
             if ratio >= _SIMILAR:
                 yield _hit(
                     b,

@@ -1,0 +1,493 @@
+"""The metric catalogue, as data, and its evaluation over flat {cell path: value} maps.
+
+A metric is a sum of cells (a count) or a sum of cells over a sum of cells (a ratio), written per
+format where the 2019 and 2021 layouts differ. ``evaluate`` works on any flat map: a report's
+values (:func:`flat_values`), a database row, a Parquet row. It never turns an unread cell into 0:
+an input that was abstained from (``unknown``) or is absent makes the metric null with a Chinese
+reason; a zero denominator does too. A cell printed blank counts as 0, as the rules count it, and
+the metric says so.
+
+``rollup`` aggregates rows (a flat map plus agency / year / region / level / template) per unit,
+per group (ratios as the sum of numerators over the sum of denominators), year over year, and ranks
+units only among those with at least ``min_n`` new applications.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass, field
+from typing import Any
+
+from nianbao import formats
+from nianbao.record import Report
+
+CATALOGUE_VERSION = "1"
+Value = int | float | None
+
+_T3 = "table3/{}/total"
+_DENIED = tuple(_T3.format(r.key) for r in formats.TABLE3_ROWS if r.key.startswith("denied."))
+_UNAVAILABLE = tuple(_T3.format(r.key) for r in formats.TABLE3_ROWS if r.key.startswith("unavailable."))
+_NOT_PROCESSED = tuple(_T3.format(r.key) for r in formats.TABLE3_ROWS if r.key.startswith("not_processed."))
+_HANDLED = (_T3.format("total"),)
+_LITIGATION = ("litigation_direct", "litigation_after_review")
+
+
+def _decided(*groups: str) -> tuple[str, ...]:
+    """表四 cases decided (结果维持 + 结果纠正 + 其他结果) in ``groups``."""
+    return tuple(f"table4/{g}/{o}" for g in groups for o in ("upheld", "corrected", "other"))
+
+
+@dataclass(frozen=True)
+class Formula:
+    """sum(numerator) or, with a denominator, sum(numerator) / sum(denominator)."""
+
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self.numerator + self.denominator
+
+    def text(self) -> str:
+        top = " + ".join(self.numerator)
+        if not self.denominator:
+            return top
+        bottom = " + ".join(self.denominator)
+        return f"({top}) / ({bottom})" if len(self.denominator) > 1 or len(self.numerator) > 1 else f"{top} / {bottom}"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    name: str
+    unit: str  # 件, %, 万元, 项
+    formulas: Mapping[str, Formula]  # by template ("2019", "2021"); a template absent: not in that format
+    caliber: str  # 口径
+    version: str = "1"
+
+    @property
+    def is_ratio(self) -> bool:
+        return any(f.denominator for f in self.formulas.values())
+
+
+def _both(formula: Formula) -> dict[str, Formula]:
+    return {"2019": formula, "2021": formula}
+
+
+_RATE = "分母为表三“（七）总计”的总计列（本年度办理结果总计）。"
+_ROLLUP = "汇总时为各单位分子之和除以分母之和（不是各单位比率的平均）。"
+
+METRICS: tuple[Metric, ...] = (
+    Metric("new_applications", "新收申请数", "件", _both(Formula(("table3/new/total",))), "表三“一、本年新收政府信息公开申请数量”的总计列。"),
+    Metric("handled", "办理结果总计", "件", _both(Formula(_HANDLED)), "表三“（七）总计”的总计列：本年度办结的申请（含上年结转）。"),
+    Metric(
+        "granted_rate", "予以公开率", "%", _both(Formula(("table3/granted/total",), _HANDLED)), "予以公开 ÷ 办理结果总计。" + _RATE + _ROLLUP
+    ),
+    Metric(
+        "substantive_rate",
+        "实质公开率",
+        "%",
+        _both(Formula(("table3/granted/total", "table3/partial/total"), _HANDLED)),
+        "（予以公开 + 部分公开）÷ 办理结果总计。" + _RATE + _ROLLUP,
+    ),
+    Metric("denied_rate", "不予公开率", "%", _both(Formula(_DENIED, _HANDLED)), "不予公开 1–8 项之和 ÷ 办理结果总计。" + _RATE + _ROLLUP),
+    Metric(
+        "unavailable_rate", "无法提供率", "%", _both(Formula(_UNAVAILABLE, _HANDLED)), "无法提供 1–3 项之和 ÷ 办理结果总计。" + _RATE + _ROLLUP
+    ),
+    Metric(
+        "not_processed_rate",
+        "不予处理率",
+        "%",
+        _both(Formula(_NOT_PROCESSED, _HANDLED)),
+        "不予处理 1–5 项之和 ÷ 办理结果总计。" + _RATE + _ROLLUP,
+    ),
+    Metric(
+        "carry_forward_rate",
+        "结转率",
+        "%",
+        _both(Formula(("table3/carried_forward/total",), ("table3/new/total", "table3/carried_in/total"))),
+        "结转下年度继续办理 ÷（本年新收 + 上年结转），均取总计列。" + _ROLLUP,
+    ),
+    Metric("reviews", "复议数", "件", _both(Formula(("table4/review/total",))), "表四行政复议的总计（含尚未审结）。"),
+    Metric(
+        "review_correction_rate",
+        "复议纠错率",
+        "%",
+        _both(Formula(("table4/review/corrected",), _decided("review"))),
+        "行政复议结果纠正 ÷ 已审结（结果维持 + 结果纠正 + 其他结果），尚未审结的不计入分母。" + _ROLLUP,
+    ),
+    Metric(
+        "lawsuits",
+        "诉讼数",
+        "件",
+        _both(Formula(tuple(f"table4/{g}/total" for g in _LITIGATION))),
+        "表四行政诉讼的总计：未经复议直接起诉 + 复议后起诉（含尚未审结）。",
+    ),
+    Metric(
+        "lawsuit_correction_rate",
+        "诉讼纠错率",
+        "%",
+        _both(Formula(tuple(f"table4/{g}/corrected" for g in _LITIGATION), _decided(*_LITIGATION))),
+        "行政诉讼（两类起诉合计）结果纠正 ÷ 已审结（结果维持 + 结果纠正 + 其他结果）。" + _ROLLUP,
+    ),
+    Metric(
+        "regulations_issued",
+        "规章制发数",
+        "件",
+        {"2021": Formula(("table2/regulations/issued",)), "2019": Formula(("table2/regulations/made",))},
+        "2021 格式：本年制发件数；2019 格式：本年新制作数量。",
+    ),
+    Metric(
+        "normative_issued",
+        "规范性文件制发数",
+        "件",
+        {"2021": Formula(("table2/normative_documents/issued",)), "2019": Formula(("table2/normative_documents/made",))},
+        "2021 格式：行政规范性文件本年制发件数；2019 格式：规范性文件本年新制作数量。",
+    ),
+    Metric(
+        "normative_repealed",
+        "规范性文件废止数",
+        "件",
+        {"2021": Formula(("table2/normative_documents/repealed",))},
+        "行政规范性文件本年废止件数；2019 格式没有此项。",
+    ),
+    Metric(
+        "normative_in_force",
+        "规范性文件现行有效数",
+        "件",
+        {"2021": Formula(("table2/normative_documents/in_force",))},
+        "行政规范性文件现行有效件数；2019 格式没有此项（其“对外公开总数量”口径不同，见 normative_published_total）。",
+    ),
+    Metric(
+        "normative_published_total",
+        "规范性文件对外公开总数",
+        "件",
+        {"2019": Formula(("table2/normative_documents/total_published",))},
+        "2019 格式规范性文件“对外公开总数量”；2021 格式没有此项。",
+    ),
+    Metric("licensing_decisions", "行政许可处理决定数", "件", _both(Formula(("table2/licensing/decisions",))), "表二行政许可的（本年）处理决定数量。"),
+    Metric("penalty_decisions", "行政处罚处理决定数", "件", _both(Formula(("table2/penalty/decisions",))), "表二行政处罚的（本年）处理决定数量。"),
+    Metric("coercion_decisions", "行政强制处理决定数", "件", _both(Formula(("table2/coercion/decisions",))), "表二行政强制的（本年）处理决定数量。"),
+    Metric(
+        "fees_amount",
+        "行政事业性收费金额",
+        "万元",
+        {"2021": Formula(("table2/fees/amount_10k_yuan",))},
+        "2021 格式：行政事业性收费本年收费金额（万元）。2019 格式只有收费项目数，没有金额（见 fees_items）。",
+    ),
+    Metric(
+        "fees_items",
+        "行政事业性收费项目数",
+        "项",
+        {"2019": Formula(("table2/fees/previous_items", "table2/fees/change"))},
+        "2019 格式：行政事业性收费上一年项目数量 + 本年增/减，即本年项目数。2021 格式只有金额（见 fees_amount）。",
+    ),
+)
+METRIC_BY_KEY = {m.key: m for m in METRICS}
+BASE_METRIC = "new_applications"  # rankings count units with at least min_n of these
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    key: str
+    value: float | int | None
+    reason: str = ""  # why the value is null, or a note on how it was counted
+    numerator: float | int | None = None
+    denominator: float | int | None = None
+
+
+def _label(path: str) -> str:
+    """A cell path in Chinese for a reason: 表三“（一）予以公开”总计."""
+    table, row, col = path.split("/")
+    if table == "table3":
+        return f"表三“{formats.TABLE3_ROW_BY_KEY[row].label.split('（区分')[0]}”{_col(formats.TABLE3_COLUMNS, col)}"
+    if table == "table4":
+        return f"表四“{_col(formats.TABLE4_GROUPS, row)}”{_col(formats.TABLE4_OUTCOMES, col)}"
+    for rows in formats.TABLE2_ROWS.values():
+        for spec in rows:
+            if spec.key == row and any(c.key == col for c in spec.columns):
+                return f"表二“{spec.label}”{_col(spec.columns, col)}"
+    return path
+
+
+def _col(columns: tuple[formats.Column, ...], key: str) -> str:
+    return next((c.label for c in columns if c.key == key), key)
+
+
+def _sum(paths: tuple[str, ...], values: Mapping[str, Value], unknown: Set[str]) -> tuple[float | int | None, str, bool]:
+    """The sum of the cells, or None with the reason; and whether a printed blank was counted as 0."""
+    total: float | int = 0
+    blank = False
+    for path in paths:
+        if path in unknown:
+            return None, f"{_label(path)}未能读取（读取时放弃）", blank
+        if path not in values:
+            return None, f"报告中没有{_label(path)}", blank
+        value = values[path]
+        if value is None:
+            blank = True
+        else:
+            total += value
+    return total, "", blank
+
+
+def infer_template(values: Mapping[str, Value]) -> str:
+    """The format a flat map's table 二 is in (2021 unless a 2019-only column is there)."""
+    return "2019" if any(p.endswith(("/made", "/previous_items", "/total_published")) for p in values) else "2021"
+
+
+def evaluate_one(metric: Metric, values: Mapping[str, Value], unknown: Set[str], template: str) -> MetricValue:
+    formula = metric.formulas.get(template)
+    if formula is None:
+        return MetricValue(metric.key, None, f"{template} 格式没有此项")
+    top, why, blank_top = _sum(formula.numerator, values, unknown)
+    if top is None:
+        return MetricValue(metric.key, None, why)
+    note = "（其中空白单元格按 0 计算）" if blank_top else ""
+    if not formula.denominator:
+        return MetricValue(metric.key, top, note, top)
+    bottom, why, blank_bottom = _sum(formula.denominator, values, unknown)
+    if bottom is None:
+        return MetricValue(metric.key, None, why, top)
+    note = "（其中空白单元格按 0 计算）" if blank_top or blank_bottom else ""
+    if bottom == 0:
+        return MetricValue(metric.key, None, "分母为 0，无法计算比率" + note, top, bottom)
+    return MetricValue(metric.key, top / bottom, note, top, bottom)
+
+
+def evaluate(
+    values: Mapping[str, Value],
+    unknown: Set[str] = frozenset(),
+    template: str | None = None,
+    keys: Iterable[str] | None = None,
+) -> dict[str, MetricValue]:
+    """Every metric (or those in ``keys``) over a flat map of cell values.
+
+    A path absent from ``values`` is a row the report does not print; a value None is a printed
+    blank (counted as 0, with a note); a path in ``unknown`` was not read: the metric is null.
+    ``template`` is the report's format; without it, it is inferred from the paths present.
+    """
+    template = template or infer_template(values)
+    chosen = [METRIC_BY_KEY[k] for k in keys] if keys is not None else list(METRICS)
+    return {m.key: evaluate_one(m, values, unknown, template) for m in chosen}
+
+
+# --- from a report ------------------------------------------------------------------------------
+
+
+def flat_values(report: Report) -> dict[str, Value]:
+    """Every cell the report holds, by path (a printed blank as None; a row not printed is absent)."""
+    return {
+        f"{table}/{row}/{col}": value
+        for table in ("table2", "table3", "table4")
+        for row, cols in (getattr(report, table) or {}).items()
+        for col, value in cols.items()
+    }
+
+
+def unknown_cells(report: Report) -> frozenset[str]:
+    """Cells the reader abstained from: named by a reading finding (RD…) and holding no number."""
+    cells = {c for f in report.findings if f.rule.startswith("RD") for c in f.cells}
+    return frozenset(c for c in cells if report.value(c) is None)
+
+
+def row_of(report: Report, region: str | None = None, level: str | None = None) -> dict[str, Any]:
+    """A report as a row for :func:`rollup`: its flat values with the unit's metadata."""
+    return {
+        **flat_values(report),
+        "agency": report.agency,
+        "year": report.year,
+        "region": region,
+        "level": level,
+        "template": report.template,
+        "unknown": unknown_cells(report),
+        "file": report.source.path,
+    }
+
+
+def evaluate_row(row: Mapping[str, Any], keys: Iterable[str] | None = None) -> dict[str, MetricValue]:
+    values = {k: v for k, v in row.items() if "/" in k and k.startswith("table")}
+    return evaluate(values, frozenset(row.get("unknown") or ()), row.get("template"), keys)
+
+
+# --- aggregation --------------------------------------------------------------------------------
+
+GROUPINGS = {"region": "地区", "level": "级别", "year": "年度"}
+NO_GROUP = "（未登记）"
+
+
+@dataclass(frozen=True)
+class UnitMetrics:
+    agency: str
+    year: int | None
+    region: str | None
+    level: str | None
+    file: str
+    values: dict[str, MetricValue]
+
+
+@dataclass(frozen=True)
+class GroupMetrics:
+    group: str
+    units: int
+    values: dict[str, MetricValue]
+
+
+@dataclass(frozen=True)
+class Change:
+    agency: str
+    metric: str
+    year_before: int
+    year: int
+    before: float | int | None
+    now: float | int | None
+
+    @property
+    def change(self) -> float | int | None:
+        return None if self.before is None or self.now is None else self.now - self.before
+
+
+@dataclass(frozen=True)
+class Ranked:
+    year: int | None
+    metric: str
+    rank: int
+    agency: str
+    value: float | int
+    applications: float | int
+
+
+@dataclass(frozen=True)
+class Rollup:
+    by: str
+    min_n: int
+    metrics: tuple[str, ...]
+    units: tuple[UnitMetrics, ...]
+    groups: tuple[GroupMetrics, ...]
+    total: GroupMetrics
+    changes: tuple[Change, ...]
+    rankings: tuple[Ranked, ...]
+    left_out: dict[str, int] = field(default_factory=dict)  # units below min_n, per year
+
+
+def _combine(key: str, parts: list[MetricValue]) -> MetricValue:
+    """A group's value: counts summed, ratios as summed numerators over summed denominators.
+
+    A unit whose inputs are incomplete (unread, not printed) or that lacks the item in its format
+    is left out, and the note says how many; a unit with a zero denominator adds 0 to both sums."""
+    metric = METRIC_BY_KEY[key]
+    known = [p for p in parts if p.numerator is not None and (p.denominator is not None or not metric.is_ratio)]
+    left = [p for p in parts if p not in known]
+    other_format = sum(1 for p in left if "格式没有此项" in p.reason)
+    notes = [f"{n} 个单位{why}，未计入" for n, why in ((len(left) - other_format, "数据不全"), (other_format, "的格式没有此项")) if n]
+    note = "；".join(notes)
+    if not known:
+        return MetricValue(key, None, "没有可计算的单位")
+    top = sum(p.numerator or 0 for p in known)
+    if not metric.is_ratio:
+        return MetricValue(key, top, note, top)
+    bottom = sum(p.denominator or 0 for p in known)
+    if not bottom:
+        return MetricValue(key, None, "；".join(["分母之和为 0，无法计算比率", *notes]), top, bottom)
+    return MetricValue(key, top / bottom, note, top, bottom)
+
+
+def _group(name: str, units: list[UnitMetrics], keys: tuple[str, ...]) -> GroupMetrics:
+    return GroupMetrics(name, len(units), {k: _combine(k, [u.values[k] for u in units]) for k in keys})
+
+
+def _changes(units: list[UnitMetrics], keys: tuple[str, ...]) -> list[Change]:
+    out: list[Change] = []
+    ordered = sorted((u for u in units if u.year), key=lambda u: (u.agency, u.year or 0))
+    for agency, series in itertools.groupby(ordered, key=lambda u: u.agency):
+        for a, b in itertools.pairwise(list(series)):
+            if (b.year or 0) - (a.year or 0) == 1:
+                out += [Change(agency, k, a.year or 0, b.year or 0, a.values[k].value, b.values[k].value) for k in keys]
+    return out
+
+
+def _rankings(units: list[UnitMetrics], keys: tuple[str, ...], min_n: int) -> tuple[list[Ranked], dict[str, int]]:
+    ranked: list[Ranked] = []
+    left_out: dict[str, int] = {}
+    for year, members in itertools.groupby(sorted(units, key=lambda u: u.year or 0), key=lambda u: u.year):
+        pool = [u for u in members if (u.values[BASE_METRIC].value or 0) >= min_n]
+        left_out[str(year)] = sum(1 for u in units if u.year == year) - len(pool)
+        for key in keys:
+            if key == BASE_METRIC:
+                continue
+            scored = [(u, u.values[key].value) for u in pool if u.values[key].value is not None]
+            scored.sort(key=lambda uv: (-(uv[1] or 0), uv[0].agency))
+            for u, value in scored:  # equal values share a rank (1, 1, 3)
+                rank = 1 + sum(1 for _, other in scored if (other or 0) > (value or 0))
+                ranked.append(Ranked(year, key, rank, u.agency, value or 0, u.values[BASE_METRIC].value or 0))
+    return ranked, left_out
+
+
+def rollup(
+    rows: Iterable[Mapping[str, Any]], by: str = "year", min_n: int = 30, keys: Iterable[str] | None = None
+) -> Rollup:
+    """Metrics per unit, per group (``by`` region, level or year) and overall, year over year, ranked."""
+    if by not in GROUPINGS:
+        raise ValueError(f"不支持的分组：{by}（可用 {'、'.join(GROUPINGS)}）")
+    chosen = tuple(keys) if keys is not None else tuple(m.key for m in METRICS)
+    wanted = tuple(dict.fromkeys((BASE_METRIC, *chosen)))
+    units = [
+        UnitMetrics(
+            str(r.get("agency") or "（未识别机关）"),
+            r.get("year"),
+            r.get("region"),
+            r.get("level"),
+            str(r.get("file") or ""),
+            evaluate_row(r, wanted),
+        )
+        for r in rows
+    ]
+    named: dict[str, list[UnitMetrics]] = {}
+    for u in units:
+        named.setdefault(str(getattr(u, by) or NO_GROUP), []).append(u)
+    groups = tuple(_group(name, members, wanted) for name, members in sorted(named.items()))
+    ranked, left_out = _rankings(units, chosen, min_n)
+    return Rollup(
+        by, min_n, chosen, tuple(units), groups, _group("合计", units, wanted), tuple(_changes(units, chosen)),
+        tuple(ranked), left_out,
+    )
+
+
+def format_value(metric: Metric, value: float | int | None) -> str:
+    """A value as people read it: 12.5% for a ratio, 1,234 件 for a count."""
+    if value is None:
+        return "—"
+    if metric.is_ratio:
+        return f"{value * 100:.1f}%"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
+    return f"{text} {metric.unit}"
+
+
+# --- the reference (docs/metrics.md) -------------------------------------------------------------
+
+
+def metrics_reference() -> str:
+    """docs/metrics.md: one section per metric, from the catalogue."""
+    lines = [
+        "# 统计指标",
+        "",
+        "本文件由指标目录生成（`nianbao metrics > docs/metrics.md`），请勿手工修改。",
+        f"指标目录版本：{CATALOGUE_VERSION}。公式中的单元格路径见 `shared/spec/report-json.md`。",
+        "",
+        "通用口径：读取时放弃的单元格（RD07 等）或报告未印的行使指标为空并说明原因，绝不按 0 计算；"
+        "印为空白的单元格按 0 计算并注明；分母为 0 时比率为空。汇总（按地区、级别、年度）时，计数为各单位之和，"
+        "比率为各单位分子之和除以分母之和；排名只在新收申请数不少于 `--min-n`（默认 30）件的单位之间进行。",
+        "",
+        "| 键 | 名称 | 单位 | 适用格式 | 版本 |",
+        "|---|---|---|---|---|",
+    ]
+    for m in METRICS:
+        lines.append(f"| [{m.key}](#{m.key}) | {m.name} | {m.unit} | {'、'.join(sorted(m.formulas))} | {m.version} |")
+    lines.append("")
+    for m in METRICS:
+        lines += [f"## {m.key}", "", f"**{m.name}**（{m.unit}）· 版本 {m.version}", "", f"口径：{m.caliber}", ""]
+        for template in sorted(m.formulas):
+            lines.append(f"- {template} 格式：`{m.formulas[template].text()}`")
+        lines.append("")
+    return "\n".join(lines)

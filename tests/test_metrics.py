@@ -1,0 +1,103 @@
+"""The metric catalogue: a worked example per metric on a corpus report, nulls with reasons, rollups."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from conftest import ROOT, corpus_or_skip, truth_report
+from nianbao import parse
+from nianbao.metrics import METRICS, evaluate, flat_values, metrics_reference, rollup, row_of, unknown_cells
+
+# (metric, corpus report, numerator, denominator or None for a count): worked by hand from the
+# printed tables (r001 淮安市人民政府 2024, 2021 format; r007 平潭综合实验区 2019, 2019 format).
+WORKED = [
+    ("new_applications", "r001-huaian-city-2024", 3119, None),
+    ("handled", "r001-huaian-city-2024", 3050, None),
+    ("granted_rate", "r001-huaian-city-2024", 1362, 3050),
+    ("substantive_rate", "r001-huaian-city-2024", 1362 + 454, 3050),  # 予以公开 1362 + 部分公开 454
+    ("denied_rate", "r001-huaian-city-2024", 178, 3050),
+    ("unavailable_rate", "r001-huaian-city-2024", 781, 3050),
+    ("not_processed_rate", "r001-huaian-city-2024", 88, 3050),
+    ("carry_forward_rate", "r001-huaian-city-2024", 103, 3119 + 34),  # 结转 103 ÷（新收 3119 + 上年结转 34）
+    ("reviews", "r001-huaian-city-2024", 351, None),
+    ("review_correction_rate", "r001-huaian-city-2024", 64, 72 + 64 + 178),  # 纠正 ÷（维持+纠正+其他），37 件未审结
+    ("lawsuits", "r001-huaian-city-2024", 26 + 20, None),
+    ("lawsuit_correction_rate", "r001-huaian-city-2024", 4 + 1, (13 + 4 + 8) + (12 + 1 + 1)),
+    ("regulations_issued", "r001-huaian-city-2024", 1, None),
+    ("normative_issued", "r001-huaian-city-2024", 8, None),
+    ("normative_repealed", "r001-huaian-city-2024", 26, None),
+    ("normative_in_force", "r001-huaian-city-2024", 66, None),
+    ("licensing_decisions", "r001-huaian-city-2024", 447228, None),
+    ("penalty_decisions", "r001-huaian-city-2024", 3985758, None),
+    ("coercion_decisions", "r001-huaian-city-2024", 88283, None),
+    ("fees_amount", "r001-huaian-city-2024", 96171.6, None),
+    ("normative_published_total", "r007-pingtan-2019", 89, None),
+    ("fees_items", "r007-pingtan-2019", 35 + 0, None),  # 上一年项目数量 35 + 本年增/减 0
+]
+
+
+def test_every_metric_has_a_worked_example() -> None:
+    assert {m.key for m in METRICS} == {key for key, *_ in WORKED}
+
+
+@pytest.mark.parametrize(("key", "name", "top", "bottom"), WORKED)
+def test_worked_example(key: str, name: str, top: float, bottom: float | None) -> None:
+    report = truth_report(name)
+    got = evaluate(flat_values(report), template=report.template)[key]
+    assert got.numerator == top and got.denominator == bottom
+    assert got.value == (top if bottom is None else top / bottom)
+    assert got.reason == ""
+
+
+def test_a_metric_not_in_the_format_is_null_with_the_reason() -> None:
+    got = evaluate(flat_values(truth_report("r007-pingtan-2019")), template="2019")
+    assert got["fees_amount"].value is None and "2019 格式没有此项" in got["fees_amount"].reason
+    assert got["review_correction_rate"].value is None and "分母为 0" in got["review_correction_rate"].reason
+
+
+def test_an_abstained_cell_makes_the_metric_null_never_zero() -> None:
+    report = parse(corpus_or_skip() / "real" / "r008-pingtan-2024.txt")
+    unknown = unknown_cells(report)
+    assert "table2/normative_documents/in_force" in unknown  # 6233440: 33/440 or 3/3440, not read
+    got = evaluate(flat_values(report), unknown, report.template)
+    assert got["normative_in_force"].value is None
+    assert got["normative_in_force"].reason == "表二“行政规范性文件”现行有效件数未能读取（读取时放弃）"
+    assert got["normative_issued"].value == 62  # the figure the text states
+
+
+def test_blank_counts_as_zero_with_a_note_and_an_absent_row_is_null() -> None:
+    values = {"table3/carried_forward/total": None, "table3/new/total": 30, "table3/carried_in/total": 6}
+    got = evaluate(values, template="2021", keys=["carry_forward_rate", "reviews"])
+    assert got["carry_forward_rate"].value == 0 and "空白单元格按 0 计算" in got["carry_forward_rate"].reason
+    assert got["reviews"].value is None and got["reviews"].reason == "报告中没有表四“行政复议”总计"
+
+
+def test_rollup_sums_numerators_and_denominators_and_ranks_only_big_units() -> None:
+    names = ["r001-huaian-city-2024", "r004-shanghai-stcsm-2024", "000_ad76ac4b2ae56493", "001_17c512892160a454"]
+    reports = [truth_report(n) for n in names]
+    result = rollup([row_of(r) for r in reports], by="year", min_n=30, keys=["granted_rate", "reviews"])
+    (year,) = result.groups
+    assert year.group == "2024" and year.units == 4
+    granted = year.values["granted_rate"]
+    assert (granted.numerator, granted.denominator) == (1362 + 9 + 1 + 1, 3050 + 35 + 2 + 17)
+    assert granted.value == pytest.approx(1373 / 3104)
+    assert year.values["reviews"].value == 351 + 1 + 0 + 1
+    ranked = [(r.rank, r.agency) for r in result.rankings if r.metric == "granted_rate"]
+    assert ranked == [(1, "淮安市人民政府"), (2, "上海市科委")]  # 44.7 % and 25.7 %; 3 and 17 applications left out
+    assert result.left_out == {"2024": 2}
+
+
+def test_rollup_year_over_year() -> None:
+    before = truth_report("r004-shanghai-stcsm-2024")
+    after = dataclasses.replace(truth_report("r001-huaian-city-2024"), agency=before.agency, year=2025)
+    result = rollup([row_of(before), row_of(after)], by="year", keys=["new_applications"])
+    (change,) = result.changes
+    assert (change.year_before, change.year, change.before, change.now, change.change) == (2024, 2025, 34, 3119, 3085)
+    assert [g.group for g in result.groups] == ["2024", "2025"]
+
+
+def test_metrics_reference_is_current() -> None:
+    current = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    assert current == metrics_reference(), "docs/metrics.md is stale: run `nianbao metrics > docs/metrics.md`"
