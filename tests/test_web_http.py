@@ -28,7 +28,7 @@ def test_every_page_has_a_json_twin(seeded: tuple[object, dict[str, str]]) -> No
     b, keys = seeded
     c = client(b)  # type: ignore[arg-type]
     key = keys[ARITHMETIC.name]
-    for url in ("/overview", "/reports", f"/reports/{key}", "/upload"):
+    for url in ("/overview", "/reports", f"/reports/{key}", "/upload", "/compare", "/stats", "/exports"):
         page = c.get(url)
         assert page.status_code == 200, url
         assert page.headers["content-type"].startswith("text/html")
@@ -46,6 +46,16 @@ def test_every_page_has_a_json_twin(seeded: tuple[object, dict[str, str]]) -> No
     # the finding's cell is a cell of the drawn national table
     paths = {c["path"] for t in report["tables"] for row in t["rows"] for c in row if "path" in c}
     assert "table3/new/natural" in paths
+    compared = c.get("/compare.json").json()
+    assert compared["agency"] == "石门县自然资源和规划局" and (compared["a"], compared["b"]) == (2021, 2022)
+    assert compared["consecutive"] and compared["chain"] and compared["sections"]
+    stats = c.get("/stats.json", params={"metric": "granted_rate", "by": "year", "min_n": 0}).json()
+    assert {m["key"] for m in stats["catalogue"]} >= {"granted_rate", "new_applications"}
+    assert [t["year"] for t in stats["trend"]] == [2020, 2021, 2022]
+    drilled = c.get("/stats.json", params={"drill": "2022"}).json()["units"]
+    assert [u["agency"] for u in drilled] == ["石门县自然资源和规划局"] and drilled[0]["key"]
+    exports = c.get("/exports.json").json()["exports"]
+    assert {e["name"] for e in exports} == {"data", "findings", "metrics", "coverage", "comparisons"}
     spec = c.get("/openapi.json").json()
     assert "/reports/{key}.json" in spec["paths"] and "/overview.json" in spec["paths"]
     docs = c.get("/docs").text
@@ -215,3 +225,28 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read() -> None:
     big = c.change("POST", "/upload.json", files=[("files", ("大.txt", b"1" * (3 * 1024 * 1024), "text/plain"))])
     assert big.status_code == 413 and "上限" in big.json()["detail"]
     assert c.get("/overview.json").status_code == 200
+
+
+def test_the_rectification_list_reads_back_with_its_review(tmp_path: object) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    b = backend(ARITHMETIC)
+    key = b.entries()[0].key
+    c = client(b)
+    ar01 = next(f for f in c.get(f"/reports/{key}.json").json()["findings"] if f["rule"] == "AR01")
+    c.change(
+        "POST",
+        f"/reports/{key}/review",
+        data={"fingerprint": ar01["fingerprint"], "status": "confirmed", "comment": "请整改"},
+    )
+    got = c.get(f"/reports/{key}/rectification.xlsx")
+    assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment")
+    ws = load_workbook(io.BytesIO(got.content)).active
+    rows = [[cell.value for cell in row] for row in ws.iter_rows()]
+    header = next(r for r in rows if "规则" in r)
+    row = next(r for r in rows if "AR01" in r)
+    assert row[header.index("审核状态")] == "确认" and row[header.index("审核意见")] == "请整改"
+    for name in ("data", "findings", "metrics", "coverage", "comparisons"):
+        assert c.get(f"/exports/{name}.xlsx").status_code == 200, name
