@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +80,24 @@ needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None and shutil.which("libreoffice") is None,
     reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui",
 )
+
+
+# --- the store's databases: a real SQLite file and a real PostgreSQL server (tests/pgcluster.py) ---
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    from pgcluster import cluster
+
+    with cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: an SQLite file, or a fresh database on the throwaway PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nianbao.db'}"
+    from pgcluster import fresh_database
+
+    return fresh_database(request.getfixturevalue("pg_server"))

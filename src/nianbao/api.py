@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from nianbao.extract import extract
+from nianbao.extract import EXTRACTOR_VERSION, extract
 from nianbao.readers import EXTENSIONS, ReadError, read_document, sniff_format
 from nianbao.record import Finding, Report, Source
 
@@ -22,6 +22,14 @@ def parse(path: str | Path) -> Report:
         data = path.read_bytes()
     except OSError as exc:
         return _failed(path, "", "", Finding("RD01", "error", f"无法打开文件：{exc.strerror or exc}", (), {}))
+    return parse_bytes(data, str(path))
+
+
+def parse_bytes(data: bytes, name: str) -> Report:
+    """Read a file's bytes into a report record; ``name`` (a file name or path) gives the type by its
+    extension when the bytes do not, and becomes ``source.path``. Readers read the bytes given: an
+    upload needs no temporary file. Never raises for bad bytes: see ``Report.errors``."""
+    path = Path(name)
     digest = hashlib.sha256(data).hexdigest()
     sniffed = sniff_format(path, data[:2048])
     fmt = sniffed or path.suffix.lower().lstrip(".")
@@ -31,7 +39,7 @@ def parse(path: str | Path) -> Report:
         return _failed(path, fmt, digest, Finding(exc.code, "error", exc.message, (), {}))
     except Exception as exc:  # a reader's library choked on a hostile or broken file
         return _failed(path, fmt, digest, Finding("RD01", "error", f"文件无法读取（{type(exc).__name__}）", (), {}))
-    return extract(doc, Source(str(path), doc.format, digest, doc.pages))
+    return extract(doc, Source(name, doc.format, digest, doc.pages, EXTRACTOR_VERSION))
 
 
 def load_record(path: str | Path) -> Report:
@@ -46,7 +54,7 @@ def load_record(path: str | Path) -> Report:
 
 
 def _failed(path: Path, fmt: str, digest: str, error: Finding) -> Report:
-    return Report(source=Source(str(path), fmt, digest, None), errors=(error,))
+    return Report(source=Source(str(path), fmt, digest, None, EXTRACTOR_VERSION), errors=(error,))
 
 
 def iter_paths(paths: Iterable[str | Path]) -> Iterator[Path]:

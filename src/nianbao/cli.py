@@ -6,13 +6,13 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from nianbao import formats
+from nianbao import formats, service
 from nianbao.api import iter_paths, load_record, parse
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
@@ -24,6 +24,9 @@ from nianbao.record import Finding, Report
 from nianbao.render import write
 from nianbao.rules import Config, check, check_collection, load_config
 from nianbao.rules.docs import rules_reference
+
+if TYPE_CHECKING:
+    from nianbao.store import Store
 
 app = typer.Typer(
     add_completion=False,
@@ -87,14 +90,18 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
 @app.command("check")
 def check_command(
     paths: Annotated[
-        list[Path], typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）", exists=True)
-    ],
+        list[Path] | None,
+        typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）；用 --db 时不需要", exists=True),
+    ] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="输出格式")] = CheckFormat.text,
     select: Annotated[list[str] | None, typer.Option("--select", help="只运行这些规则（代码或组，如 AR,NA01）")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="不运行这些规则（代码或组）")] = None,
     fail_on: Annotated[Severity, typer.Option("--fail-on", help="发现达到此级别时退出码为 1")] = Severity.error,
     config_file: Annotated[
         Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="检查数据库中的全部报告（数据库地址或 SQLite 文件），结果存入数据库")
     ] = None,
 ) -> None:
     """按审核规则检查年度报告，指出每个问题的位置。"""
@@ -107,13 +114,146 @@ def check_command(
         config = Config(
             _codes(select) or config.select, config.ignore + _codes(ignore), config.severity, config.aggregates
         )
-    files = list(iter_paths(paths))
+    if db is not None or not paths:
+        if db is None:
+            typer.echo("请给出要检查的文件或文件夹，或用 --db 检查数据库中的报告", err=True)
+            raise typer.Exit(2)
+        _check_store(db, config, output_format, fail_on)
+    files = list(iter_paths(paths or []))
     reports = [parse(p) for p in files]
     results = [(str(p), fs) for p, fs in zip(files, check_collection(reports, config), strict=True)]
     _print_findings(results, output_format)
     threshold = SEVERITY_RANK[fail_on.value]
     failed = any(SEVERITY_RANK.get(f.severity, 0) >= threshold for _, fs in results for f in fs)
     raise typer.Exit(1 if failed else 0)
+
+
+def _check_store(db: str, config: Config, output_format: CheckFormat, fail_on: Severity) -> None:
+    """``check --db``: every rule over the stored reports; findings stored and printed (those
+    reviewed as 已忽略 are left out of the listing and the exit code)."""
+    from nianbao.store import DISMISSED
+
+    with _store(db) as store:
+        service.check_store(store, config)
+        rows = store.findings()
+    shown = [r for r in rows if r.status != DISMISSED]
+    by_file: dict[str, list[Finding]] = {}
+    for row in shown:
+        by_file.setdefault(row.file_name, []).append(row.finding())
+    _print_findings(list(by_file.items()), output_format)
+    if len(shown) < len(rows) and output_format is CheckFormat.text:
+        sys.stdout.write(f"另有 {len(rows) - len(shown)} 条已忽略的问题未列出\n")
+    threshold = SEVERITY_RANK[fail_on.value]
+    raise typer.Exit(1 if any(SEVERITY_RANK.get(r.severity, 0) >= threshold for r in shown) else 0)
+
+
+def _store(db: str | None) -> Store:
+    try:
+        return service.open_store(db)
+    except Exception as exc:  # a bad URL, a server that does not answer, a file that is no database
+        typer.echo(
+            f"无法打开数据库 {db or ''}：{type(exc).__name__}：{str(exc).splitlines()[0] if str(exc) else ''}", err=True
+        )
+        raise typer.Exit(2) from exc
+
+
+DB_HELP = "数据库：SQLite 文件或地址（如 postgresql+psycopg://用户@主机/库）；默认环境变量 NIANBAO_DB，否则当前目录的 nianbao.db"
+
+
+@app.command("import")
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", exists=True)],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认全部 CPU 核）")] = None,
+) -> None:
+    """把报告导入数据库：每个文件一行结果（新增 / 未变化 / 新版本 / 失败）。同一文件再次导入不重复保存。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from nianbao.store import FAILED, ImportOutcome
+
+    def line(o: ImportOutcome) -> str:
+        if o.status == FAILED:
+            return f"{o.status}\t{o.name}\t{o.reason}"
+        what = " ".join(x for x in (o.agency or "（未识别机关）", f"{o.year} 年度" if o.year else "（未识别年度）"))
+        return f"{o.status}\t{o.name}\t{what}"
+
+    files = list(iter_paths(paths))
+    try:
+        config = load_config(None)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"配置文件错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    with _store(db) as store:
+        if sys.stderr.isatty():
+            columns = (TextColumn("导入"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+                task = progress.add_task("导入", total=len(files))
+                outcomes = service.import_paths(store, files, jobs, config, on_outcome=lambda _: progress.advance(task))
+            for o in outcomes:
+                sys.stdout.write(line(o) + "\n")
+        else:
+
+            def show(o: ImportOutcome) -> None:
+                sys.stdout.write(line(o) + "\n")
+                sys.stdout.flush()
+
+            outcomes = service.import_paths(store, files, jobs, config, on_outcome=show)
+    counts = {s: sum(o.status == s for o in outcomes) for s in dict.fromkeys(o.status for o in outcomes)}
+    typer.echo("，".join(f"{s} {n}" for s, n in counts.items()) or "没有找到报告文件", err=True)
+    raise typer.Exit(1 if any(o.status == FAILED for o in outcomes) else 0)
+
+
+agencies_app = typer.Typer(help="机关名录：导入名录，列出未匹配的报告标题。", invoke_without_command=True)
+app.add_typer(agencies_app, name="agencies")
+
+
+@agencies_app.callback()
+def agencies_command(
+    ctx: typer.Context,
+    unmatched: Annotated[
+        bool, typer.Option("--unmatched", help="列出与名录中任何机关都不匹配的报告标题及最接近的候选")
+    ] = False,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+) -> None:
+    """列出数据库中的机关（--unmatched：未匹配名录的报告标题）。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _store(db) as store:
+        if unmatched:
+            rows = store.unmatched()
+            if not any(a.listed for a in store.agencies()):
+                typer.echo("尚未导入机关名录（nianbao agencies import 名录.xlsx），以下机关均来自报告标题：", err=True)
+            for u in rows:
+                near = "、".join(u.candidates) if u.candidates else "（无相近名称）"
+                sys.stdout.write(f"{u.title}\t{u.reports} 份报告\t最接近：{near}\n")
+            typer.echo(f"共 {len(rows)} 个未匹配的机关名称", err=True)
+            return
+        for a in store.agencies():
+            origin = "名录" if a.listed else "标题"
+            extra = "\t".join(x or "" for x in (a.level, a.region_code, "、".join(a.aliases)))
+            sys.stdout.write(f"{a.name}\t{origin}\t{extra}\n")
+
+
+@agencies_app.command("import")
+def agencies_import_command(
+    path: Annotated[
+        Path, typer.Argument(help="机关名录 .xlsx 或 .csv（列：名称、上级、级别、行政区划代码、别名）", exists=True)
+    ],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+) -> None:
+    """导入机关名录：建立上下级关系，按规范化名称和别名匹配报告标题。"""
+    try:
+        rows = service.read_agency_rows(path)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"名录无法读取：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    with _store(db) as store:
+        result = store.import_agencies(rows)
+    typer.echo(
+        f"名录导入完成：新增 {result.added} 个机关，更新 {result.updated} 个，合并报告标题中的机关 {result.merged} 个"
+    )
+    if result.unknown_parents:
+        typer.echo(f"以下上级机关不在名录中：{'、'.join(result.unknown_parents)}", err=True)
 
 
 def _print_findings(results: list[tuple[str, list[Finding]]], output_format: CheckFormat) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +15,73 @@ SEVERITIES = ("error", "warning", "notice")
 
 Number = int | float | None
 TableValues = dict[str, dict[str, Number]]
+TABLES = ("table2", "table3", "table4")
+
+# What a fingerprint keeps of a message: its numbers, written one way (1,234 and 1234 and 1234.0
+# alike); file names (another report's path in XY messages) are dropped first, so a re-import from
+# another folder keeps the fingerprint.
+_FILE_NAME_RE = re.compile(
+    r"[^\s（）()，,：:]+\.(?:pdf|docx?|wps|html?|shtml|xhtml|txt|text|md|markdown|xlsx|json)", re.I
+)
+_NUMBER_RE = re.compile(r"\d[\d,，]*(?:\.\d+)?")
+
+
+def _normalised_number(text: str) -> str:
+    digits = text.replace(",", "").replace("，", "")
+    if "." in digits:
+        digits = digits.rstrip("0").rstrip(".")
+    return digits.lstrip("0") or "0"
+
+
+def message_arguments(message: str) -> tuple[str, ...]:
+    """The numbers a message states, normalised (the arguments a fingerprint keeps)."""
+    return tuple(_normalised_number(m) for m in _NUMBER_RE.findall(_FILE_NAME_RE.sub("", message)))
+
+
+@dataclass(frozen=True)
+class CellLocation:
+    """Where a value stands in its source: the one typed shape of a ``locations`` entry.
+
+    Text: ``line`` (1-based); DOCX and HTML: ``table``, ``row``, ``col`` (0-based, merged cells
+    expanded); PDF: ``page`` and ``bbox`` (x0, top, x1, bottom). ``to_dict`` gives the record's JSON
+    form (report-json.md) back exactly; keys a reader adds beyond these are kept in ``extra``.
+    """
+
+    line: int | None = None
+    table: int | None = None
+    row: int | None = None
+    col: int | None = None
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    _KEYS = ("line", "table", "row", "col", "page", "bbox")
+
+    @classmethod
+    def from_dict(cls, data: Location | None) -> CellLocation:
+        data = data or {}
+        bbox = data.get("bbox")
+        return cls(
+            line=data.get("line"),
+            table=data.get("table"),
+            row=data.get("row"),
+            col=data.get("col"),
+            page=data.get("page"),
+            bbox=tuple(bbox) if bbox is not None else None,
+            extra=tuple((k, v) for k, v in data.items() if k not in cls._KEYS),
+        )
+
+    def to_dict(self) -> Location:
+        out: Location = {}
+        for key in self._KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = list(value) if key == "bbox" else value
+        out.update(self.extra)
+        return out
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, k) is not None for k in self._KEYS) or bool(self.extra)
 
 
 @dataclass(frozen=True)
@@ -35,6 +105,14 @@ class Finding:
         if self.detail:
             out["detail"] = self.detail
         return out
+
+    @property
+    def fingerprint(self) -> str:
+        """A finding's identity across re-checks and re-imports: the rule, its cells and the numbers
+        its message states (normalised), hashed. Not its location (the same report in another format
+        has the same findings) nor its wording; review decisions are kept by it."""
+        parts = [self.rule, ",".join(sorted(self.cells)), ",".join(message_arguments(self.message))]
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
@@ -69,11 +147,15 @@ class SectionText:
 class Source:
     path: str
     format: str
-    sha256: str = ""
+    sha256: str = ""  # the file's sha256: the record's key
     pages: int | None = None
+    extractor: str = ""  # the extractor version that read it (``nianbao.extract.VERSION``)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "format": self.format, "sha256": self.sha256, "pages": self.pages}
+        out: dict[str, Any] = {"path": self.path, "format": self.format, "sha256": self.sha256, "pages": self.pages}
+        if self.extractor:
+            out["extractor"] = self.extractor
+        return out
 
 
 @dataclass(frozen=True)
@@ -120,7 +202,13 @@ class Report:
     def from_dict(cls, data: dict[str, Any]) -> Report:
         src = data.get("source") or {}
         return cls(
-            source=Source(src.get("path", ""), src.get("format", ""), src.get("sha256", ""), src.get("pages")),
+            source=Source(
+                src.get("path", ""),
+                src.get("format", ""),
+                src.get("sha256", ""),
+                src.get("pages"),
+                src.get("extractor", ""),
+            ),
             agency=data.get("agency"),
             year=data.get("year"),
             template=data.get("template"),
@@ -138,6 +226,24 @@ class Report:
             meta=dict(data.get("meta") or {}),
             labels=dict(data.get("labels") or {}),
         )
+
+    @property
+    def key(self) -> str:
+        """The record's key: its file's sha256 (the path when the file could not be opened)."""
+        return self.source.sha256 or f"path:{self.source.path}"
+
+    def cells(self) -> Iterator[tuple[str, Number, CellLocation]]:
+        """Every cell of the three tables as (path, value, location), tables then rows in record order."""
+        for table in TABLES:
+            rows: TableValues | None = getattr(self, table)
+            for row, columns in (rows or {}).items():
+                for col, value in columns.items():
+                    path = f"{table}/{row}/{col}"
+                    yield path, value, CellLocation.from_dict(self.locations.get(path))
+
+    def flat(self) -> dict[str, Number]:
+        """The cells as one flat {path: value} map (what metrics and exports read)."""
+        return {path: value for path, value, _ in self.cells()}
 
     def value(self, path: str) -> Number:
         """The value at a cell path (``table3/new/total``), or None when absent."""

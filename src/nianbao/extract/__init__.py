@@ -14,7 +14,11 @@ from nianbao.model import Document, Location, Paragraph, Table
 from nianbao.numbers import UNREADABLE
 from nianbao.record import Finding, Report, SectionText, Source
 
-__all__ = ["extract"]
+__all__ = ["EXTRACTOR_VERSION", "extract"]
+
+# The extractor's version, carried by every record (``source.extractor``): raise it when a change
+# reads some file differently, so that stored records say which reading they hold.
+EXTRACTOR_VERSION = "2026.12.1"
 
 
 def _fallback_year(doc: Document) -> int | None:

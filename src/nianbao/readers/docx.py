@@ -8,6 +8,7 @@ The document is read as Word shows it with every tracked change accepted, and co
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,7 +154,7 @@ def _body_blocks(body: etree._Element) -> list[Block]:
 
 def read_docx(path: Path, data: bytes) -> Document:
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             xml = zf.read("word/document.xml")
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise ReadError("RD01", f"Word 文件已损坏或不是 DOCX 格式：{exc}") from exc

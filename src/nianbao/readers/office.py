@@ -58,7 +58,12 @@ def read_office(path: Path, data: bytes) -> Document:
     if not data.strip(b"\x00"):
         raise ReadError("RD01", "文件为空，没有可读取的内容")
     with tempfile.TemporaryDirectory(prefix="nianbao-doc-") as out:
-        converted = convert(path, "docx", Path(out))
+        # LibreOffice reads files only: the bytes given are written into this private folder (the
+        # caller's path may not exist, e.g. an upload), never read from the caller's path.
+        given = Path(out) / "in" / f"report{path.suffix.lower() or '.doc'}"
+        given.parent.mkdir()
+        given.write_bytes(data)
+        converted = convert(given, "docx", Path(out))
         doc = read_docx(converted, converted.read_bytes())
     fmt = path.suffix.lower().lstrip(".") or "doc"
     return Document(doc.blocks, fmt, doc.pages, doc.meta, doc.unreadable)

@@ -8,6 +8,7 @@ Every cell and line carries ``{"page": p, "bbox": [x0, top, x1, bottom]}``.
 from __future__ import annotations
 
 import bisect
+import io
 import itertools
 import re
 from dataclasses import dataclass
@@ -179,7 +180,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
     from pdfminer.pdfparser import PDFSyntaxError
 
     try:
-        pdf = pdfplumber.open(path)
+        pdf = pdfplumber.open(io.BytesIO(data))  # the bytes given: no file is read again
     except PDFPasswordIncorrect as exc:
         raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
     except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many kinds for broken files

@@ -8,7 +8,7 @@ a value: the record keeps what was printed.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -16,8 +16,9 @@ from typing import cast
 from nianbao.record import SEVERITIES, Finding, Report
 from nianbao.rules import arithmetic, collection, narrative, structure  # noqa: F401  (registers rules)
 from nianbao.rules.base import REGISTRY, Context, Rule
+from nianbao.rules.collection import groups
 
-__all__ = ["REGISTRY", "Config", "Rule", "check", "check_collection", "load_config"]
+__all__ = ["REGISTRY", "Config", "Rule", "check", "check_collection", "load_config", "run_collection_rule"]
 
 READING_GROUP = "RD"
 
@@ -83,7 +84,14 @@ def check_collection(reports: list[Report], config: Config = Config()) -> list[l
     for rule in REGISTRY.values():
         if rule.scope != "collection" or not config.wants(rule.code):
             continue
-        for hit in rule.func(contexts):
-            report, finding = cast(tuple[Report, Finding], hit)
+        for report, finding in run_collection_rule(rule, contexts):
             out[index[id(report)]].append(config.grade(finding))
     return out
+
+
+def run_collection_rule(rule: Rule, contexts: list[Context]) -> Iterator[tuple[Report, Finding]]:
+    """A collection rule on each group it declares (rules.base.GROUPINGS), or on all at once."""
+    chosen = [list(g) for kind in rule.group_by for g in groups(kind, contexts)] if rule.group_by else [contexts]
+    for group in chosen:
+        for hit in rule.func(group):
+            yield cast(tuple[Report, Finding], hit)

@@ -27,6 +27,9 @@ class Rule:
     applies_to: tuple[str, ...]
     scope: str  # "report" or "collection"
     func: Callable[..., Iterable[object]]
+    # A collection rule's groups: it is run on each group of these kinds alone (see GROUPINGS),
+    # so a store hands it just those reports; empty means the whole collection at once.
+    group_by: tuple[str, ...] = ()
 
     @property
     def group(self) -> str:
@@ -50,17 +53,27 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+# What a collection rule may group by: one agency's reports over the years; every report of one
+# year; a declared aggregate report with its members of the same year; each report alone.
+GROUPINGS = ("agency", "year", "aggregate", "report")
 
 
 def rule(
-    code: str, name: str, severity: str, applies_to: tuple[str, ...], scope: str = "report"
+    code: str,
+    name: str,
+    severity: str,
+    applies_to: tuple[str, ...],
+    scope: str = "report",
+    group_by: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Iterable[object]]], Callable[..., Iterable[object]]]:
     """Declare a rule; the decorated function yields its findings."""
 
     def register(func: Callable[..., Iterable[object]]) -> Callable[..., Iterable[object]]:
         if code in REGISTRY:
             raise ValueError(f"rule {code} declared twice")
-        REGISTRY[code] = Rule(code, name, severity, applies_to, scope, func)
+        if not set(group_by) <= set(GROUPINGS):
+            raise ValueError(f"rule {code}: unknown grouping {group_by}")
+        REGISTRY[code] = Rule(code, name, severity, applies_to, scope, func, group_by)
         return func
 
     return register

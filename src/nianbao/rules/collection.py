@@ -3,23 +3,60 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import fnmatch
 import itertools
 import re
 from collections.abc import Iterator
 
-from nianbao.crossyear import carry_links, similarity, stock_links
-from nianbao.numbers import DATE_PATTERN, normalize_text
+from nianbao.agencies import agency_key
+from nianbao.crossyear import carry_links, stock_links
+from nianbao.numbers import DATE_PATTERN
 from nianbao.record import Finding, Report
 from nianbao.rules.base import Context, fmt, is_government, rule
 
 Hit = tuple[Report, Finding]
 
+__all__ = ["agency_key", "by_agency", "consecutive", "groups"]
 
-def agency_key(name: str | None) -> str:
-    """Names compared across reports: no spaces, full-width unified, bracketed notes dropped."""
-    text = normalize_text(name or "")
-    return re.sub(r"\(.*?\)", "", text)
+
+def groups(kind: str, contexts: list[Context]) -> Iterator[list[Context]]:
+    """The groups of one kind (rules.base.GROUPINGS) among reports held in memory; a store builds
+    the same groups with its queries. Reports with reading errors are in no group but their own."""
+    readable = [c for c in contexts if not c.report.errors]
+    if kind == "agency":
+        yield from by_agency(contexts).values()
+    elif kind == "year":
+        years: dict[int, list[Context]] = {}
+        for ctx in readable:
+            if ctx.report.year:
+                years.setdefault(ctx.report.year, []).append(ctx)
+        yield from (years[y] for y in sorted(years))
+    elif kind == "aggregate":
+        yield from aggregate_groups(contexts)
+    elif kind == "report":
+        yield from ([c] for c in contexts)
+    else:
+        raise ValueError(f"unknown grouping {kind}")
+
+
+def aggregate_groups(contexts: list[Context]) -> Iterator[list[Context]]:
+    """For each declared aggregate and each year it reports: its report first, then its members'.
+    The group's contexts declare that aggregate alone, so a nested aggregate is not summed here."""
+    aggregates = contexts[0].aggregates if contexts else ()
+    for name, patterns in aggregates:
+        for total in (c for c in contexts if agency_key(c.report.agency) == agency_key(name)):
+            members = [
+                c for c in contexts if c is not total and c.report.year == total.report.year and is_member(c, patterns)
+            ]
+            group = [Context(c.report) for c in (total, *members)]
+            for ctx in group:
+                ctx.aggregates = ((name, patterns),)
+            yield group
+
+
+def is_member(ctx: Context, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(agency_key(ctx.report.agency), agency_key(p)) for p in patterns)
 
 
 def by_agency(contexts: list[Context]) -> dict[str, list[Context]]:
@@ -46,7 +83,7 @@ def _hit(ctx: Context, code: str, severity: str, message: str, cells: tuple[str,
     return ctx.report, ctx.finding(message, cells)
 
 
-@rule("XY01", "结转链条断裂", "error", ("table3",), scope="collection")
+@rule("XY01", "结转链条断裂", "error", ("table3",), scope="collection", group_by=("agency",))
 def xy01(contexts: list[Context]) -> Iterator[Hit]:
     """同一机关相邻两年：今年“上年结转” = 去年“结转下年度继续办理”，每一列都应相等。
 
@@ -66,7 +103,7 @@ def xy01(contexts: list[Context]) -> Iterator[Hit]:
                 )
 
 
-@rule("XY02", "规范性文件存量不衔接", "warning", ("table2",), scope="collection")
+@rule("XY02", "规范性文件存量不衔接", "warning", ("table2",), scope="collection", group_by=("agency",))
 def xy02(contexts: list[Context]) -> Iterator[Hit]:
     """表二（2021 年格式）存量与流量：今年现行有效 ≈ 去年现行有效 + 今年制发 − 今年废止（规章、行政规范性文件）。
 
@@ -92,7 +129,7 @@ def xy02(contexts: list[Context]) -> Iterator[Hit]:
 _SWING_CELLS = (("table3/new/total", "表三本年新收申请"), ("table4/review/total", "表四行政复议"))
 
 
-@rule("XY03", "年度数据骤变", "notice", ("table3", "table4"), scope="collection")
+@rule("XY03", "年度数据骤变", "notice", ("table3", "table4"), scope="collection", group_by=("agency",))
 def xy03(contexts: list[Context]) -> Iterator[Hit]:
     """同一机关的合计数与上一年相比增减五倍以上。
 
@@ -115,27 +152,64 @@ def xy03(contexts: list[Context]) -> Iterator[Hit]:
 
 
 _SIMILAR = 0.9
+# XY04's index: sentences (numbers masked, so last year's text with this year's figures still
+# matches) of at least this many characters, and each text's rarest few of them.
+_SENTENCE_RE = re.compile(r"[。；;！!？?\n]+")
+_MIN_SENTENCE = 10
+_RARE_SENTENCES = 3
 
 
-@rule("XY04", "正文照搬", "warning", ("sections",), scope="collection")
+def _sentence_keys(text: str) -> set[str]:
+    return {re.sub(r"\d+", "#", s.strip()) for s in _SENTENCE_RE.split(text) if len(s.strip()) >= _MIN_SENTENCE}
+
+
+def copy_candidates(texts: list[str]) -> set[tuple[int, int]]:
+    """Pairs (i < j) of texts worth comparing: one shares one of its rarest sentences with the other.
+
+    A shared-sentence index instead of every pair: two texts 90 % alike share most of their
+    sentences, their rare ones among them, while texts that differ share at most the common
+    phrases every report prints (which no text is looked up by while it has rarer ones).
+    """
+    keys = [_sentence_keys(t) for t in texts]
+    postings: dict[str, list[int]] = {}
+    for i, ks in enumerate(keys):
+        for k in ks:
+            postings.setdefault(k, []).append(i)
+    pairs: set[tuple[int, int]] = set()
+    for i, ks in enumerate(keys):
+        for k in sorted(ks, key=lambda k: (len(postings[k]), k))[:_RARE_SENTENCES]:
+            pairs.update((min(i, j), max(i, j)) for j in postings[k] if j != i)
+    return pairs
+
+
+def similarity(a: str, b: str) -> float:
+    """difflib's ratio, after its cheap upper bounds (0 when they already rule a copy out)."""
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < _SIMILAR or matcher.quick_ratio() < _SIMILAR:
+        return 0.0
+    return matcher.ratio()
+
+
+@rule("XY04", "正文照搬", "warning", ("sections",), scope="collection", group_by=("agency", "year"))
 def xy04(contexts: list[Context]) -> Iterator[Hit]:
     """第一部分或第五部分与同一机关上一年（或另一机关同年）的报告几乎相同（相似度 ≥ 90%）。
 
     错误示例：2024 年报第五部分与 2023 年报逐字相同。
     正确示例：每年根据实际情况写明当年的问题和改进措施。
     """
-    pairs = [(p, t, "上一年") for p, t in consecutive(contexts)]
-    same_year: dict[int, list[Context]] = {}
-    for ctx in contexts:
-        if ctx.report.year and not ctx.report.errors:
-            same_year.setdefault(ctx.report.year, []).append(ctx)
-    for group in same_year.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
+    for number in (1, 5):
+        pairs = [(p, t, "上一年") for p, t in consecutive(contexts)]
+        same_year: dict[int, list[Context]] = {}
+        for ctx in contexts:
+            if ctx.report.year and not ctx.report.errors and len(ctx.sections().get(number, "")) >= 50:
+                same_year.setdefault(ctx.report.year, []).append(ctx)
+        for group in same_year.values():
+            texts = [c.sections()[number] for c in group]
+            for i, j in sorted(copy_candidates(texts)):
+                a, b = group[i], group[j]
                 if agency_key(a.report.agency) != agency_key(b.report.agency):
                     pairs.append((a, b, "同年另一机关"))
-    for a, b, relation in pairs:
-        for number in (1, 5):
+        for a, b, relation in pairs:
             ta, tb = a.sections().get(number, ""), b.sections().get(number, "")
             if len(ta) < 50 or len(tb) < 50:
                 continue
@@ -150,7 +224,7 @@ def xy04(contexts: list[Context]) -> Iterator[Hit]:
                 )
 
 
-@rule("XY05", "汇总数与分项不符", "error", ("table3", "table4"), scope="collection")
+@rule("XY05", "汇总数与分项不符", "error", ("table3", "table4"), scope="collection", group_by=("aggregate",))
 def xy05(contexts: list[Context]) -> Iterator[Hit]:
     """汇总报告（一个地区或系统的汇总）不等于同年各成员报告之和。
 
@@ -163,13 +237,7 @@ def xy05(contexts: list[Context]) -> Iterator[Hit]:
     for name, patterns in aggregates:
         for total_ctx in (c for c in contexts if agency_key(c.report.agency) == agency_key(name)):
             year = total_ctx.report.year
-            members = [
-                c
-                for c in contexts
-                if c is not total_ctx
-                and c.report.year == year
-                and any(fnmatch.fnmatch(agency_key(c.report.agency), agency_key(p)) for p in patterns)
-            ]
+            members = [c for c in contexts if c is not total_ctx and c.report.year == year and is_member(c, patterns)]
             if not members:
                 continue
             for path in ("table3/new/total", "table3/total/total", "table4/review/total"):
@@ -231,7 +299,7 @@ def _without_publication_date(ctx: Context, made: list[tuple[str, dt.date]], due
     return _hit(ctx, "PU01", "notice", f"文件中没有发布日期{known}，无法检查是否在 {due:%Y年%m月%d日} 前发布")
 
 
-@rule("PU01", "逾期发布", "warning", ("meta",), scope="collection")
+@rule("PU01", "逾期发布", "warning", ("meta",), scope="collection", group_by=("report",))
 def pu01(contexts: list[Context]) -> Iterator[Hit]:
     """逾期发布：县级以上政府部门应在 1 月 31 日前、县级以上人民政府应在 3 月 31 日前公布上一年度年报（条例第四十九条）。
 

@@ -1,0 +1,280 @@
+"""The front door every shell uses (the CLI, the web app, the batch runner): parse, check, render,
+and the store's operations (import, agencies, checks over what is stored).
+
+Shells import this module, not the modules below it. Nothing here imports the store until a
+store operation is called, so reading and checking files needs no database packages.
+
+Reading: ``parse_bytes(data, name)`` (readers read the bytes given, no temporary file),
+``parse_path(path)``, ``iter_paths(paths)``, ``load_record(path)``.
+Checking: ``check_report(report, config)``, ``check_reports(reports, config)`` → {record key: findings}.
+Writing: ``render(report, out)``.
+Store: ``open_store(url)``, ``import_paths(store, paths, jobs=, on_outcome=)``,
+``import_agencies(store, path)``, ``check_store(store, config)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from nianbao.api import iter_paths, load_record, parse, parse_bytes
+from nianbao.record import Finding, Report
+from nianbao.rules import REGISTRY, Config, check, check_collection, load_config
+from nianbao.rules.base import Context, Rule
+
+if TYPE_CHECKING:
+    from nianbao.store import ActiveReport, ImportOutcome, Store
+
+Aggregates = tuple[tuple[str, tuple[str, ...]], ...]
+
+__all__ = [
+    "AGENCY_COLUMNS",
+    "Config",
+    "Parsed",
+    "check_report",
+    "check_reports",
+    "check_store",
+    "import_agencies",
+    "import_paths",
+    "iter_paths",
+    "load_config",
+    "load_record",
+    "open_store",
+    "parse_bytes",
+    "parse_path",
+    "read_agency_rows",
+    "render",
+]
+
+AGENCY_COLUMNS = ("名称", "上级", "级别", "行政区划代码", "别名")
+
+
+def parse_path(path: str | Path) -> Report:
+    """One file's record (never raises for a bad file: see ``Report.errors``)."""
+    return parse(path)
+
+
+def check_report(report: Report, config: Config | None = None) -> list[Finding]:
+    """The reading findings and every selected per-report rule's findings of one record."""
+    return check(report, config or Config())
+
+
+def check_reports(reports: Iterable[Report], config: Config | None = None) -> dict[str, list[Finding]]:
+    """Every selected rule, per report and across the reports given, keyed by record key (sha256).
+    The same file given twice is checked once."""
+    unique = list({r.key: r for r in reports}.values())
+    found = check_collection(unique, config or Config())
+    return {r.key: fs for r, fs in zip(unique, found, strict=True)}
+
+
+def render(report: Report, out: str | Path) -> Path:
+    """Write a record as a report file (the type by ``out``'s extension)."""
+    from nianbao.render import write
+
+    out = Path(out)
+    write(report, out)
+    return out
+
+
+# --- the store ------------------------------------------------------------------------------------
+
+
+def open_store(url: str | None = None) -> Store:
+    """The store at ``url`` (``--db``), else ``NIANBAO_DB``, else ``nianbao.db`` here."""
+    from nianbao.store import Store
+
+    return Store(url)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A file read for import: its record and its per-report findings (computed where it was read)."""
+
+    report: Report
+    findings: tuple[Finding, ...]
+
+
+def _read_for_import(path: str, config: Config) -> Parsed:
+    report = parse(path)
+    return Parsed(report, tuple(check(report, config)) if not report.errors else ())
+
+
+def import_paths(
+    store: Store,
+    paths: Iterable[str | Path],
+    jobs: int | None = None,
+    config: Config | None = None,
+    on_outcome: Callable[[ImportOutcome], None] | None = None,
+) -> list[ImportOutcome]:
+    """Import files (folders walked): files already stored are 未变化 without being read again; the
+    rest are read on ``jobs`` processes (all cores by default) and each written in its own
+    transaction, in the order given. ``on_outcome`` is called after each file."""
+
+    config = config or Config()
+    files = [str(p) for p in iter_paths(paths)]
+    outcomes: list[ImportOutcome] = []
+
+    def done(outcome: ImportOutcome) -> None:
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    todo: list[str] = []
+    known: dict[str, ImportOutcome] = {}
+    for name in files:
+        sha = _sha256_of(name)
+        stored = store.known(sha, name) if sha is not None else None
+        if stored is not None:
+            known[name] = stored
+        else:
+            todo.append(name)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    results = _parsed(todo, jobs, config)
+    for name in files:
+        if name in known:
+            done(known[name])
+            continue
+        parsed = next(results)
+        data = _bytes_of(name)
+        done(store.add(parsed.report, data, parsed.findings))
+    return outcomes
+
+
+def _parsed(names: list[str], jobs: int, config: Config) -> Iterator[Parsed]:
+    if jobs == 1 or len(names) < 2:
+        for name in names:
+            yield _read_for_import(name, config)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_read_for_import, names, [config] * len(names), chunksize=1)
+
+
+def _sha256_of(name: str) -> str | None:
+    data = _bytes_of(name)
+    return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def _bytes_of(name: str) -> bytes | None:
+    try:
+        return Path(name).read_bytes()
+    except OSError:
+        return None
+
+
+def read_agency_rows(path: str | Path) -> list[dict[str, str | None]]:
+    """The rows of an agency list (名录): .xlsx (first sheet) or .csv (UTF-8, with or without BOM,
+    or GB18030), a header row naming 名称 and any of 上级, 级别, 行政区划代码, 别名."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        table = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+        book.close()
+    else:
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030")
+        table = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+    table = [row for row in table if any(row)]
+    if not table or "名称" not in table[0]:
+        raise ValueError(f"名录缺少表头“名称”（应有列：{'、'.join(AGENCY_COLUMNS)}）")
+    header = table[0]
+    return [
+        {
+            col: (row[header.index(col)] if col in header and header.index(col) < len(row) else None)
+            for col in AGENCY_COLUMNS
+        }
+        for row in table[1:]
+    ]
+
+
+def import_agencies(store: Store, path: str | Path) -> object:
+    """Import an agency list (名录) file into the store; see ``Store.import_agencies``."""
+    return store.import_agencies(read_agency_rows(path))
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    reports: int  # active versions checked
+    findings: dict[str, int]  # per severity
+
+
+def check_store(store: Store, config: Config | None = None) -> StoreCheck:
+    """Every selected rule over the active version of each stored report, findings stored (review
+    decisions stay, by fingerprint). Per-report rules stream the records one batch at a time;
+    each collection rule is handed the groups it declares (by agency, year, aggregate, report),
+    one group in memory at a time."""
+    config = config or Config()
+    counts: dict[str, int] = {}
+    checked = 0
+    batch: dict[int, list[Finding]] = {}
+    for active in store.iter_active(with_record=True):
+        assert active.record is not None
+        found = check(active.record, config)
+        batch[active.version_id] = found
+        checked += 1
+        for f in found:
+            counts[f.severity] = counts.get(f.severity, 0) + 1
+        if len(batch) >= 200:
+            store.replace_many(batch, "report")
+            batch = {}
+    store.replace_many(batch, "report")
+    collected: dict[int, list[Finding]] = {}
+    for rule in REGISTRY.values():
+        if rule.scope != "collection" or not config.wants(rule.code):
+            continue
+        for aggregates, group in _store_groups(store, rule, config):
+            contexts = [Context(a.record) for a in group if a.record is not None]
+            for ctx in contexts:
+                ctx.aggregates = aggregates
+            versions = {id(a.record): a.version_id for a in group}
+            for hit in rule.func(contexts):
+                report, finding = cast(tuple[Report, Finding], hit)
+                collected.setdefault(versions[id(report)], []).append(config.grade(finding))
+    store.clear_findings("collection", keep=collected)
+    store.replace_many(_deduplicated(collected), "collection")
+    for fs in collected.values():
+        for f in fs:
+            counts[f.severity] = counts.get(f.severity, 0) + 1
+    return StoreCheck(checked, counts)
+
+
+def _store_groups(store: Store, rule: Rule, config: Config) -> Iterator[tuple[Aggregates, list[ActiveReport]]]:
+    """The groups a collection rule declares, from the store; an aggregate's group declares that
+    aggregate alone (a nested aggregate is not summed with another's members)."""
+    parts = _parts(rule.applies_to)
+    for kind in rule.group_by or ("all",):
+        if kind == "all":
+            yield config.aggregates, list(store.iter_active(with_record=True))
+        elif kind == "aggregate":
+            for aggregate in config.aggregates:
+                for group in store.group(kind, (aggregate,), parts):
+                    yield (aggregate,), group
+        else:
+            for group in store.group(kind, config.aggregates, parts):
+                yield config.aggregates, group
+
+
+def _parts(applies_to: tuple[str, ...]) -> tuple[str, ...]:
+    """What of a record a collection rule needs loaded: its sections alone, or the whole record."""
+    return ("sections",) if set(applies_to) <= {"sections"} else ()
+
+
+def _deduplicated(found: Mapping[int, list[Finding]]) -> dict[int, list[Finding]]:
+    """One finding per fingerprint and version (a rule run on two kinds of group may meet a pair twice)."""
+    out: dict[int, list[Finding]] = {}
+    for version, findings in found.items():
+        seen: set[str] = set()
+        out[version] = [f for f in findings if not (f.fingerprint in seen or seen.add(f.fingerprint))]  # type: ignore[func-returns-value]
+    return out

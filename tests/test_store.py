@@ -1,0 +1,320 @@
+"""The store on a real SQLite file and a real PostgreSQL server: import, versions, cells as read,
+review decisions kept across re-imports and re-checks, checks over what is stored, agencies."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, corpus_or_skip
+from nianbao import service
+from nianbao.authoring.sample import write_samples
+from nianbao.store import ADDED, DISMISSED, FAILED, NEW_VERSION, UNCHANGED, AgencyImport, Store, StoreError
+
+SAMPLE_COUNT = 36
+
+
+@pytest.fixture(scope="module")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small sample set (multi-year series, injected errors), written once for the module."""
+    out = tmp_path_factory.mktemp("samples")
+    write_samples(out, SAMPLE_COUNT, seed=7, error_rate=0.35, fmts=("txt", "md", "html", "docx"))
+    return out
+
+
+def _manifest(directory: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (directory / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _contents(store: Store) -> list[tuple[Any, ...]]:
+    """Everything stored, in a form independent of the database (ids and times left out)."""
+    out: list[tuple[Any, ...]] = []
+    for row in store.reports():
+        cells = {p: (c.value, c.state, c.location) for p, c in store.cells(row.version_id).items()}
+        sections = [(s.number, s.title, s.text) for s in store.sections(row.version_id)]
+        findings = sorted(
+            (f.rule, f.severity, f.message, f.cells, f.fingerprint, f.status) for f in store.findings(report_id=row.id)
+        )
+        record = store.record(row.version_id).to_dict()
+        original = store.original(row.sha256)
+        out.append((row.agency, row.year, row.sha256, row.versions, cells, sections, findings, record, original))
+    return sorted(out, key=lambda t: t[2])
+
+
+def test_corpus_cells_are_what_parse_reads(db_url: str) -> None:
+    corpus = corpus_or_skip()
+    files = sorted(p for d in ("real", "seeds") for p in (corpus / d).iterdir() if p.is_file())
+    with Store(db_url) as store:
+        outcomes = service.import_paths(store, [corpus / "real", corpus / "seeds"], jobs=1)
+        assert [o.status for o in outcomes] == [ADDED] * len(files)
+        for o in outcomes:
+            assert o.version_id is not None
+            parsed = service.parse_path(o.name)
+            stored = store.cells(o.version_id)
+            assert {p: (c.value, c.location) for p, c in stored.items()} == {
+                p: (v, loc.to_dict()) for p, v, loc in parsed.cells()
+            }
+            assert all(type(stored[p].value) is type(v) for p, v, _ in parsed.cells())
+            assert store.record(o.version_id).to_dict() == parsed.to_dict()
+            assert store.original(o.sha256) == Path(o.name).read_bytes()
+            assert [s.text for s in store.sections(o.version_id)] == [s.text for s in parsed.sections]
+        before = store.counts()
+        again = service.import_paths(store, [corpus / "real", corpus / "seeds"], jobs=2)
+        assert [o.status for o in again] == [UNCHANGED] * len(files)
+        assert [(o.agency, o.year) for o in again] == [(o.agency, o.year) for o in outcomes]
+        assert store.counts() == before
+
+
+def test_cells_sql_queryable(tmp_path: Path) -> None:
+    corpus = corpus_or_skip()
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    with Store(url) as store:
+        service.import_paths(store, [corpus / "seeds"], jobs=1)
+        from sqlalchemy import text
+
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT v.file_name, c.value FROM cells c JOIN versions v ON v.id = c.version_id "
+                    "WHERE c.path = 'table3/new/total' AND v.active ORDER BY v.file_name"
+                )
+            ).all()
+    expected = [(str(p), service.parse_path(p).value("table3/new/total")) for p in sorted((corpus / "seeds").iterdir())]
+    assert rows == expected
+
+
+def test_new_file_for_same_report_is_new_active_version(db_url: str, tmp_path: Path) -> None:
+    source = next(p for p in sorted((corpus_or_skip() / "seeds").iterdir()) if p.suffix == ".txt")
+    first, second = tmp_path / "a" / source.name, tmp_path / "b" / source.name
+    first.parent.mkdir()
+    second.parent.mkdir()
+    shutil.copy(source, first)
+    second.write_bytes(source.read_bytes() + b"\n\n")
+    with Store(db_url) as store:
+        [a] = service.import_paths(store, [first], jobs=1)
+        [b] = service.import_paths(store, [second], jobs=1)
+        assert (a.status, b.status) == (ADDED, NEW_VERSION)
+        assert a.report_id == b.report_id and a.version_id != b.version_id
+        versions = store.versions(a.report_id or 0)
+        assert [(v.sha256, v.active) for v in versions] == [(b.sha256, True), (a.sha256, False)]
+        [row] = store.reports()
+        assert row.version_id == b.version_id and row.versions == 2
+
+
+def test_unreadable_file_fails_with_reason_and_is_not_stored(db_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "坏文件.pdf"
+    bad.write_bytes(b"%PDF-1.4 not really")
+    empty = tmp_path / "空.txt"
+    empty.write_bytes(b"")
+    with Store(db_url) as store:
+        outcomes = service.import_paths(store, [bad, empty], jobs=1)
+        assert [o.status for o in outcomes] == [FAILED, FAILED]
+        assert outcomes[0].reason.startswith("RD01") and outcomes[1].reason.startswith("RD01")
+        assert store.counts()["versions"] == 0
+
+
+def test_sample_set_check_db_finds_injected_errors_and_keeps_decisions(
+    db_url: str, sample_dir: Path, tmp_path: Path
+) -> None:
+    rows = _manifest(sample_dir)
+    injected = [(r["file"], i) for r in rows for i in r["injected"]]
+    assert any(i["rule"] == "XY01" for _, i in injected), "the sample set should hold a broken carry-over chain"
+    with Store(db_url) as store:
+        outcomes = service.import_paths(store, [sample_dir], jobs=2)
+        assert {o.status for o in outcomes} == {ADDED}
+        service.check_store(store)
+        found = store.findings()
+        for file, inj in injected:
+            assert any(
+                Path(f.file_name).name == file and f.rule == inj["rule"] and set(inj["cells"]) <= set(f.cells)
+                for f in found
+            ), f"{file}: {inj} not found by check --db"
+        # a reviewer dismisses an injected cross-year error
+        target = next(f for f in found if f.rule == "XY01")
+        store.set_review(target.report_id, target.fingerprint, DISMISSED, "审核员甲", "已核实，系口径调整")
+        # the same file again, as a new version (bytes differ, contents the same), and a re-check
+        name = Path(target.file_name)
+        changed = tmp_path / name.name
+        changed.write_bytes(name.read_bytes() + (b"\n" if name.suffix in (".txt", ".md") else b"<!-- -->"))
+        [again] = service.import_paths(store, [changed], jobs=1)
+        assert again.status == NEW_VERSION and again.report_id == target.report_id
+        service.check_store(store)
+        after = [f for f in store.findings(report_id=target.report_id) if f.fingerprint == target.fingerprint]
+        assert after and all(f.status == DISMISSED and f.comment == "已核实，系口径调整" for f in after)
+        assert after[0].version_id == again.version_id
+        assert [c.new_status for c in store.review_log(target.report_id)] == [DISMISSED]
+        with pytest.raises(StoreError):
+            store.set_review(target.report_id, target.fingerprint, "不存在的状态", "审核员甲")
+
+
+def test_sqlite_and_postgresql_hold_the_same(pg_server: str, sample_dir: Path, tmp_path: Path) -> None:
+    from pgcluster import fresh_database
+
+    contents = []
+    for url in (f"sqlite:///{tmp_path / 'same.db'}", fresh_database(pg_server)):
+        with Store(url) as store:
+            service.import_paths(store, [sample_dir], jobs=1)
+            service.check_store(store)
+            contents.append(_contents(store))
+    assert contents[0] == contents[1]
+    assert len(contents[0]) == SAMPLE_COUNT
+
+
+def _import_process(paths: list[Path], url: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "nianbao.cli", "import", *map(str, paths), "--db", url, "--jobs", "1"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_import_leaves_whole_reports(db_url: str, sample_dir: Path) -> None:
+    files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")
+    process = _import_process(files, db_url)
+    assert process.stdout is not None
+    printed = [process.stdout.readline() for _ in range(5)]
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert all(line.startswith(ADDED) for line in printed)
+    with Store(db_url) as store:
+        stored = store.reports()
+        assert 5 <= len(stored) < len(files)
+        for row in stored:  # every stored report is whole: its cells and sections as parse reads them
+            parsed = service.parse_path(row.file_name)
+            assert {p: c.value for p, c in store.cells(row.version_id).items()} == parsed.flat()
+            assert len(store.sections(row.version_id)) == len(parsed.sections)
+    rerun = _import_process(files, db_url)
+    out, _ = rerun.communicate(timeout=600)
+    statuses = [line.split("\t")[0] for line in out.splitlines()]
+    assert rerun.returncode == 0
+    assert statuses.count(UNCHANGED) == len(stored) and statuses.count(ADDED) == len(files) - len(stored)
+    with Store(db_url) as store:
+        assert len(store.reports()) == len(files)
+
+
+def test_agencies_list_matches_titles_and_lists_unmatched(db_url: str, tmp_path: Path) -> None:
+    corpus = corpus_or_skip()
+    listing = tmp_path / "名录.csv"
+    listing.write_text(
+        "名称,上级,级别,行政区划代码,别名\n"
+        "北京市东城区人民政府,,区县,110101,\n"
+        "北京市东城区城市管理指挥中心,北京市东城区人民政府,部门,110101,东城区城市管理指挥中心\n"
+        "北京市东城区人民政府国有资产监督管理委员会,北京市东城区人民政府,部门,110101,东城区国资委；东城国资委\n"
+        "北京市西城区城市管理委员会,,部门,110102,\n",
+        encoding="utf-8-sig",
+    )
+    with Store(db_url) as store:
+        service.import_paths(store, [corpus / "seeds"], jobs=1)  # agencies made from the titles first
+        result = service.import_agencies(store, listing)
+        assert result == AgencyImport(added=4, updated=0, merged=2, unknown_parents=())
+        by_name = {a.name: a for a in store.agencies()}
+        center = by_name["北京市东城区城市管理指挥中心"]
+        assert center.listed and center.region_code == "110101" and center.aliases == ("东城区城市管理指挥中心",)
+        assert center.parent_id == by_name["北京市东城区人民政府"].id
+        assert "东城区城市管理指挥中心" not in by_name  # the title's agency merged into the listed one
+        reports = {r.agency for r in store.reports()}
+        assert {"北京市东城区城市管理指挥中心", "北京市东城区人民政府国有资产监督管理委员会"} <= reports
+        unmatched = {u.title: u for u in store.unmatched()}
+        assert "西城区城市管理指挥中心" in unmatched
+        assert unmatched["西城区城市管理指挥中心"].candidates[0] == "北京市东城区城市管理指挥中心"
+        # a new file of a report after the list: filed under the listed agency by its alias
+        seed = next((corpus / "seeds").glob("000_*"))
+        copy = tmp_path / seed.name
+        copy.write_bytes(seed.read_bytes() + b"\n")
+        [o] = service.import_paths(store, [copy], jobs=1)
+        assert o.status == NEW_VERSION
+        assert store.report_row(o.report_id or 0).agency == "北京市东城区城市管理指挥中心"  # type: ignore[union-attr]
+
+
+def test_agency_list_from_xlsx(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["名称", "级别", "行政区划代码", "别名", "上级"])
+    sheet.append(["示例市人民政府", "地市", 320800, None, None])
+    sheet.append(["示例市教育局", "部门", "320800", "市教育局、示例教育局", "示例市人民政府"])
+    book.save(tmp_path / "名录.xlsx")
+    rows = service.read_agency_rows(tmp_path / "名录.xlsx")
+    assert rows[1] == {
+        "名称": "示例市教育局",
+        "上级": "示例市人民政府",
+        "级别": "部门",
+        "行政区划代码": "320800",
+        "别名": "市教育局、示例教育局",
+    }
+    with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        store.import_agencies(rows)
+        assert store.agency_by_name("市教育局") is not None
+        assert store.agency_by_name("示例市教育局（本级）") is not None
+    (tmp_path / "bad.csv").write_text("单位,级别\n甲,部门\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="名称"):
+        service.read_agency_rows(tmp_path / "bad.csv")
+
+
+def test_users_and_audit(db_url: str) -> None:
+    with Store(db_url) as store:
+        store.add_user("张三", "正确的口令", "审核员", region_scope="1101")
+        assert store.verify_user("张三", "正确的口令") is not None
+        assert store.verify_user("张三", "错误的口令") is None
+        assert store.verify_user("李四", "正确的口令") is None
+        with pytest.raises(StoreError):
+            store.add_user("张三", "x", "审核员")
+        with pytest.raises(StoreError):
+            store.add_user("王五", "x", "超级用户")
+        store.set_active("张三", False)
+        assert store.verify_user("张三", "正确的口令") is None
+        store.audit("管理员", "停用用户", "张三", {"原因": "离职"})
+        [entry] = store.audit_log()
+        assert (entry.who, entry.action, entry.target, entry.detail) == ("管理员", "停用用户", "张三", {"原因": "离职"})
+        hashed = store.engine.connect().exec_driver_sql("SELECT password_hash FROM users").scalar()
+        assert isinstance(hashed, str) and hashed.startswith("$argon2")
+
+
+def test_models_match_the_migrations(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from nianbao.store.models import Base
+
+    with Store(f"sqlite:///{tmp_path / 'm.db'}") as store, store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_cli_import_agencies_and_check_db(tmp_path: Path) -> None:
+    corpus = corpus_or_skip()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NIANBAO_DB": str(tmp_path / "env.db")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "nianbao.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
+
+    first = cli("import", str(corpus / "seeds"))
+    assert first.returncode == 0, first.stderr
+    assert [line.split("\t")[0] for line in first.stdout.splitlines()] == [ADDED] * 5
+    assert (tmp_path / "env.db").exists() and not (tmp_path / "nianbao.db").exists()
+    again = cli("import", str(corpus / "seeds"))
+    assert [line.split("\t")[0] for line in again.stdout.splitlines()] == [UNCHANGED] * 5
+    assert "东城区城市管理指挥中心 2024 年度" in again.stdout
+    unmatched = cli("agencies", "--unmatched")
+    assert "东城区城市管理指挥中心\t1 份报告" in unmatched.stdout and "尚未导入机关名录" in unmatched.stderr
+    checked = cli("check", "--db", str(tmp_path / "env.db"), "--format", "jsonl")
+    lines = [json.loads(line) for line in checked.stdout.splitlines()]
+    assert lines and {line["path"] for line in lines} <= {str(p) for p in (corpus / "seeds").iterdir()}
+    usage = cli("check")
+    assert usage.returncode == 2 and "--db" in usage.stderr
