@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from web_helpers import (
     ARITHMETIC,
+    PASSWORD,
     SHIMEN_2021,
     SHIMEN_2022,
     backend,
@@ -20,7 +23,7 @@ from web_helpers import (
 @pytest.fixture(scope="module")
 def seeded() -> tuple[object, dict[str, str]]:
     b = backend(ARITHMETIC, SHIMEN_2021, SHIMEN_2022)
-    keys = {e.name: e.key for e in b.entries()}
+    keys = {e.name: e.key for e in b.briefs()}
     return b, keys
 
 
@@ -80,13 +83,19 @@ def test_anonymous_request_refused_off_localhost() -> None:
     assert c.get("/overview.json").status_code == 200
 
 
-def test_refuses_to_start_off_localhost_without_an_administrator() -> None:
+def test_refuses_to_start_off_localhost_without_an_administrator(tmp_path: Path) -> None:
     from nianbao.web.app import create_app
-    from nianbao.web.backend import MemoryBackend
+    from nianbao.web.backend import StoreBackend
     from nianbao.web.settings import WebSettings
 
     with pytest.raises(RuntimeError, match="管理员"):
-        create_app(WebSettings(host="0.0.0.0"), MemoryBackend())
+        create_app(WebSettings(host="0.0.0.0", db=str(tmp_path / "empty.db")))
+    b = StoreBackend.open(str(tmp_path / "empty.db"))
+    b.store.add_user("甲", PASSWORD, "审核员")
+    with pytest.raises(RuntimeError, match="管理员"):
+        create_app(WebSettings(host="0.0.0.0"), b)
+    b.store.add_user("乙", PASSWORD, "管理员")
+    assert create_app(WebSettings(host="0.0.0.0"), b) is not None
 
 
 def test_session_cookie_is_secure_off_localhost() -> None:
@@ -97,7 +106,7 @@ def test_session_cookie_is_secure_off_localhost() -> None:
 
 def test_a_viewer_cannot_change_a_review_status() -> None:
     b = backend(ARITHMETIC)
-    key = b.entries()[0].key
+    key = b.briefs()[0].key
     c = client(b, host="0.0.0.0")
     c.login("viewer")
     fp = c.get(f"/reports/{key}.json").json()["findings"][0]["fingerprint"]
@@ -109,7 +118,7 @@ def test_a_viewer_cannot_change_a_review_status() -> None:
 
 def test_a_user_cannot_open_another_regions_report() -> None:
     b = backend(ARITHMETIC, SHIMEN_2022)
-    keys = {e.name: e.key for e in b.entries()}
+    keys = {e.name: e.key for e in b.briefs()}
     c = client(b, host="0.0.0.0")
     c.login("shimen")
     assert c.get(f"/reports/{keys[SHIMEN_2022.name]}.json").status_code == 200
@@ -122,7 +131,7 @@ def test_a_user_cannot_open_another_regions_report() -> None:
 
 def test_a_form_without_its_csrf_token_is_refused() -> None:
     b = backend(ARITHMETIC)
-    key = b.entries()[0].key
+    key = b.briefs()[0].key
     c = client(b)
     fp = c.get(f"/reports/{key}.json").json()["findings"][0]["fingerprint"]
     refused = c.post(f"/reports/{key}/review", data={"fingerprint": fp, "status": "dismissed"})
@@ -148,7 +157,7 @@ def test_a_script_in_a_reports_text_is_shown_as_text() -> None:
 
 def test_review_decision_survives_a_recheck() -> None:
     b = backend(ARITHMETIC)
-    key = b.entries()[0].key
+    key = b.briefs()[0].key
     c = client(b)
     finding = next(f for f in c.get(f"/reports/{key}.json").json()["findings"] if f["rule"] == "AR01")
     c.change(
@@ -233,7 +242,7 @@ def test_the_rectification_list_reads_back_with_its_review(tmp_path: object) -> 
     from openpyxl import load_workbook
 
     b = backend(ARITHMETIC)
-    key = b.entries()[0].key
+    key = b.briefs()[0].key
     c = client(b)
     ar01 = next(f for f in c.get(f"/reports/{key}.json").json()["findings"] if f["rule"] == "AR01")
     c.change(

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import functools
 import io
+import shutil
+import tempfile
 import time
 import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from nianbao.api import parse
+from nianbao import service
 from nianbao.web.app import create_app
-from nianbao.web.backend import MemoryBackend
-from nianbao.web.security import User, hash_password
+from nianbao.web.backend import StoreBackend
 from nianbao.web.settings import WebSettings
 
 warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
@@ -25,34 +26,48 @@ EXAMPLES = ROOT / "examples" / "reports"
 ARITHMETIC = EXAMPLES / "00001_龙泉镇人民政府2020.md"  # AR01 on table3/new/natural (manifest)
 SHIMEN_2021 = EXAMPLES / "00003_石门县自然资源和规划局2021.md"
 SHIMEN_2022 = EXAMPLES / "00004_石门县自然资源和规划局2022.txt"
-REGIONS = {"龙泉镇人民政府": ("示例市龙泉县", "乡镇"), "石门县自然资源和规划局": ("示例市石门县", "部门")}
+# The agency list (名录): region codes and levels.
+AGENCIES = [
+    {"名称": "龙泉镇人民政府", "级别": "乡镇", "行政区划代码": "360101"},
+    {"名称": "石门县自然资源和规划局", "级别": "部门", "行政区划代码": "360202"},
+]
+SHIMEN_REGION = "3602"
 PASSWORD = "correct horse battery staple"
+USERS = (
+    ("admin", "管理员", None),
+    ("reviewer", "审核员", None),
+    ("viewer", "查看者", None),
+    ("shimen", "审核员", SHIMEN_REGION),
+)
 
 
 @functools.cache
-def password_hash() -> str:
-    return hash_password(PASSWORD)  # argon2 is slow on purpose: hashed once for all test users
+def _template() -> Path:
+    """A database with the agency list and the test users, made once: argon2 is slow on purpose."""
+    folder = Path(tempfile.mkdtemp(prefix="nianbao-web-test-"))
+    db = folder / "template.db"
+    with service.open_store(str(db)) as store:
+        store.import_agencies(AGENCIES)
+        for name, role, region in USERS:
+            store.add_user(name, PASSWORD, role, region)
+    return db
 
 
-def backend(*files: Path) -> MemoryBackend:
-    b = MemoryBackend(regions=dict(REGIONS))
-    for role in ("admin", "reviewer", "viewer"):
-        b.add_user(User(role, role), password_hash())
-    b.add_user(User("shimen", "reviewer", "示例市石门县"), password_hash())
+def backend(*files: Path, folder: Path | None = None) -> StoreBackend:
+    """A fresh SQLite store (copied from the template) with ``files`` imported."""
+    folder = folder or Path(tempfile.mkdtemp(prefix="nianbao-web-test-"))
+    db = folder / "nianbao.db"
+    shutil.copyfile(_template(), db)
+    b = StoreBackend.open(str(db))
     for f in files:
         seed(b, f.read_bytes(), f.name)
     return b
 
 
-def seed(b: MemoryBackend, data: bytes, name: str) -> str:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        record = parse(path).to_dict()
-    record["source"]["path"] = name
-    return b.save(data, name, record, None, None).key
+def seed(b: StoreBackend, data: bytes, name: str) -> str:
+    saved = b.save(data, name, service.parse_bytes(data, name).to_dict(), None, None)
+    assert saved.key, saved.message
+    return saved.key
 
 
 class Client(TestClient):
@@ -74,7 +89,7 @@ class Client(TestClient):
         return self.request(method, url, headers=headers, **kw)
 
 
-def client(b: MemoryBackend, host: str = "127.0.0.1", **settings: Any) -> Client:
+def client(b: StoreBackend, host: str = "127.0.0.1", **settings: Any) -> Client:
     app = create_app(WebSettings(host=host, workers=1, **settings), b)
     scheme = "http" if host == "127.0.0.1" else "https"
     return Client(app, base_url=f"{scheme}://127.0.0.1", follow_redirects=False)

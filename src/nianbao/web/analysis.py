@@ -56,6 +56,9 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     def visible(user: User) -> list[Entry]:
         return [e for e in backend.entries() if user.sees(e.region) and not e.report.errors]
 
+    def rows_for(user: User) -> list[dict[str, Any]]:
+        return [r for r in backend.metric_rows() if user.sees(r.get("region"))]
+
     def review_of(entry: Entry) -> Callable[[Report, Finding], tuple[str, str]]:
         decisions = backend.decisions(entry.key)
 
@@ -83,13 +86,10 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     # --- 比对 ---------------------------------------------------------------------------------
 
     def compare_data(user: User, agency: str, a: int | None, b: int | None) -> dict[str, Any]:
-        entries = visible(user)
-        years: dict[str, dict[int, Entry]] = {}
-        for e in entries:
-            if e.agency and e.year:
-                current = years.setdefault(e.agency, {}).get(e.year)
-                if current is None or e.stored_at > current.stored_at:
-                    years[e.agency][e.year] = e
+        years: dict[str, dict[int, str]] = {}
+        for brief in backend.briefs():
+            if brief.agency and brief.year and user.sees(brief.region):
+                years.setdefault(brief.agency, {})[brief.year] = brief.key
         agencies = sorted(years)
         if not agency:
             agency = next((n for n in agencies if len(years[n]) >= 2), agencies[0] if agencies else "")
@@ -101,7 +101,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         b = b if b in have else have[-1]
         earlier = [y for y in have if y < b]
         a = a if a in have and a != b else (b - 1 if b - 1 in have else (earlier[-1] if earlier else have[0]))
-        ea, eb = years[agency][a], years[agency][b]
+        ea, eb = backend.entries([years[agency][a], years[agency][b]])
         result = comparing.compare(ea.report, eb.report)
         data = result.to_dict()
         changed = {c["path"]: c for c in data["cells"] if c["a"] != c["b"] or c["a_state"] != c["b_state"]}
@@ -143,11 +143,9 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             raise WebError(400, f"不支持的分组：{by}（可用 {'、'.join(metrics.GROUPINGS)}）")
         if metric not in metrics.METRIC_BY_KEY:
             raise WebError(400, f"没有这个指标：{metric}")
-        entries = visible(user)
-        by_file = {e.report.source.path: e for e in entries}
-        result = metrics.rollup(
-            [metrics.row_of(e.report, e.region or None, e.level or None) for e in entries], by=by, min_n=min_n
-        )
+        rows = rows_for(user)
+        result = metrics.rollup(rows, by=by, min_n=min_n)
+        key_of = {str(r["file"]): str(r["key"]) for r in rows}
         chosen = metrics.METRIC_BY_KEY[metric]
 
         def value(v: metrics.MetricValue) -> dict[str, Any]:
@@ -176,7 +174,6 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         ]
         units: list[dict[str, Any]] = []
         for u in result.units:
-            entry = by_file.get(u.file)
             group = str(getattr(u, by) or metrics.NO_GROUP)
             units.append(
                 {
@@ -185,15 +182,13 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
                     "region": u.region,
                     "level": u.level,
                     "group": group,
-                    "key": entry.key if entry else "",
+                    "key": key_of.get(u.file, ""),
                     "value": value(u.values[metric]),
                     "applications": u.values[metrics.BASE_METRIC].value,
                 }
             )
         trend: dict[int, list[Any]] = {}
-        year_roll = metrics.rollup(
-            [metrics.row_of(e.report, e.region or None, e.level or None) for e in entries], by="year", keys=[metric]
-        )
+        year_roll = metrics.rollup(rows, by="year", keys=[metric])
         for g in year_roll.groups:
             if g.group.isdigit():
                 trend[int(g.group)] = [g.values[metric].value, g.units]
@@ -218,7 +213,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             "left_out": result.left_out,
             "drill": drill,
             "units": [u for u in units if not drill or u["group"] == drill],
-            "reports": len(entries),
+            "reports": len(rows),
         }
 
     @app.get("/stats.json", summary="统计：指标目录、分组汇总、趋势、分布、排名（最小样本）与下钻")
@@ -252,18 +247,17 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
                 return exports.findings_sheet([])
             return [exports.Sheet(sheets[0].name, sheets[0].columns, rows)]
         if name == "metrics":
-            return exports.metrics_sheet(
-                metrics.rollup([metrics.row_of(e.report, e.region or None, e.level or None) for e in entries])
-            )
+            return exports.metrics_sheet(metrics.rollup(rows_for(user)))
         if name == "coverage":
-            return exports.coverage_sheet(reports)
+            listed = [name for region, _, name in backend.agencies() if user.sees(region)]
+            return exports.coverage_sheet(reports, listed)
         if name == "comparisons":
             return exports.comparison_sheets(comparing.compare_all(reports))
         raise WebError(404, "没有这种导出")
 
     def exports_data(user: User) -> dict[str, Any]:
         return {
-            "reports": len(visible(user)),
+            "reports": sum(1 for b in backend.briefs() if user.sees(b.region)),
             "exports": [
                 {
                     "name": name,

@@ -28,10 +28,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nianbao import __version__
 from nianbao.web import analysis, pages
-from nianbao.web.backend import Backend, MemoryBackend
+from nianbao.web.backend import Backend, StoreBackend
 from nianbao.web.errors import NeedLogin, WebError
 from nianbao.web.jobs import Jobs
-from nianbao.web.security import LOCAL_USER, LoginLimiter, User, new_token, same_token, verify_password
+from nianbao.web.security import LOCAL_USER, LoginLimiter, User, new_token, same_token
 from nianbao.web.settings import WebSettings
 
 HERE = Path(__file__).parent
@@ -101,7 +101,7 @@ async def _plain(send: Send, status: int, text: str) -> None:
 
 def create_app(settings: WebSettings | None = None, backend: Backend | None = None) -> FastAPI:
     settings = settings or WebSettings()
-    backend = backend if backend is not None else MemoryBackend()
+    backend = backend if backend is not None else StoreBackend.open(settings.db)
     if settings.login_required and not backend.has_admin():
         raise RuntimeError(
             f"服务绑定在 {settings.host}（非本机地址），需要登录，但还没有管理员账号。"
@@ -206,7 +206,7 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
         found = backend.user(str(name)) if name else None
         if found is None:
             raise NeedLogin()
-        return found[0]
+        return found
 
     async def csrf_guard(request: Request) -> None:
         if request.method in SAFE_METHODS:
@@ -265,16 +265,16 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
         if wait:
             message = f"登录失败次数过多，请 {max(1, wait // 60)} 分钟后再试"
             return render(request, "login.html", {"title": "登录", "next": target, "message": message}, status=429)
-        found = backend.user(name)
-        if found is None or not verify_password(found[1], password):
+        found = backend.verify(name, password) if name and password else None
+        if found is None:
             limiter.failed(*keys)
             message = "用户名或密码不正确"
             return render(request, "login.html", {"title": "登录", "next": target, "message": message}, status=401)
         limiter.succeeded(*keys)
         request.session.clear()
-        request.session["user"] = found[0].name
+        request.session["user"] = found.name
         request.session["csrf"] = new_token()
-        backend.audit(found[0].name, "login", "", {"client": client})
+        backend.audit(found.name, "login", "", {"client": client})
         return RedirectResponse(target, status_code=303)
 
     @app.post("/logout", include_in_schema=False)

@@ -1,28 +1,35 @@
-"""What the web pages ask of the data behind them, as one protocol.
+"""What the web pages ask of the data behind them, and its one implementation over the service
+layer and the store (``nianbao.service``, ``nianbao.store``).
 
-The web app is a shell: it shows reports, findings and review decisions that the service layer and
-the store keep. ``Backend`` names the calls the pages make; the store's adapter implements it over
-``nianbao.service``/``nianbao.store``, and ``MemoryBackend`` keeps a few reports in memory for
-``create_app`` without a database (tests of the pages, a quick look at some files).
+The web app is a shell: it shows reports, findings and review decisions that the store keeps, and
+asks the service layer to check them. Nothing here reads a file or runs a rule itself.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
+from nianbao import service
 from nianbao.record import Finding, Report
-from nianbao.web.security import User
+from nianbao.web.security import ROLE_BY_NAME, User
 
+if TYPE_CHECKING:
+    from nianbao.store import Store
+
+# Review states as the web names them (keys) and shows them (values), and as the store keeps them.
 REVIEW_STATES = {"open": "待审核", "confirmed": "确认", "dismissed": "忽略"}
+_TO_STORE = {"open": "待处理", "confirmed": "已确认", "dismissed": "已忽略"}
+_FROM_STORE = {v: k for k, v in _TO_STORE.items()}
+ROLE_TO_STORE = {"admin": "管理员", "reviewer": "审核员", "viewer": "查看者"}
 
 
 @dataclass(frozen=True)
 class Decision:
     fingerprint: str
-    status: str  # confirmed / dismissed / open
+    status: str  # open / confirmed / dismissed
     comment: str
     user: str
     at: str  # ISO time, UTC
@@ -39,16 +46,29 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Entry:
-    """A stored report as the pages show it."""
+class Brief:
+    """A stored report for the lists: who, when, where, and its findings' rule, severity and status."""
 
-    key: str  # the file's sha256
-    name: str  # the uploaded file's name
+    key: str
+    name: str
+    agency: str
+    year: int | None
+    region: str
+    level: str
+    findings: tuple[tuple[str, str, str], ...]  # (rule, severity, review status)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A stored report as the report page shows it."""
+
+    key: str  # the stored report's id
+    name: str  # the file's name
     report: Report
     findings: tuple[Finding, ...]  # the checks' findings (reading findings first)
     region: str = ""
     level: str = ""
-    stored_at: str = ""
+    sha256: str = ""
 
     @property
     def agency(self) -> str:
@@ -63,109 +83,180 @@ class Entry:
 class Saved:
     key: str
     duplicate: bool
-
-
-class Backend(Protocol):
-    def entries(self) -> list[Entry]: ...
-    def entry(self, key: str) -> Entry | None: ...
-    def original(self, key: str) -> bytes | None: ...
-    def save(self, data: bytes, name: str, record: dict[str, Any], agency: str | None, year: int | None) -> Saved: ...
-    def known(self, sha256: str) -> bool: ...
-    def recheck(self, key: str) -> Entry | None: ...
-    def decisions(self, key: str) -> dict[str, list[Decision]]: ...
-    def decide(self, key: str, fingerprint: str, status: str, comment: str, user: User) -> Decision: ...
-    def user(self, name: str) -> tuple[User, str] | None: ...
-    def has_admin(self) -> bool: ...
-    def audit(self, user: str, action: str, target: str, detail: dict[str, Any]) -> None: ...
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    message: str = ""
 
 
 def fingerprint(finding: Finding) -> str:
-    """A finding's identity across re-checks (the record's own, when it has one)."""
-    own = getattr(finding, "fingerprint", None)
-    if isinstance(own, str):
-        return own
-    import hashlib
-
-    return hashlib.sha256(
-        f"{finding.rule}\x1f{','.join(sorted(finding.cells))}\x1f{finding.message}".encode()
-    ).hexdigest()[:32]
+    return finding.fingerprint
 
 
-def _checked(report: Report) -> tuple[Finding, ...]:
-    from nianbao.rules import check
+class StoreBackend:
+    """The pages' calls, each one or two store calls."""
 
-    return tuple(check(report))
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()  # one writer at a time (SQLite)
 
+    @classmethod
+    def open(cls, url: str | None = None) -> StoreBackend:
+        return cls(service.open_store(url))
 
-@dataclass
-class MemoryBackend:
-    """Reports, decisions, users and the audit log in memory (no database)."""
+    # --- reports ----------------------------------------------------------------------------------
 
-    regions: dict[str, tuple[str, str]] = field(default_factory=dict)  # agency -> (region, level)
-    _entries: dict[str, Entry] = field(default_factory=dict)
-    _originals: dict[str, bytes] = field(default_factory=dict)
-    _decisions: dict[tuple[str, str], list[Decision]] = field(default_factory=dict)
-    _users: dict[str, tuple[User, str]] = field(default_factory=dict)
-    audit_log: list[dict[str, Any]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def entries(self) -> list[Entry]:
-        return list(self._entries.values())
+    def briefs(self) -> list[Brief]:
+        found: dict[int, list[tuple[str, str, str]]] = {}
+        for f in self.store.findings():
+            found.setdefault(f.report_id, []).append((f.rule, f.severity, _FROM_STORE.get(f.status, "open")))
+        return [
+            Brief(
+                str(r.id),
+                r.file_name,
+                r.agency or "",
+                r.year,
+                r.region_code or "",
+                r.level or "",
+                tuple(found.get(r.id, ())),
+            )
+            for r in self.store.reports()
+        ]
 
     def entry(self, key: str) -> Entry | None:
-        return self._entries.get(key)
+        if not key.isdigit():
+            return None
+        row = self.store.report_row(int(key))
+        if row is None:
+            return None
+        report = self.store.record(row.version_id)
+        findings = tuple(f.finding() for f in self.store.findings(report_id=row.id))
+        return Entry(key, row.file_name, report, findings, row.region_code or "", row.level or "", row.sha256)
+
+    def entries(self, keys: Iterable[str] | None = None) -> list[Entry]:
+        """Full entries: of ``keys``, or of every active report."""
+        if keys is not None:
+            return [e for e in (self.entry(k) for k in keys) if e is not None]
+        wanted: set[str] | None = None
+        found: dict[int, list[Finding]] = {}
+        for f in self.store.findings():
+            if wanted is None or str(f.report_id) in wanted:
+                found.setdefault(f.report_id, []).append(f.finding())
+        out = []
+        for a in self.store.iter_active(with_record=True):
+            if (wanted is None or str(a.report_id) in wanted) and a.record is not None:
+                out.append(
+                    Entry(
+                        str(a.report_id),
+                        a.file_name,
+                        a.record,
+                        tuple(found.get(a.report_id, ())),
+                        a.region_code or "",
+                        a.level or "",
+                        a.sha256,
+                    )
+                )
+        return out
+
+    def metric_rows(self) -> list[dict[str, Any]]:
+        """Each active report as a row for ``metrics.rollup`` (from the cells table, no record JSON)."""
+        from nianbao.metrics import infer_template
+
+        names = {r.id: r.file_name for r in self.store.reports()}
+        rows = []
+        for f in self.store.iter_flat():
+            rows.append(
+                {
+                    **f.values,
+                    "agency": f.agency,
+                    "year": f.year,
+                    "region": f.region_code,
+                    "level": f.level,
+                    "template": infer_template(f.values),
+                    "unknown": f.unknown,
+                    "file": names.get(f.report_id, str(f.report_id)),
+                    "key": str(f.report_id),
+                }
+            )
+        return rows
 
     def original(self, key: str) -> bytes | None:
-        return self._originals.get(key)
+        got = self.entry(key)
+        return self.store.original(got.sha256) if got else None
 
     def known(self, sha256: str) -> bool:
-        return sha256 in self._entries
+        return self.store.has_version(sha256)
 
     def save(self, data: bytes, name: str, record: dict[str, Any], agency: str | None, year: int | None) -> Saved:
+        from nianbao.store import FAILED, UNCHANGED
+
         report = Report.from_dict(record)
-        key = report.source.sha256
+        report = replace(
+            report,
+            source=replace(report.source, path=name),
+            agency=agency or report.agency,
+            year=year or report.year,
+        )
+        findings = service.check_report(report)
         with self._lock:
-            if key in self._entries:
-                return Saved(key, True)
-            if agency:
-                report = replace(report, agency=agency)
-            if year:
-                report = replace(report, year=year)
-            region, level = self.regions.get(report.agency or "", ("", ""))
-            self._entries[key] = Entry(key, name, report, _checked(report), region, level, now())
-            self._originals[key] = data
-        return Saved(key, False)
+            outcome = self.store.add(report, data, findings)
+        if outcome.status == FAILED:
+            return Saved("", False, outcome.reason)
+        return Saved(str(outcome.report_id), outcome.status == UNCHANGED)
 
     def recheck(self, key: str) -> Entry | None:
+        got = self.entry(key)
+        if got is None:
+            return None
+        row = self.store.report_row(int(key))
+        assert row is not None
         with self._lock:
-            got = self._entries.get(key)
-            if got is None:
-                return None
-            self._entries[key] = replace(got, findings=_checked(got.report))
-            return self._entries[key]
+            self.store.replace_findings(row.version_id, service.check_report(got.report), "report")
+        return self.entry(key)
+
+    def agencies(self) -> list[tuple[str, str, str]]:
+        """Listed agencies (from the 名录) as (region, level, name): the overview shows them even
+        without a report."""
+        return [(a.region_code or "", a.level or "", a.name) for a in self.store.agencies() if a.listed]
+
+    # --- reviews ----------------------------------------------------------------------------------
 
     def decisions(self, key: str) -> dict[str, list[Decision]]:
-        return {fp: list(ds) for (k, fp), ds in self._decisions.items() if k == key}
+        """Each reviewed finding's history, oldest first."""
+        out: dict[str, list[Decision]] = {}
+        for change in reversed(self.store.review_log(int(key))):
+            out.setdefault(change.fingerprint, []).append(
+                Decision(
+                    change.fingerprint,
+                    _FROM_STORE.get(change.new_status, "open"),
+                    change.comment,
+                    change.who,
+                    change.at,
+                )
+            )
+        return out
 
     def decide(self, key: str, fingerprint: str, status: str, comment: str, user: User) -> Decision:
-        decision = Decision(fingerprint, status, comment, user.name, now())
         with self._lock:
-            self._decisions.setdefault((key, fingerprint), []).append(decision)
-        self.audit(user.name, "review", key, {"fingerprint": fingerprint, "status": status, "comment": comment})
-        return decision
+            row = self.store.set_review(int(key), fingerprint, _TO_STORE[status], user.name, comment)
+        self.audit(
+            user.name, "review", key, {"fingerprint": fingerprint, "status": _TO_STORE[status], "comment": comment}
+        )
+        return Decision(fingerprint, status, comment, user.name, row.at or "")
 
-    def add_user(self, user: User, password_hash: str) -> None:
-        self._users[user.name] = (user, password_hash)
+    # --- users ------------------------------------------------------------------------------------
 
-    def user(self, name: str) -> tuple[User, str] | None:
-        return self._users.get(name)
+    def user(self, name: str) -> User | None:
+        row = next((u for u in self.store.users() if u.name == name and u.active), None)
+        return User(row.name, ROLE_BY_NAME.get(row.role, "viewer"), row.region_scope or "") if row else None
+
+    def verify(self, name: str, password: str) -> User | None:
+        row = self.store.verify_user(name, password)
+        return User(row.name, ROLE_BY_NAME.get(row.role, "viewer"), row.region_scope or "") if row else None
 
     def has_admin(self) -> bool:
-        return any(u.role == "admin" for u, _ in self._users.values())
+        return any(u.active and ROLE_BY_NAME.get(u.role) == "admin" for u in self.store.users())
 
     def audit(self, user: str, action: str, target: str, detail: dict[str, Any]) -> None:
-        self.audit_log.append({"at": now(), "user": user, "action": action, "target": target, "detail": detail})
+        with self._lock:
+            self.store.audit(user, action, target, detail)
+
+
+Backend = StoreBackend

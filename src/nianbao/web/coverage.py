@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from nianbao.web.backend import Decision, Entry
+from nianbao.web.backend import Brief
 
 STATES = {
     "missing": "未报送",
@@ -51,37 +51,38 @@ class CoverageRow:
         }
 
 
-def entry_state(entry: Entry, decisions: dict[str, list[Decision]], fingerprint: Any) -> tuple[str, int]:
-    """A stored report's state: errors not yet decided, late publication, reviewed, or read."""
-    errors = [f for f in entry.findings if f.severity == "error"]
-    open_errors = [f for f in errors if not decisions.get(fingerprint(f))]
+def brief_state(brief: Brief) -> tuple[str, int]:
+    """A stored report's state: errors not yet reviewed, published late, reviewed, or read."""
+    errors = [f for f in brief.findings if f[1] == "error"]
+    open_errors = [f for f in errors if f[2] == "open"]
     if open_errors:
         return "errors", len(open_errors)
-    if any(f.rule in LATE_RULES for f in entry.findings):
+    if any(rule in LATE_RULES and severity != "notice" for rule, severity, _ in brief.findings):
         return "late", 0
-    if errors or decisions:
+    if errors or any(status != "open" for _, _, status in brief.findings):
         return "reviewed", 0
     return "read", 0
 
 
+def state_label(state: str, errors: int) -> str:
+    return f"有 {errors} 个错误" if state == "errors" else STATES[state]
+
+
 def coverage(
-    entries: Iterable[Entry],
-    states: dict[str, tuple[str, int]],
+    entries: Iterable[Brief],
     agencies: Iterable[tuple[str, str, str]] = (),
     years: Iterable[int] = (),
 ) -> tuple[list[int], list[CoverageRow]]:
     """Rows for every agency known (from ``agencies``: (region, level, name), and from the reports),
     columns for every year with a report (and ``years``)."""
-    by_agency: dict[str, dict[int, Entry]] = {}
+    by_agency: dict[str, dict[int, Brief]] = {}
     place: dict[str, tuple[str, str]] = {name: (region, level) for region, level, name in agencies}
     for e in entries:
         if e.year is None:
             continue
         name = e.agency or "（未识别机关）"
         by_agency.setdefault(name, {})
-        current = by_agency[name].get(e.year)
-        if current is None or e.stored_at > current.stored_at:
-            by_agency[name][e.year] = e
+        by_agency[name][e.year] = e
         place.setdefault(name, (e.region, e.level))
     all_years = sorted({*years, *(y for got in by_agency.values() for y in got)})
     rows = []
@@ -92,7 +93,7 @@ def coverage(
             if got is None:
                 cells.append(CoverageCell(year, "missing"))
             else:
-                state, n = states[got.key]
+                state, n = brief_state(got)
                 cells.append(CoverageCell(year, state, n, got.key))
         rows.append(CoverageRow(region, level, name, tuple(cells)))
     return all_years, rows

@@ -14,9 +14,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from nianbao.web.backend import REVIEW_STATES, Backend, Entry, fingerprint
+from nianbao.web.backend import REVIEW_STATES, Backend, Brief, Entry, fingerprint
 from nianbao.web.coverage import STATES as COVERAGE_STATES
-from nianbao.web.coverage import coverage, entry_state
+from nianbao.web.coverage import brief_state, coverage, state_label
 from nianbao.web.errors import WebError
 from nianbao.web.jobs import Jobs
 from nianbao.web.original import loc_key, original_view, pdf_page_png
@@ -67,8 +67,8 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     def fail(status: int, message: str) -> Exception:
         return WebError(status, message)
 
-    def visible(user: User) -> list[Entry]:
-        return [e for e in backend.entries() if user.sees(e.region)]
+    def visible(user: User) -> list[Brief]:
+        return [b for b in backend.briefs() if user.sees(b.region)]
 
     def entry_for(user: User, key: str) -> Entry:
         got = backend.entry(key)
@@ -78,14 +78,12 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             raise fail(403, "这份报告不在您的地区范围内，无权查看")
         return got
 
-    def states_of(entries: list[Entry]) -> dict[str, tuple[str, int]]:
-        return {e.key: entry_state(e, backend.decisions(e.key), fingerprint) for e in entries}
-
     # --- 总览 ---------------------------------------------------------------------------------
 
     def overview_data(user: User, region: str, level: str, state: str, year: int | None) -> dict[str, Any]:
         entries = visible(user)
-        years, rows = coverage(entries, states_of(entries))
+        listed = [a for a in backend.agencies() if user.sees(a[0])]
+        years, rows = coverage(entries, listed)
         if region:
             rows = [r for r in rows if r.region.startswith(region)]
         if level:
@@ -131,12 +129,11 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
 
     def reports_data(user: User, q: str) -> dict[str, Any]:
         entries = visible(user)
-        states = states_of(entries)
         rows = []
         for e in sorted(entries, key=lambda e: (e.agency, e.year or 0, e.name)):
             if q and q not in e.agency and q not in e.name:
                 continue
-            state, n = states[e.key]
+            state, n = brief_state(e)
             rows.append(
                 {
                     "key": e.key,
@@ -146,7 +143,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
                     "region": e.region,
                     "level": e.level,
                     "state": state,
-                    "state_zh": f"有 {n} 个错误" if state == "errors" else COVERAGE_STATES[state],
+                    "state_zh": state_label(state, n),
                     "findings": len(e.findings),
                 }
             )
@@ -373,6 +370,9 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             year_text = str(form.get(f"year-{item.index}") or "").strip()
             year = int(year_text) if year_text.isdigit() else item.year
             result = backend.save(item.data, item.name, item.record, agency, year)
+            if result.message:
+                item.state, item.message = "failed", result.message
+                continue
             item.state = "duplicate" if result.duplicate else "saved"
             item.agency, item.year, item.key = agency or "", year, result.key
             item.data = b""
