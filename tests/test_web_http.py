@@ -259,3 +259,71 @@ def test_the_rectification_list_reads_back_with_its_review(tmp_path: object) -> 
     assert row[header.index("审核状态")] == "确认" and row[header.index("审核意见")] == "请整改"
     for name in ("data", "findings", "metrics", "coverage", "comparisons"):
         assert c.get(f"/exports/{name}.xlsx").status_code == 200, name
+
+
+def test_fill_in_workbook_round_trip(tmp_path: Path) -> None:
+    import io
+    from urllib.parse import quote
+
+    from openpyxl import load_workbook
+
+    from nianbao import service
+    from nianbao.authoring.workbook import write_template
+
+    c = client(backend())
+    blank = c.get("/fill/workbook.xlsx", params={"agency": "示例区教育委员会", "year": 2024})
+    assert blank.status_code == 200 and quote("填报表") in blank.headers["content-disposition"]
+    assert "表三 申请办理" in load_workbook(io.BytesIO(blank.content)).sheetnames
+    # a filled workbook: the example report's figures, as its author would type them
+    report = service.parse_path(SHIMEN_2022)
+    filled = tmp_path / "填报.xlsx"
+    write_template(report, filled)
+    ok = c.change(
+        "POST", "/fill", files={"workbook": ("填报.xlsx", filled.read_bytes())}, headers={"accept": "application/json"}
+    )
+    assert ok.status_code == 200, ok.text
+    result = ok.json()
+    assert result["errors"] == 0 and result["agency"] == "石门县自然资源和规划局"
+    docx = c.get(result["downloads"]["docx"])
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    assert service.parse_bytes(docx.content, "报告.docx").table3 == report.table3
+    # one figure typed wrong: the finding names its cell, and no report is offered
+    book = load_workbook(filled)
+    sheet, coordinate = next(
+        (s, c) for p, s, c in book["_nianbao"].iter_rows(min_row=2, values_only=True) if p == "table3/new/natural"
+    )
+    book[sheet][coordinate] = (report.value("table3/new/natural") or 0) + 5
+    wrong = io.BytesIO()
+    book.save(wrong)
+    bad = c.change(
+        "POST", "/fill", files={"workbook": ("填报.xlsx", wrong.getvalue())}, headers={"accept": "application/json"}
+    ).json()
+    assert bad["errors"] >= 1 and not bad["downloads"]
+    assert any("table3/new/natural" in f["cells"] and f["severity"] == "error" for f in bad["findings"])
+    assert c.get(f"/fill/{bad['token']}").status_code == 200
+    assert c.get(f"/fill/{bad['token']}/report.docx").status_code == 409
+    not_ours = c.change("POST", "/fill", files={"workbook": ("x.xlsx", b"PK\x03\x04 not a zip")})
+    assert not_ours.status_code == 400
+
+
+def test_users_and_serve_commands(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from nianbao.cli import app
+
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner()
+    refused = runner.invoke(app, ["serve", "--db", db, "--host", "0.0.0.0", "--port", "1"])
+    assert refused.exit_code == 2 and "管理员" in refused.output
+    added = runner.invoke(
+        app, ["users", "add", "王五", "--role", "管理员", "--password-stdin", "--db", db], input="long-enough-1\n"
+    )
+    assert added.exit_code == 0, added.output
+    short = runner.invoke(app, ["users", "add", "赵六", "--password-stdin", "--db", db], input="short\n")
+    assert short.exit_code == 2 and "8 个字符" in short.output
+    listed = runner.invoke(app, ["users", "list", "--db", db])
+    assert "王五\t管理员\t全部地区" in listed.output
+    from nianbao.web.backend import StoreBackend
+
+    b = StoreBackend.open(db)
+    assert b.has_admin() and b.verify("王五", "long-enough-1") is not None and b.verify("王五", "wrong") is None

@@ -553,5 +553,11 @@ def _table4(report: Report) -> RichTable:
     return t
 
 
+# --- the web app: nianbao serve, nianbao users (src/nianbao/web/commands.py) ----------------------
+from nianbao.web.commands import register as _register_web  # noqa: E402
+
+_register_web(app)
+
+
 if __name__ == "__main__":
     app()

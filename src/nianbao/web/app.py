@@ -27,7 +27,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nianbao import __version__
-from nianbao.web import analysis, pages
+from nianbao.web import analysis, fill, pages
 from nianbao.web.backend import Backend, StoreBackend
 from nianbao.web.errors import NeedLogin, WebError
 from nianbao.web.jobs import Jobs
@@ -302,6 +302,7 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
 
     pages.register(app, current_user)
     analysis.register(app, current_user)
+    fill.register(app, current_user)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

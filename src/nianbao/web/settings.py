@@ -25,6 +25,8 @@ class WebSettings:
     session_hours: int = 8
     # Host headers the app answers (against DNS rebinding on loopback); empty = any.
     allowed_hosts: tuple[str, ...] = ()
+    # Off loopback, session cookies go over HTTPS only unless this is set (``--allow-http``).
+    http_cookies: bool = False
 
     @property
     def login_required(self) -> bool:
@@ -33,7 +35,7 @@ class WebSettings:
     @property
     def secure_cookies(self) -> bool:
         """Session cookies are sent over HTTPS only when the server is reachable from other machines."""
-        return self.login_required
+        return self.login_required and not self.http_cookies
 
     def hosts(self) -> list[str]:
         if self.allowed_hosts:

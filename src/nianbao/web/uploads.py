@@ -116,15 +116,7 @@ def _unzip(archive: Incoming, limits: UploadLimits) -> tuple[list[Incoming], lis
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise UploadRefused("压缩包已损坏，无法打开") from exc
     with zf:
-        members = [i for i in zf.infolist() if not i.is_dir()]
-        if len(members) > limits.max_zip_members:
-            raise UploadRefused(f"压缩包内文件过多（{len(members)} 个，上限 {limits.max_zip_members} 个），未展开")
-        declared = sum(i.file_size for i in members)
-        compressed = max(1, sum(i.compress_size for i in members))
-        if declared > limits.max_unzipped_bytes or declared / compressed > limits.max_zip_ratio:
-            raise UploadRefused(
-                f"压缩包展开后过大（约 {_mb(declared)}，压缩比 {declared / compressed:.0f} 倍），疑似“压缩炸弹”，未展开"
-            )
+        members = _checked_members(zf, limits)
         out: list[Incoming] = []
         refused: list[Refused] = []
         expanded = 0
@@ -152,6 +144,30 @@ def _unzip(archive: Incoming, limits: UploadLimits) -> tuple[list[Incoming], lis
                 continue
             out.append(Incoming(name, data))
         return out, refused
+
+
+def _checked_members(zf: zipfile.ZipFile, limits: UploadLimits) -> list[zipfile.ZipInfo]:
+    """The archive's files, after its directory shows not too many and nothing too large."""
+    members = [i for i in zf.infolist() if not i.is_dir()]
+    if len(members) > limits.max_zip_members:
+        raise UploadRefused(f"压缩包内文件过多（{len(members)} 个，上限 {limits.max_zip_members} 个），未展开")
+    declared = sum(i.file_size for i in members)
+    compressed = max(1, sum(i.compress_size for i in members))
+    if declared > limits.max_unzipped_bytes or declared / compressed > limits.max_zip_ratio:
+        raise UploadRefused(
+            f"压缩包展开后过大（约 {_mb(declared)}，压缩比 {declared / compressed:.0f} 倍），疑似“压缩炸弹”，未展开"
+        )
+    return members
+
+
+def check_zip(data: bytes, what: str, limits: UploadLimits) -> None:
+    """A zip-based file (an .xlsx) opened by a library: refused when its directory shows too many
+    members or too large an expansion."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            _checked_members(zf, limits)
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UploadRefused(f"{what}不是有效的 Excel（.xlsx）文件") from exc
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
