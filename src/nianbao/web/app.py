@@ -228,13 +228,14 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
         user = None
         with contextlib.suppress(NeedLogin):
             user = current_user(request)
+        # The page's own data never overrides who is signed in or the form token.
         full = {
+            **context,
             "request": request,
             "user": user,
             "csrf": csrf_token(request),
             "login_required": settings.login_required,
             "version": __version__,
-            **context,
         }
         return templates.TemplateResponse(request, template, full, status_code=status)
 

@@ -164,7 +164,7 @@ class Job:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "user": self.user,
+            "owner": self.user,
             "done": self.done,
             "message": self.message,
             "counts": self.counts(),

@@ -197,7 +197,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             "level": entry.level,
             "format": report.source.format,
             "pages": report.source.pages,
-            "title": report.title,
+            "doc_title": report.title,
             "sections": [s.__dict__ for s in view_sections(report)],
             "tables": [t.to_dict() for t in tables],
             "locations": {path: {**loc, "key": loc_key(loc)} for path, loc in report.locations.items()},
@@ -206,6 +206,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             "downloads": {
                 "original": f"/reports/{entry.key}/original",
                 "record": f"/reports/{entry.key}/record.json",
+                "rectification": f"/reports/{entry.key}/rectification.xlsx",
             },
         }
 
