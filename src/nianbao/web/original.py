@@ -20,7 +20,7 @@ from nianbao.readers import ReadError, read_document, sniff_format
 from nianbao.readers.text import decode_text
 
 MAX_LINES = 20_000  # a text original longer than this is shown up to here
-PAGE_DPI = 100
+PAGE_DPI = 120
 RASTER_SECONDS = 30
 
 
