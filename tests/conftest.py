@@ -82,6 +82,33 @@ needs_libreoffice = pytest.mark.skipif(
 )
 
 
+# CI sets NIANBAO_FORBID_SKIPS=1: there every dependency is installed and the corpus is beside the
+# project, so a skipped test means something is missing, and the run must fail rather than look green.
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import os
+
+    if os.environ.get("NIANBAO_FORBID_SKIPS") == "1" and _SKIPPED and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    import os
+
+    if os.environ.get("NIANBAO_FORBID_SKIPS") == "1" and _SKIPPED:
+        terminalreporter.write_line(
+            f"NIANBAO_FORBID_SKIPS=1 and {len(_SKIPPED)} test(s) skipped: the run fails. First: {_SKIPPED[0]}",
+            red=True,
+        )
+
+
 # --- the store's databases: a real SQLite file and a real PostgreSQL server (tests/pgcluster.py) ---
 
 

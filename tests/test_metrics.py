@@ -8,7 +8,17 @@ import pytest
 
 from conftest import ROOT, corpus_or_skip, truth_report
 from nianbao import parse
-from nianbao.metrics import METRICS, evaluate, flat_values, metrics_reference, rollup, row_of, unknown_cells
+from nianbao.metrics import (
+    METRICS,
+    directory,
+    evaluate,
+    flat_values,
+    metrics_reference,
+    rollup,
+    row_of,
+    rows_with_directory,
+    unknown_cells,
+)
 
 # (metric, corpus report, numerator, denominator or None for a count): worked by hand from the
 # printed tables (r001 淮安市人民政府 2024, 2021 format; r007 平潭综合实验区 2019, 2019 format).
@@ -101,3 +111,18 @@ def test_rollup_year_over_year() -> None:
 def test_metrics_reference_is_current() -> None:
     current = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
     assert current == metrics_reference(), "docs/metrics.md is stale: run `nianbao metrics > docs/metrics.md`"
+
+
+def test_an_agency_list_gives_region_and_level_by_name_or_alias() -> None:
+    units = directory([
+        {"名称": "淮安市人民政府", "级别": "市级", "行政区划代码": "320800", "别名": ""},
+        {"名称": "上海市科学技术委员会", "级别": "部门", "行政区划代码": "310000", "别名": "上海市科委；市科委"},
+    ])
+    reports = [truth_report("r001-huaian-city-2024"), truth_report("r004-shanghai-stcsm-2024"),
+               truth_report("001_17c512892160a454")]
+    rows = rows_with_directory(reports, units)
+    assert [(r["agency"], r["region"], r["level"]) for r in rows] == [
+        ("淮安市人民政府", "320800", "市级"), ("上海市科学技术委员会", "310000", "部门"), ("建国门街道办事处", None, None)
+    ]
+    result = rollup(rows, by="level", keys=["new_applications"])
+    assert {g.group: g.values["new_applications"].value for g in result.groups} == {"市级": 3119, "部门": 34, "（未登记）": 17}

@@ -327,3 +327,33 @@ def test_users_and_serve_commands(tmp_path: Path) -> None:
 
     b = StoreBackend.open(db)
     assert b.has_admin() and b.verify("王五", "long-enough-1") is not None and b.verify("王五", "wrong") is None
+
+
+def _hangs_on_request(item: tuple[bytes, str]) -> dict[str, object]:
+    """A reader that never finishes one file (the worker's test hook)."""
+    import time
+
+    from nianbao import service
+
+    data, name = item
+    if "挂起" in name:
+        time.sleep(60)
+    return service.parse_bytes(data, name).to_dict()
+
+
+def test_a_file_that_hangs_gets_its_own_error_and_the_server_keeps_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nianbao.web import jobs
+    from nianbao.web.jobs import ParseLimits
+
+    monkeypatch.setattr(jobs, "_parse_item", _hangs_on_request)
+    c = client(backend(), parsing=ParseLimits(seconds=2))
+    files = [
+        ("files", ("挂起.txt", SHIMEN_2022.read_bytes(), "text/plain")),
+        ("files", (SHIMEN_2021.name, SHIMEN_2021.read_bytes(), "text/plain")),
+    ]
+    job = c.change("POST", "/upload.json", files=files).json()
+    assert c.get("/overview.json").status_code == 200  # answered while the file hangs
+    items = {i["name"]: i for i in wait_job(c, job["id"])["items"]}
+    assert items["挂起.txt"]["state"] == "failed" and "RD14" in items["挂起.txt"]["message"]
+    assert "秒" in items["挂起.txt"]["message"]
+    assert items[SHIMEN_2021.name]["state"] == "read"

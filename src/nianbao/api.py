@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from nianbao.extract import EXTRACTOR_VERSION, extract
+from nianbao.inputs import open_error, read_bytes, refusal, shown, walk
+from nianbao.limits import RD_CRASH, RD_DIGITS, RD_LIMIT, longest_digit_run, too_many_digits_message
+from nianbao.model import Document, Paragraph, Table
 from nianbao.readers import EXTENSIONS, ReadError, read_document, sniff_format
 from nianbao.record import Finding, Report, Source
 
-# Files a folder walk picks up; other files are skipped silently.
+# Files a folder walk picks up (others are listed as skipped with the reason: inputs.walk).
 REPORT_SUFFIXES = frozenset(EXTENSIONS)
 
 
 def parse(path: str | Path) -> Report:
-    """Read one file into a report record. Never raises for a bad file: see ``Report.errors``."""
+    """Read one file into a report record. Never raises for a bad file: see ``Report.errors``.
+
+    What the path is is looked at before any byte is read: a device, a FIFO, a socket or a
+    looping link is refused (RD17), a file over the size cap too (RD16)."""
     path = Path(path)
+    refused = refusal(path)
+    if refused is not None:
+        return _failed(path, "", "", refused)
     try:
-        data = path.read_bytes()
+        data = read_bytes(path)
+    except ReadError as exc:
+        return _failed(path, "", "", Finding(exc.code, "error", exc.message, (), {}))
     except OSError as exc:
-        return _failed(path, "", "", Finding("RD01", "error", f"无法打开文件：{exc.strerror or exc}", (), {}))
+        return _failed(path, "", "", open_error(exc))
     return parse_bytes(data, str(path))
 
 
@@ -31,15 +43,39 @@ def parse_bytes(data: bytes, name: str) -> Report:
     upload needs no temporary file. Never raises for bad bytes: see ``Report.errors``."""
     path = Path(name)
     digest = hashlib.sha256(data).hexdigest()
-    sniffed = sniff_format(path, data[:2048])
+    sniffed = sniff_format(path, data)
     fmt = sniffed or path.suffix.lower().lstrip(".")
     try:
         doc = read_document(path, data, sniffed)
     except ReadError as exc:
         return _failed(path, fmt, digest, Finding(exc.code, "error", exc.message, (), {}))
-    except Exception as exc:  # a reader's library choked on a hostile or broken file
-        return _failed(path, fmt, digest, Finding("RD01", "error", f"文件无法读取（{type(exc).__name__}）", (), {}))
-    return extract(doc, Source(name, doc.format, digest, doc.pages, EXTRACTOR_VERSION))
+    except RecursionError:
+        return _failed(
+            path, fmt, digest, Finding(RD_LIMIT, "error", "文件的嵌套层次过深，超过上限，文件未读取", (), {})
+        )
+    except MemoryError:
+        raise  # the pool's memory ceiling: reported as RD15 by nianbao.pool
+    except Exception:  # a reader's library choked on a hostile or broken file
+        return _failed(path, fmt, digest, Finding("RD01", "error", "文件无法读取（文件已损坏或格式不受支持）", (), {}))
+    try:
+        report = extract(doc, Source(shown(path), doc.format, digest, doc.pages, EXTRACTOR_VERSION))
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception:
+        message = "读取报告内容时程序出错，该文件未能读取；请把文件提交给 nianbao 的维护者"
+        return _failed(path, fmt, digest, Finding(RD_CRASH, "error", message, (), {}))
+    return with_digit_warning(report, doc)
+
+
+def with_digit_warning(report: Report, doc: Document) -> Report:
+    """RD18 when the document prints a number with more digits than the cap (read as null)."""
+    texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
+    texts.extend(c.text for b in doc.blocks if isinstance(b, Table) for row in b.rows for c in row)
+    longest = longest_digit_run(texts)
+    if not longest:
+        return report
+    warning = Finding(RD_DIGITS, "warning", too_many_digits_message(longest), (), {})
+    return dataclasses.replace(report, findings=(*report.findings, warning))
 
 
 def load_record(path: str | Path) -> Report:
@@ -54,13 +90,10 @@ def load_record(path: str | Path) -> Report:
 
 
 def _failed(path: Path, fmt: str, digest: str, error: Finding) -> Report:
-    return Report(source=Source(str(path), fmt, digest, None, EXTRACTOR_VERSION), errors=(error,))
+    return Report(source=Source(shown(path), fmt, digest, None, EXTRACTOR_VERSION), errors=(error,))
 
 
 def iter_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files given, and report files found (recursively, sorted) in folders given."""
-    for p in map(Path, paths):
-        if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in REPORT_SUFFIXES)
-        else:
-            yield p
+    """Files given, and report files found (recursively, sorted, without following links out of
+    the folder) in folders given; :func:`nianbao.inputs.walk` also says what it left out."""
+    yield from walk(paths).files

@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
+import time
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from nianbao import formats, service
-from nianbao.api import iter_paths, load_record, parse
+from nianbao import formats, pool, service
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
 from nianbao.authoring.workbook import blank_report, write_template
+from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
 from nianbao.extract.split import format_number
-from nianbao.outputs import SEVERITY_RANK, json_line, sarif, summary, text_line
+from nianbao.inputs import one_line, shown, walk
+from nianbao.limits import LIMITS, MiB
+from nianbao.outputs import SEVERITY_RANK, json_line, json_text, sarif_frame, sarif_result, summary, text_line
+from nianbao.pool import Isolation, failed_report, parse_many
 from nianbao.readers import ReadError
 from nianbao.record import Finding, Report
 from nianbao.render import write
-from nianbao.rules import Config, check, check_collection, load_config
+from nianbao.rules import Config, check, check_across, check_collection, load_config
 from nianbao.rules.docs import rules_reference
+from nianbao.service import iter_paths, load_record
+from nianbao.service import parse_path as parse
 
 if TYPE_CHECKING:
     from nianbao.store import Store
 
-app = typer.Typer(
+use_chinese_panels()
+app = ChineseTyper(
     add_completion=False,
     no_args_is_help=True,
     help="nianbao：读取、检查、比较和撰写政府信息公开工作年度报告。",
@@ -58,28 +66,93 @@ def main() -> None:
     """nianbao 命令行。"""
 
 
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=0, help="同时读取的进程数（默认 0：本机全部处理器核心）")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.0, help="每个文件的读取时间上限（秒，0 表示不限）")]
+MemoryOption = Annotated[int, typer.Option("--memory", min=0, help="每个读取进程的内存上限（MB，0 表示不限）")]
+
+
+def _isolation(jobs: int, timeout: float, memory: int) -> Isolation:
+    return Isolation(jobs or os.cpu_count() or 1, timeout, memory * MiB)
+
+
+def _walked(paths: list[Path]) -> list[Path]:
+    """The files to read; a path that does not exist, or a folder holding no report file, is a
+    usage error (exit 2); files a folder walk leaves out are listed on stderr with the reason."""
+    found = walk(paths)
+    for skipped in found.skipped:
+        typer.echo(f"跳过 {one_line(shown(skipped.path))}：{skipped.reason}", err=True)
+    problems = [f"路径不存在：{one_line(shown(p))}" for p in found.missing]
+    problems += [f"文件夹中没有报告文件：{one_line(shown(p))}" for p in found.empty_folders]
+    if problems or not found.files:
+        for problem in problems or ["没有给出要读取的报告文件"]:
+            typer.echo(problem, err=True)
+        raise typer.Exit(2)
+    return list(found.files)
+
+
+class _Progress:
+    """“已读取 k/N 份” on stderr, redrawn at most ten times a second, only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.shown_at = 0.0
+        self.on = sys.stderr.isatty()
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if self.on and (now - self.shown_at > 0.1 or done == self.total):
+            self.shown_at = now
+            width = 30
+            filled = width * done // max(self.total, 1)
+            sys.stderr.write(f"\r读取 [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.on:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
 @app.command("parse")
 def parse_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", exists=True)],
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）")],
     output_format: Annotated[ParseFormat, typer.Option("--format", "-f", help="输出格式")] = ParseFormat.jsonl,
+    jobs: JobsOption = 0,
+    timeout: TimeoutOption = LIMITS.seconds,
+    memory: MemoryOption = LIMITS.memory_bytes // MiB,
 ) -> None:
-    """读取年度报告，输出报告记录（每个文件一条）。"""
+    """读取年度报告，输出报告记录（每个文件一条，读完一个输出一个，顺序与文件顺序相同）。"""
+    files = _walked(paths)
     console = Console()
     failed = False
-    records: list[dict[str, object]] = []
-    for path in iter_paths(paths):
-        report = parse(path)
-        failed = failed or bool(report.errors)
-        if output_format is ParseFormat.jsonl:
-            sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        elif output_format is ParseFormat.json:
-            records.append(report.to_dict())
-        else:
-            print_report(console, report)
+    progress = _Progress(len(files))
+    first = True
     if output_format is ParseFormat.json:
-        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write("[")
+    try:
+        for report in parse_many(files, _isolation(jobs, timeout, memory), progress):
+            failed = failed or bool(report.errors)
+            if output_format is ParseFormat.table:
+                progress.close()
+                print_report(console, report)
+                continue
+            if output_format is ParseFormat.json:
+                # The array is written as it grows: an interrupted run leaves every record before it.
+                text = ("\n" if first else ",\n") + _indented(json_text(report.to_dict(), indent=2))
+            else:
+                text = json_text(report.to_dict()) + "\n"
+            first = False
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    finally:
+        progress.close()
+    if output_format is ParseFormat.json:
+        sys.stdout.write("\n]\n" if not first else "]\n")
     raise typer.Exit(1 if failed else 0)
+
+
+def _indented(text: str) -> str:
+    return "  " + text.replace("\n", "\n  ")
 
 
 def _codes(values: list[str] | None) -> tuple[str, ...]:
@@ -87,11 +160,17 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
     return tuple(code.strip().upper() for v in values or () for code in v.split(",") if code.strip())
 
 
+def _read_and_check(path: Path, config: Config) -> tuple[Report, list[Finding]]:
+    """A worker's work for ``check``: the file's record and the rules on that report alone."""
+    report = parse(path)
+    return report, check(report, config)
+
+
 @app.command("check")
 def check_command(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）；用 --db 时不需要", exists=True),
+        typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）；用 --db 时不需要"),
     ] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="输出格式")] = CheckFormat.text,
     select: Annotated[list[str] | None, typer.Option("--select", help="只运行这些规则（代码或组，如 AR,NA01）")] = None,
@@ -100,11 +179,14 @@ def check_command(
     config_file: Annotated[
         Path | None, typer.Option("--config", help="项目文件（默认当前目录的 nianbao.toml）")
     ] = None,
+    jobs: JobsOption = 0,
+    timeout: TimeoutOption = LIMITS.seconds,
+    memory: MemoryOption = LIMITS.memory_bytes // MiB,
     db: Annotated[
         str | None, typer.Option("--db", help="检查数据库中的全部报告（数据库地址或 SQLite 文件），结果存入数据库")
     ] = None,
 ) -> None:
-    """按审核规则检查年度报告，指出每个问题的位置。"""
+    """按审核规则检查年度报告，指出每个问题的位置（每个文件读完即输出，跨报告的检查在最后）。"""
     try:
         config = load_config(config_file)
     except (ValueError, OSError) as exc:
@@ -119,13 +201,64 @@ def check_command(
             typer.echo("请给出要检查的文件或文件夹，或用 --db 检查数据库中的报告", err=True)
             raise typer.Exit(2)
         _check_store(db, config, output_format, fail_on)
-    files = list(iter_paths(paths or []))
-    reports = [parse(p) for p in files]
-    results = [(str(p), fs) for p, fs in zip(files, check_collection(reports, config), strict=True)]
-    _print_findings(results, output_format)
+    files = _walked(paths or [])
+    printer = _FindingPrinter(output_format)
+    reports: list[Report] = []
+    progress = _Progress(len(files))
+    outcomes = pool.run(partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory), progress)
+    try:
+        for path, outcome in zip(files, outcomes):
+            if outcome.value is not None:
+                report, findings = outcome.value
+            else:
+                assert outcome.failure is not None
+                report, findings = failed_report(path, outcome.failure), [outcome.failure]
+            reports.append(report)
+            printer.file(report.source.path, findings)
+    finally:
+        progress.close()
+    for report, across in zip(reports, check_across(reports, config), strict=True):
+        printer.file(report.source.path, across)
+    printer.close(len(reports))
     threshold = SEVERITY_RANK[fail_on.value]
-    failed = any(SEVERITY_RANK.get(f.severity, 0) >= threshold for _, fs in results for f in fs)
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(1 if printer.worst >= threshold else 0)
+
+
+class _FindingPrinter:
+    """Findings written as they come, file by file, in every format (SARIF's results one by one
+    between the log's head and tail), and the count by severity at the end."""
+
+    def __init__(self, output_format: CheckFormat) -> None:
+        self.format = output_format
+        self.counts: dict[str, int] = {}
+        self.worst = -1
+        self.results = 0
+        if output_format is CheckFormat.sarif:
+            self.head, self.tail = sarif_frame()
+            sys.stdout.write(self.head)
+
+    def file(self, path: str, findings: list[Finding]) -> None:
+        out: list[str] = []
+        for f in findings:
+            self.counts[f.severity] = self.counts.get(f.severity, 0) + 1
+            self.worst = max(self.worst, SEVERITY_RANK.get(f.severity, 0))
+            if self.format is CheckFormat.jsonl:
+                out.append(json_text(json_line(path, f)) + "\n")
+            elif self.format is CheckFormat.sarif:
+                out.append(("\n" if not self.results else ",\n") + json_text(sarif_result(path, f)))
+                self.results += 1
+            else:
+                out.append(text_line(path, f) + "\n")
+        if self.format is CheckFormat.text and findings:
+            out.append("\n")
+        sys.stdout.write("".join(out))
+        sys.stdout.flush()
+
+    def close(self, files: int) -> None:
+        if self.format is CheckFormat.sarif:
+            sys.stdout.write(("\n" if self.results else "") + self.tail + "\n")
+        elif self.format is CheckFormat.text:
+            sys.stdout.write(summary(self.counts, files) + "\n")
 
 
 def _check_store(db: str, config: Config, output_format: CheckFormat, fail_on: Severity) -> None:
@@ -136,24 +269,26 @@ def _check_store(db: str, config: Config, output_format: CheckFormat, fail_on: S
     with _store(db) as store:
         service.check_store(store, config)
         rows = store.findings()
-    shown = [r for r in rows if r.status != DISMISSED]
+        checked = store.counts()["reports"]
+    listed = [r for r in rows if r.status != DISMISSED]
     by_file: dict[str, list[Finding]] = {}
-    for row in shown:
+    for row in listed:
         by_file.setdefault(row.file_name, []).append(row.finding())
-    _print_findings(list(by_file.items()), output_format)
-    if len(shown) < len(rows) and output_format is CheckFormat.text:
-        sys.stdout.write(f"另有 {len(rows) - len(shown)} 条已忽略的问题未列出\n")
+    printer = _FindingPrinter(output_format)
+    for name, findings in by_file.items():
+        printer.file(name, findings)
+    printer.close(checked)
+    if len(listed) < len(rows) and output_format is CheckFormat.text:
+        sys.stdout.write(f"另有 {len(rows) - len(listed)} 条已忽略的问题未列出\n")
     threshold = SEVERITY_RANK[fail_on.value]
-    raise typer.Exit(1 if any(SEVERITY_RANK.get(r.severity, 0) >= threshold for r in shown) else 0)
+    raise typer.Exit(1 if any(SEVERITY_RANK.get(r.severity, 0) >= threshold for r in listed) else 0)
 
 
 def _store(db: str | None) -> Store:
     try:
         return service.open_store(db)
     except Exception as exc:  # a bad URL, a server that does not answer, a file that is no database
-        typer.echo(
-            f"无法打开数据库 {db or ''}：{type(exc).__name__}：{str(exc).splitlines()[0] if str(exc) else ''}", err=True
-        )
+        typer.echo(f"无法打开数据库 {db or 'nianbao.db'}：地址有误、服务器没有响应，或文件不是 nianbao 的数据库", err=True)
         raise typer.Exit(2) from exc
 
 
@@ -177,12 +312,8 @@ def import_command(
         what = " ".join(x for x in (o.agency or "（未识别机关）", f"{o.year} 年度" if o.year else "（未识别年度）"))
         return f"{o.status}\t{o.name}\t{what}"
 
-    files = list(iter_paths(paths))
-    try:
-        config = load_config(None)
-    except (ValueError, OSError) as exc:
-        typer.echo(f"配置文件错误：{exc}", err=True)
-        raise typer.Exit(2) from exc
+    files = _walked(paths)
+    config = None  # the rules run on `check --db`, not on import (reading alone sets its pace)
     with _store(db) as store:
         if sys.stderr.isatty():
             columns = (TextColumn("导入"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -254,24 +385,6 @@ def agencies_import_command(
     )
     if result.unknown_parents:
         typer.echo(f"以下上级机关不在名录中：{'、'.join(result.unknown_parents)}", err=True)
-
-
-def _print_findings(results: list[tuple[str, list[Finding]]], output_format: CheckFormat) -> None:
-    if output_format is CheckFormat.sarif:
-        sys.stdout.write(json.dumps(sarif(results), ensure_ascii=False, indent=2) + "\n")
-        return
-    counts: dict[str, int] = {}
-    for path, findings in results:
-        for f in findings:
-            counts[f.severity] = counts.get(f.severity, 0) + 1
-            if output_format is CheckFormat.jsonl:
-                sys.stdout.write(json.dumps(json_line(path, f), ensure_ascii=False) + "\n")
-            else:
-                sys.stdout.write(text_line(path, f) + "\n")
-        if output_format is CheckFormat.text and findings:
-            sys.stdout.write("\n")
-    if output_format is CheckFormat.text:
-        sys.stdout.write(summary(counts, len(results)) + "\n")
 
 
 @app.command("template")
@@ -347,6 +460,39 @@ def load_reports(paths: list[Path]) -> list[Report]:
 
     The one place these commands get records from (the store will supply them here with ``--db``)."""
     return [parse(p) for p in iter_paths(paths)]
+
+
+def _read_rows(path: Path) -> list[dict[str, object]]:
+    """The rows of a table file (.csv as UTF-8, with or without BOM; .xlsx's first sheet) by header."""
+    values: list[tuple[object, ...]]
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        values = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+    else:
+        import csv
+
+        values = [tuple(row) for row in csv.reader(path.read_text(encoding="utf-8-sig").splitlines())]
+    header = [str(h or "").strip() for h in values[0]] if values else []
+    return [dict(zip(header, row, strict=False)) for row in values[1:]]
+
+
+def _units(path: Path | None) -> dict[str, Any]:
+    from nianbao.metrics import directory
+
+    if path is None:
+        return {}
+    try:
+        return directory(_read_rows(path))
+    except (OSError, ValueError, KeyError) as exc:
+        typer.echo(f"无法读取机关名录 {path}：{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+AgencyList = Annotated[
+    Path | None,
+    typer.Option("--agencies", help="机关名录（.csv 或 .xlsx，列：名称、级别、行政区划代码、别名），提供地区和级别", exists=True),
+]
 
 
 class CompareFormat(StrEnum):
@@ -430,14 +576,18 @@ def stats_command(
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="参加排名的单位至少有这么多新收申请")] = 30,
     top: Annotated[int, typer.Option("--top", min=1, help="每项排名显示前几名")] = 10,
     output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
+    agencies: AgencyList = None,
 ) -> None:
     """统计指标：每个单位、按地区/级别/年度汇总（比率为分子之和除以分母之和）、逐年变化、排名。"""
-    from nianbao.metrics import rollup, row_of
+    from nianbao.metrics import rollup, rows_with_directory
     from nianbao.stats_view import rollup_json, rollup_text
 
     keys = _metric_keys(metric)
+    units = _units(agencies)
     reports = [r for r in load_reports(paths) if not r.errors]
-    result = rollup([row_of(r) for r in reports], by=by.value, min_n=min_n, keys=keys)
+    result = rollup(rows_with_directory(reports, units), by=by.value, min_n=min_n, keys=keys)
+    if by is not GroupBy.year and not units:
+        typer.echo(f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True)
     if output_format is StatsFormat.json:
         sys.stdout.write(rollup_json(result) + "\n")
     else:
@@ -469,10 +619,11 @@ def export_command(
     by: Annotated[GroupBy, typer.Option("--by", help="指标的汇总分组")] = GroupBy.year,
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="指标排名的最少新收申请数")] = 30,
     config_file: Annotated[Path | None, typer.Option("--config", help="项目文件（问题清单用）")] = None,
+    agencies: AgencyList = None,
 ) -> None:
-    """导出 Excel 等格式：数据明细、问题清单（整改清单）、指标、报送情况。"""
+    """导出 Excel 等格式：数据明细、问题清单（整改清单）、指标、报送情况（有名录时列出没有年报的机关）。"""
     from nianbao import exports
-    from nianbao.metrics import rollup, row_of
+    from nianbao.metrics import rollup, rows_with_directory
 
     if out.suffix.lower() not in exports.FORMATS:
         typer.echo(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(exports.FORMATS)}）", err=True)
@@ -485,9 +636,11 @@ def export_command(
         findings = check_collection(reports, load_config(config_file))
         sheets = exports.findings_sheet(zip(reports, findings, strict=True))
     elif what is ExportWhat.metrics:
-        sheets = exports.metrics_sheet(rollup([row_of(r) for r in readable], by=by.value, min_n=min_n))
+        rows = rows_with_directory(readable, _units(agencies))
+        sheets = exports.metrics_sheet(rollup(rows, by=by.value, min_n=min_n))
     else:
-        sheets = exports.coverage_sheet(readable)
+        names = sorted({u.name for u in _units(agencies).values()})
+        sheets = exports.coverage_sheet(readable, agencies=names)
     exports.write(sheets, out)
     typer.echo(f"已导出 {len(sheets[0].rows)} 行到 {out}")
 
@@ -559,5 +712,10 @@ from nianbao.web.commands import register as _register_web  # noqa: E402
 _register_web(app)
 
 
+def entry() -> None:
+    """The ``nianbao`` program: the app, with usage errors in Chinese."""
+    sys.exit(run(app))
+
+
 if __name__ == "__main__":
-    app()
+    entry()

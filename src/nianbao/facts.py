@@ -48,17 +48,50 @@ def _rows(prefix: str) -> list[str]:
 
 @dataclass(frozen=True)
 class FactPattern:
+    """One kind of phrase the narrative states a figure in, and what the figure is compared with.
+
+    ``readings``: each is a set of cells whose sum the figure may equal (one must fit). ``certain``:
+    False for a phrase whose scope is not sure (a contradiction is then a reading notice, RD31, not
+    an error). The catalogue is searched in order and a figure belongs to the first phrase that
+    takes it: a group phrase (予以公开及部分公开 30 件) is listed before the phrases inside it
+    (部分公开 N 件), so its figure is never read as the narrower one's.
+    """
+
     name: str  # what the narrative states, in Chinese, for the message
     regex: re.Pattern[str]
     readings: tuple[tuple[str, ...], ...]  # each reading: cells whose sum the figure may equal
+    certain: bool = True
 
 
 def _p(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def _result(words: str) -> str:
+    """A result phrase followed by its figure: 无法提供的 10 件, 不予处理答复 0 件, 不予公开 2 件."""
+    return rf"(?:{words})(?:答复|决定|告知)?(?:的)?(?:申请)?(?:共|为|有)?{_PERCENT_FIRST}\s*{NUM}{_UNIT}"
+
+
+# A share printed before the count it stands for: 予以公开 25.7%（9 件）.
+_PERCENT_FIRST = r"(?:\s*(?:占比|占)?\s*\d+(?:\.\d+)?\s*[%％]\s*[（(]?)?"
+
+
+# 2021 reports split （六）其他处理 into three rows, 2019 reports print it as one: either fits.
+_OTHER_HANDLING = (_sum(_rows("other_handling.")), _sum(["other_handling"]))
 _T4_LITIGATION = ("table4/litigation_direct/total", "table4/litigation_after_review/total")
 PATTERNS: tuple[FactPattern, ...] = (
+    # Group totals: one figure for several result rows.
+    FactPattern(
+        "予以公开及部分公开",
+        _p(_result(r"(?:予以公开|全部公开|同意公开)(?:及|和|与|、|或)部分公开")),
+        (_sum(["granted", "partial"]),),
+    ),
+    FactPattern("无法提供", _p(_result("无法提供")), (_sum(_rows("unavailable.")),)),
+    FactPattern("不予处理", _p(_result("不予处理")), (_sum(_rows("not_processed.")),)),
+    FactPattern("其他处理", _p(_result("其他处理")), _OTHER_HANDLING),
+    FactPattern("不予公开", _p(_result("不予公开")), (_sum(_rows("denied.")),)),
+    FactPattern("部分公开", _p(_result("部分公开")), (_sum(["partial"]),)),
+    FactPattern("予以公开", _p(_result("予以公开|同意公开|全部公开")), (_sum(["granted"]),)),
     FactPattern(
         "收到政府信息公开申请",
         _p(
@@ -71,12 +104,17 @@ PATTERNS: tuple[FactPattern, ...] = (
         _p(rf"办理[^。；，,]{{0,10}}?申请[^。；，,]{{0,4}}?(?:共计|共|合计|总计|为)?\s*{NUM}{_UNIT}"),
         (_sum(["new"]), _sum(["new", "carried_in"]), _sum(["total"])),
     ),
-    FactPattern("予以公开", _p(rf"(?:予以公开|同意公开)(?:答复)?(?:的)?\s*{NUM}{_UNIT}"), (_sum(["granted"]),)),
-    FactPattern("部分公开", _p(rf"部分公开(?:答复)?(?:的)?\s*{NUM}{_UNIT}"), (_sum(["partial"]),)),
-    FactPattern("不予公开", _p(rf"不予公开(?:答复)?(?:的)?\s*{NUM}{_UNIT}"), (_sum(_rows("denied.")),)),
-    FactPattern("无法提供", _p(rf"无法提供(?:答复)?(?:的)?\s*{NUM}{_UNIT}"), (_sum(_rows("unavailable.")),)),
-    FactPattern("不予处理", _p(rf"不予处理(?:答复)?(?:的)?\s*{NUM}{_UNIT}"), (_sum(_rows("not_processed.")),)),
-    FactPattern("其他处理", _p(rf"其他处理(?:答复)?(?:的)?\s*{NUM}{_UNIT}"), (_sum(_rows("other_handling")),)),
+    # The applications answered or closed: table 三's （七）总计.
+    FactPattern(
+        "答复（办结）政府信息公开申请",
+        _p(rf"(?:答复|办结)[^。；，,]{{0,10}}?申请[^。；，,]{{0,4}}?(?:共计|共|合计|总计|为)?\s*{NUM}{_UNIT}"),
+        (_sum(["total"]),),
+    ),
+    FactPattern(
+        "答复（办结）政府信息公开申请",
+        _p(rf"申请[^。；]{{0,20}}?(?:全部|均已|已)?(?:答复|办结)(?:了)?(?:共计|共|合计|总计)?\s*{NUM}{_UNIT}"),
+        (_sum(["total"]),),
+    ),
     FactPattern(
         "结转下年度办理",
         _p(
@@ -124,14 +162,85 @@ PATTERNS = (
     _table2("现行有效规章", rf"现行有效(?:的)?{_RULES}{_TOTAL}", "regulations/in_force"),
 )
 
-# Statements that a whole table is zero.
-NO_REVIEW_RE = re.compile(
-    r"(?:未发生|未产生|没有发生|没有产生|无|未出现|未有)[^。；]{0,24}?行政复议[^。；]{0,4}?行政诉讼"
+# --- statements that cells are zero, with the scope of their negation --------------------------
+# "全年未发生因依申请公开被行政复议纠错或行政诉讼败诉情形" denies that a review *corrected* the agency
+# and that a suit was *lost* (结果纠正), not that there was any review or suit. A negation's scope is
+# read up to the clause's end (，), never beyond: "未发生行政复议、行政诉讼，未发生纠错" denies both.
+_NO = r"(?:未发生|未产生|没有发生|没有产生|未出现|没有出现|未有|没有|无)"
+_CORRECTED = r"(?:纠错|纠正|撤销|变更|确认违法)"
+_T4_CORRECTED = tuple(f"table4/{g.key}/corrected" for g in formats.TABLE4_GROUPS)
+_T4_TOTALS = tuple(f"table4/{g.key}/total" for g in formats.TABLE4_GROUPS)
+
+
+@dataclass(frozen=True)
+class ZeroClaim:
+    """A phrase saying some cells are all zero: the cells it is compared with."""
+
+    name: str  # what the narrative denies, in Chinese, for the message
+    regex: re.Pattern[str]
+    cells: tuple[str, ...]
+
+
+ZERO_CLAIMS: tuple[ZeroClaim, ...] = (
+    ZeroClaim(
+        "行政复议被纠错或行政诉讼败诉",
+        _p(rf"{_NO}[^。；，]{{0,30}}?复议[^。；，]{{0,12}}?{_CORRECTED}[^。；，]{{0,12}}?诉讼[^。；，]{{0,8}}?败诉"),
+        _T4_CORRECTED,
+    ),
+    ZeroClaim(
+        "行政复议、行政诉讼被纠错",
+        _p(rf"行政复议[^。；，]{{0,10}}?行政诉讼[^。；，]{{0,12}}?均未(?:被)?[^。；，]{{0,8}}?(?:{_CORRECTED}|败诉)"),
+        _T4_CORRECTED,
+    ),
+    ZeroClaim(
+        "行政复议被纠错",
+        _p(
+            rf"(?:{_NO}[^。；，]{{0,30}}?复议[^。；，]{{0,12}}?|复议[^。；，]{{0,16}}?未被[^。；，]{{0,12}}?){_CORRECTED}"
+        ),
+        ("table4/review/corrected",),
+    ),
+    ZeroClaim(
+        "行政诉讼败诉",
+        _p(rf"{_NO}[^。；，]{{0,20}}?诉讼[^。；，]{{0,8}}?败诉|诉讼[^。；，]{{0,12}}?未(?:出现|发生|有)?败诉"),
+        _T4_CORRECTED[1:],
+    ),
+    ZeroClaim(
+        "行政复议、行政诉讼",
+        _p(
+            rf"{_NO}[^。；，]{{0,24}}?行政复议[^。；，]{{0,4}}?行政诉讼(?![^。；，]{{0,12}}?(?:{_CORRECTED}|败诉))"
+            r"|行政复议[、和及与]?行政诉讼(?:案件|情况)?(?:均未发生|均无|均未出现)"
+        ),
+        _T4_TOTALS,
+    ),
+    ZeroClaim(
+        "依申请公开",
+        _p(
+            r"(?:无|没有|未收到|未发生|未产生)(?:任何)?(?:政府信息公开|依申请公开|信息公开)?(?:申请|案件|申请件)?"
+            r"(?:的)?(?:依申请公开|政府信息公开申请|依申请公开案件|依申请信息公开)"
+        ),
+        ("table3/new/total",),
+    ),
 )
-NO_APPLICATION_RE = re.compile(
-    r"(?:无|没有|未收到|未发生|未产生)(?:任何)?(?:政府信息公开|依申请公开|信息公开)?(?:申请|案件|申请件)?"
-    r"(?:的)?(?:依申请公开|政府信息公开申请|依申请公开案件|依申请信息公开)"
-)
+
+
+@dataclass(frozen=True)
+class ZeroFact:
+    claim: ZeroClaim
+    quote: str
+    section: int
+
+
+def zero_facts_in(text: str, section: int) -> Iterator[ZeroFact]:
+    """Each zero claim once: where two claims read the same words, the first in the catalogue
+    (the narrower scope) takes them."""
+    for sentence in sentences(text):
+        taken: list[tuple[int, int]] = []
+        for claim in ZERO_CLAIMS:
+            for m in claim.regex.finditer(sentence):
+                if any(m.start() < b and a < m.end() for a, b in taken):
+                    continue
+                taken.append(m.span())
+                yield ZeroFact(claim, m.group(0), section)
 
 
 @dataclass(frozen=True)
@@ -141,6 +250,7 @@ class Fact:
     readings: tuple[tuple[str, ...], ...]
     quote: str
     section: int
+    certain: bool = True
 
 
 def sentences(text: str) -> Iterator[str]:
@@ -150,15 +260,38 @@ def sentences(text: str) -> Iterator[str]:
             yield sentence.strip()
 
 
+# A figure about other units than the reporting one (a government's report summing its region).
+_OTHER_UNITS_RE = re.compile(
+    r"全市|全区|全县|全省|全州|全旗|各级|各地|各部门|各单位|各乡镇|各街道|各区|各县|下辖|所属|系统内"
+)
+# A change from last year, not a count: 同比增加 5 件, 较上年减少 3 件.
+_CHANGE_BEFORE = re.compile(r"(?:增加|减少|增长|下降|上升|多|少)了?\s*$")
+
+
 def facts_in(text: str, section: int, year: int | None) -> Iterator[Fact]:
     for sentence in sentences(text):
         years = {int(y) for y in _YEAR_RE.findall(sentence)}
         if year is not None and years - {year, year + 1}:
             continue  # about another year (last year's figures, plans for later)
-        for pattern in PATTERNS:
-            for m in pattern.regex.finditer(sentence):
-                if _APPROX_AFTER.match(sentence[m.end() :]) or _APPROX_BEFORE.search(sentence[: m.start("n")]):
-                    continue
-                value = chinese_number(m.group("n"))
-                if value is not None:
-                    yield Fact(pattern.name, value, pattern.readings, m.group(0), section)
+        yield from _sentence_facts(sentence, section)
+
+
+def _sentence_facts(sentence: str, section: int) -> Iterator[Fact]:
+    taken: set[int] = set()  # a figure belongs to the first phrase of the catalogue that reads it
+    for pattern in PATTERNS:
+        for m in pattern.regex.finditer(sentence):
+            n = m.start("n")
+            if n in taken:
+                continue
+            taken.add(n)
+            before = sentence[:n]
+            if (
+                _APPROX_AFTER.match(sentence[m.end() :])
+                or _APPROX_BEFORE.search(before)
+                or _CHANGE_BEFORE.search(before)
+            ):
+                continue
+            value = chinese_number(m.group("n"))
+            if value is not None:
+                certain = pattern.certain and not _OTHER_UNITS_RE.search(before)
+                yield Fact(pattern.name, value, pattern.readings, m.group(0), section, certain)

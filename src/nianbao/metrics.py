@@ -306,6 +306,46 @@ def row_of(report: Report, region: str | None = None, level: str | None = None) 
     }
 
 
+@dataclass(frozen=True)
+class UnitInfo:
+    """A unit as an agency list (名录) gives it."""
+
+    name: str
+    region: str | None = None
+    level: str | None = None
+
+
+def directory(rows: Iterable[Mapping[str, Any]]) -> dict[str, UnitInfo]:
+    """An agency list's rows (名称, 级别, 行政区划代码, 别名 separated by 、 or ;) by normalised name and alias."""
+    from nianbao.rules.collection import agency_key
+
+    out: dict[str, UnitInfo] = {}
+    for row in rows:
+        name = str(row.get("名称") or "").strip()
+        if not name:
+            continue
+        info = UnitInfo(name, str(row.get("行政区划代码") or "").strip() or None, str(row.get("级别") or "").strip() or None)
+        aliases = str(row.get("别名") or "").replace(";", "、").replace("；", "、").split("、")
+        for alias in (name, *aliases):
+            if alias.strip():
+                out.setdefault(agency_key(alias.strip()), info)
+    return out
+
+
+def rows_with_directory(reports: Iterable[Report], units: Mapping[str, UnitInfo]) -> list[dict[str, Any]]:
+    """Reports as rollup rows, with region and level (and the list's name) where the list has the unit."""
+    from nianbao.rules.collection import agency_key
+
+    rows = []
+    for r in reports:
+        info = units.get(agency_key(r.agency))
+        row = row_of(r, info.region if info else None, info.level if info else None)
+        if info:
+            row["agency"] = info.name
+        rows.append(row)
+    return rows
+
+
 def evaluate_row(row: Mapping[str, Any], keys: Iterable[str] | None = None) -> dict[str, MetricValue]:
     values = {k: v for k, v in row.items() if "/" in k and k.startswith("table")}
     return evaluate(values, frozenset(row.get("unknown") or ()), row.get("template"), keys)

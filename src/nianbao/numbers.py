@@ -72,6 +72,13 @@ class Value:
     unit: str = ""
 
 
+# Digits of one printed number past which it is not read as a number (null; the reader layer adds
+# RD18). No real figure comes near it, a table row run together in a crawler dump stays under it,
+# and it keeps every number finite as a float (a 400-digit decimal is inf) and under int()'s
+# 4,300-digit limit (past it int() raises). The cap as data lives in nianbao.limits.
+MAX_DIGITS = 100
+
+
 # What readers put for a character they cannot read: U+FFFD, the Unicode replacement character
 # (a PDF glyph without a text mapping, pdfminer's "(cid:N)"; bytes that do not decode).
 UNREADABLE = "\ufffd"
@@ -97,6 +104,8 @@ def parse_value(text: str) -> Value | None:
     if not NUMBER_RE.match(raw):
         return None
     digits = raw.replace(",", "")
+    if len(digits) > MAX_DIGITS:
+        return Value(None)  # a value we cannot know, in its place (see MAX_DIGITS)
     if "." in digits:
         number: int | float = float(digits)
     else:

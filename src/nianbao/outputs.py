@@ -3,9 +3,12 @@ imports it."""
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from nianbao import __version__
+from nianbao.inputs import one_line
 from nianbao.record import SEVERITIES, Finding
 from nianbao.rules import REGISTRY
 
@@ -29,8 +32,10 @@ def place(location: dict[str, Any]) -> str:
 
 
 def text_line(path: str, finding: Finding) -> str:
+    """One finding on one line: line breaks in the file name or the message are escaped, so a
+    file named ``a\\nb.txt: AR01 error …`` cannot print a line of its own."""
     where = place(finding.location)
-    return f"{path}:{where + ':' if where else ''} {finding.rule} {finding.severity} {finding.message}"
+    return one_line(f"{path}:{where + ':' if where else ''} {finding.rule} {finding.severity} {finding.message}")
 
 
 def json_line(path: str, finding: Finding) -> dict[str, Any]:
@@ -54,7 +59,18 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "notice": "note"}
 
 def sarif(results: list[tuple[str, list[Finding]]]) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run; rules come from the registry's declarations."""
-    rules = [
+    out = [sarif_result(path, f) for path, findings in results for f in findings]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {"tool": {"driver": {"name": "nianbao", "version": __version__, "rules": _sarif_rules()}}, "results": out}
+        ],
+    }
+
+
+def _sarif_rules() -> list[dict[str, Any]]:
+    return [
         {
             "id": r.code,
             "name": r.name,
@@ -64,24 +80,49 @@ def sarif(results: list[tuple[str, list[Finding]]]) -> dict[str, Any]:
         }
         for r in REGISTRY.values()
     ]
-    out: list[dict[str, Any]] = []
-    for path, findings in results:
-        for f in findings:
-            region: dict[str, Any] = {}
-            if "line" in f.location:
-                region["startLine"] = f.location["line"]
-            result: dict[str, Any] = {
-                "ruleId": f.rule,
-                "level": _SARIF_LEVEL.get(f.severity, "note"),
-                "message": {"text": f.message},
-                "locations": [
-                    {"physicalLocation": {"artifactLocation": {"uri": path}, **({"region": region} if region else {})}}
-                ],
-                "properties": {"cells": list(f.cells), "location": f.location},
-            }
-            out.append(result)
+
+
+def sarif_result(path: str, f: Finding) -> dict[str, Any]:
+    region: dict[str, Any] = {}
+    if "line" in f.location:
+        region["startLine"] = f.location["line"]
     return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "nianbao", "version": __version__, "rules": rules}}, "results": out}],
+        "ruleId": f.rule,
+        "level": _SARIF_LEVEL.get(f.severity, "note"),
+        "message": {"text": f.message},
+        "locations": [
+            {"physicalLocation": {"artifactLocation": {"uri": path}, **({"region": region} if region else {})}}
+        ],
+        "properties": {"cells": list(f.cells), "location": f.location},
     }
+
+
+_RESULTS_MARK = '"results": "@RESULTS@"'
+
+
+def sarif_frame() -> tuple[str, str]:
+    """The SARIF log's text before and after its results, so that results can be written between
+    them one by one as they are found (``sarif_result`` each, comma-separated)."""
+    log = sarif([])
+    log["runs"][0]["results"] = "@RESULTS@"
+    text = json.dumps(log, ensure_ascii=False, indent=2)
+    head, tail = text.split(_RESULTS_MARK)
+    return head + '"results": [', "]" + tail
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    """JSON that is always valid: a number that is not finite (which JSON cannot hold) is null."""
+    try:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=indent)
+    except ValueError:
+        return json.dumps(_finite(data), ensure_ascii=False, allow_nan=False, indent=indent)
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data

@@ -243,7 +243,13 @@ class Report:
 
     def flat(self) -> dict[str, Number]:
         """The cells as one flat {path: value} map (what metrics and exports read)."""
-        return {path: value for path, value, _ in self.cells()}
+        out: dict[str, Number] = {}
+        for table in TABLES:
+            rows: TableValues | None = getattr(self, table)
+            for row, columns in (rows or {}).items():
+                for col, value in columns.items():
+                    out[f"{table}/{row}/{col}"] = value
+        return out
 
     def value(self, path: str) -> Number:
         """The value at a cell path (``table3/new/total``), or None when absent."""

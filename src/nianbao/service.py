@@ -98,12 +98,15 @@ class Parsed:
     """A file read for import: its record and its per-report findings (computed where it was read)."""
 
     report: Report
-    findings: tuple[Finding, ...]
+    findings: tuple[Finding, ...] | None  # None: not checked (the record's reading findings are stored)
 
 
-def _read_for_import(path: str, config: Config) -> Parsed:
+def _read_for_import(path: str, config: Config | None) -> Parsed:
+    """A file read for import; checked by the per-report rules when ``config`` is given."""
     report = parse(path)
-    return Parsed(report, tuple(check(report, config)) if not report.errors else ())
+    if config is None or report.errors:
+        return Parsed(report, None)
+    return Parsed(report, tuple(check(report, config)))
 
 
 def import_paths(
@@ -115,9 +118,10 @@ def import_paths(
 ) -> list[ImportOutcome]:
     """Import files (folders walked): files already stored are 未变化 without being read again; the
     rest are read on ``jobs`` processes (all cores by default) and each written in its own
-    transaction, in the order given. ``on_outcome`` is called after each file."""
+    transaction, in the order given. ``on_outcome`` is called after each file.
 
-    config = config or Config()
+    With a ``config`` the per-report rules run where each file is read and their findings are
+    stored; without, only the reading findings are (``check_store`` runs the rules later)."""
     files = [str(p) for p in iter_paths(paths)]
     outcomes: list[ImportOutcome] = []
 
@@ -147,7 +151,7 @@ def import_paths(
     return outcomes
 
 
-def _parsed(names: list[str], jobs: int, config: Config) -> Iterator[Parsed]:
+def _parsed(names: list[str], jobs: int, config: Config | None) -> Iterator[Parsed]:
     if jobs == 1 or len(names) < 2:
         for name in names:
             yield _read_for_import(name, config)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nianbao import formats
-from nianbao.extract.meta import fallback_year, find_published, find_sections, find_signed, find_title
+from nianbao.extract.meta import (
+    fallback_year,
+    find_published,
+    find_sections,
+    find_signed,
+    find_title,
+    reading_doubts,
+)
 from nianbao.extract.rows import find_regions, without_narrative
 from nianbao.extract.stated import narrow_by_narrative
 from nianbao.extract.stream import document_rows
@@ -56,6 +63,9 @@ def extract(doc: Document, source: Source) -> Report:
     errors = _document_errors(doc, results, sections, year)
     findings.extend(_missing_table_findings(results))
     findings.extend(_unreadable_characters(doc))
+    if not errors:
+        # What was seen but not read (a heading, a table region): a reading notice, not the report's fault.
+        findings.extend(reading_doubts(doc, {name for name, result in results.items() if result.values}))
     return Report(
         source=source,
         agency=title.agency,

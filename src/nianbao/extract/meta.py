@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from nianbao import formats
 from nianbao.facts import chinese_number
-from nianbao.model import Document, Location, Paragraph, Table
+from nianbao.model import Block, Document, Location, Paragraph, Table
 from nianbao.numbers import DATE_PATTERN, normalize_text
-from nianbao.record import SectionText
+from nianbao.record import Finding, SectionText
 
 _REPORT = r"政府信息公开(?:工作)?(?:年度)?(?:工作)?报告"
 _TITLE_PATTERNS = (
@@ -30,7 +31,8 @@ _ANY_YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
 # （一） with a Chinese numeral numbers a sub-heading, so it is not among them.
 _NUMBERING = r"(?:[一二三四五六七八九十]+[、.．]|[（(][1-6][）)]|[1-6][、.．])?"
 _NUMBERING_RE = re.compile(_NUMBERING)
-_SUBHEADING_RE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+_OPENING_NUMBER_RE = re.compile(r"\s*(?:[一二三四五六][、.．]|[（(][一二三四五六][）)]|[1-6][、.．])")
+_SUBHEADING_RE = re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]")
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,13 @@ class _Heading:
     printed: str
     block: int
     start: int  # character offset of the heading inside the block's text
-    end: int
+    end: int  # character offset of the heading's end inside the text of block ``last``
     location: Location
+    last: int = -1  # the block the heading ends in, when it is split over two (-1: ``block``)
+
+    @property
+    def end_block(self) -> int:
+        return self.block if self.last < 0 else self.last
 
 
 def _heading_matches(text: str, section: formats.Section) -> bool:
@@ -175,16 +182,19 @@ def _line_heading(text: str, after: int) -> int | None:
     if len(compact) > 80 or not _HEADING_WORDS_RE.search(compact):
         return None
     normalized = normalize_text(text)
-    norm = normalized.lstrip("#")
-    if _SUBHEADING_RE.match(normalized):
-        return None
+    norm = normalized.lstrip("#").strip()
     if len(norm) > 34 or norm.endswith(("。", "；")):
         return None
-    prefix = _NUMBERING_RE.match(norm)
+    sub = _SUBHEADING_RE.match(norm)
+    prefix = sub or _NUMBERING_RE.match(norm)
     numbering = prefix.group(0) if prefix else ""
     body = norm[len(numbering) :]
     for section in formats.SECTIONS:
         if section.number <= after or not _heading_matches(body, section) or len(body) > len(section.title) + 12:
+            continue
+        # （一） numbers sub-headings (（一）主动公开情况 under 一、总体情况); it numbers a section only
+        # when its numeral is the section's own and the line holds the section's title.
+        if sub and (sub.group(1) != formats.CHINESE_SECTION_NUMERALS[section.number - 1] or section.title not in body):
             continue
         # Without its numbering a line heads a section only when it starts like the title.
         if numbering or body.startswith((section.title[:4], *(alt[0] for alt in section.keys))):
@@ -192,7 +202,7 @@ def _line_heading(text: str, after: int) -> int | None:
     return None
 
 
-_INLINE_RE = re.compile(r"(?P<num>[一二三四五六])、\s*")
+_INLINE_RE = re.compile(r"(?P<num>[一二三四五六])[、.．]\s*")
 
 
 def _inline_headings(text: str, block: int, location: Location, after: int) -> list[_Heading]:
@@ -233,11 +243,11 @@ def find_sections(doc: Document) -> list[SectionText]:
     for n, h in enumerate(headings):
         nxt = headings[n + 1] if n + 1 < len(headings) else None
         parts: list[str] = []
-        for i in range(h.block, nxt.block + 1 if nxt is not None else len(blocks)):
+        for i in range(h.end_block, nxt.block + 1 if nxt is not None else len(blocks)):
             para = blocks[i]
             if not isinstance(para, Paragraph):
                 continue
-            start = h.end if i == h.block else 0
+            start = h.end if i == h.end_block else 0
             end = nxt.start if nxt is not None and i == nxt.block else len(para.text)
             chunk = para.text[start:end].strip()
             if chunk:
@@ -254,19 +264,47 @@ def find_sections(doc: Document) -> list[SectionText]:
 def _find_headings(doc: Document) -> list[_Heading]:
     found: list[_Heading] = []
     after = 0
-    for i, block in enumerate(doc.blocks):
-        if not isinstance(block, Paragraph):
+    blocks = doc.blocks
+    skip = -1
+    for i, block in enumerate(blocks):
+        if not isinstance(block, Paragraph) or i <= skip:
             continue
-        number = _line_heading(block.text, after)
-        if number is not None:
-            found.append(_Heading(number, block.text, i, 0, len(block.text), block.location))
-            after = number
+        heading = _heading_at(blocks, i, after)
+        if heading is not None:
+            found.append(heading)
+            after, skip = heading.number, heading.end_block
             continue
-        if len(block.text) > 60:
-            inline = _inline_headings(block.text, i, block.location, after)
-            found.extend(inline)
-            after = inline[-1].number if inline else after
+        # A heading run into its paragraph (crawler dumps), or into its first sentence on one line
+        # (五、存在的主要问题及改进情况 一是…), however short the line.
+        inline = _inline_headings(block.text, i, block.location, after)
+        found.extend(inline)
+        after = inline[-1].number if inline else after
     return found
+
+
+_SHORT = 34  # a heading line is no longer than this (compact characters)
+_SPLIT_PART = 16  # the first part of a heading split over two paragraphs is short
+
+
+def _heading_at(blocks: Sequence[Block], i: int, after: int) -> _Heading | None:
+    """The heading paragraph ``i`` holds, alone or with the next paragraph: a web page or a PDF
+    line break may split 一、 from 总体情况, or 一、收到和处理政府 from 信息公开申请情况."""
+    block = blocks[i]
+    assert isinstance(block, Paragraph)
+    number = _line_heading(block.text, after)
+    if number is not None:
+        return _Heading(number, block.text, i, 0, len(block.text), block.location)
+    nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+    first, second = block.text.strip(), nxt.text.strip() if isinstance(nxt, Paragraph) else ""
+    if not first or not second or len(first) > _SPLIT_PART or len(second) > _SHORT:
+        return None
+    number = _line_heading(first + second, after)
+    # The next paragraph may be a heading of its own: then this one joins it only when it opens
+    # with a section's numbering (一、 / 三、收到和).
+    if number is None or (_line_heading(second, after) is not None and not _OPENING_NUMBER_RE.match(first)):
+        return None
+    assert isinstance(nxt, Paragraph)
+    return _Heading(number, f"{first}{second}", i, 0, len(nxt.text), block.location, i + 1)
 
 
 _TABLE_START = re.compile(r"第二十条\s*第|（本列数据的勾稽关系|申请人情况|行政复议\s*行政诉讼")
@@ -276,3 +314,75 @@ def _cut_tables(text: str) -> str:
     """Section text of a crawler dump stops where a run-together table begins."""
     m = _TABLE_START.search(text)
     return text[: m.start()].strip() if m else text
+
+
+# --- what the reader saw but could not read (the rules do not call it missing) ------------------
+
+SECTION_DOUBT_CODE = "RD29"
+TABLE_DOUBT_CODE = "RD30"
+_TABLE_OF_SECTION = {2: ("table2", "表二"), 3: ("table3", "表三"), 4: ("table4", "表四")}
+# Words only a table's own header or rows print (the narrative names the tables otherwise).
+_TABLE_WORDS = {
+    "table2": ("第二十条", "本年制发件数", "现行有效件数", "处理决定数量"),
+    "table3": ("申请人情况", "自然人", "商业企业", "不予处理"),
+    "table4": ("结果维持", "结果纠正", "尚未审结", "复议后起诉"),
+}
+_NUMBERS_RE = re.compile(r"\d+")
+_ROW_OF_NUMBERS = 5  # a paragraph with this many separate numbers is a table row printed as text
+_HEADING_LIKE = 40  # compact characters of a line that may be a heading
+
+
+def reading_doubts(doc: Document, read_tables: set[str]) -> list[Finding]:
+    """RD29 for a section whose heading was not found where a line that looks like it stands;
+    RD30 for a table of section 二, 三 or 四 not read where its section holds a table-like region.
+    The rules (ST01, ST02) then say nothing: the report is not wrong because we could not read it."""
+    headings = _find_headings(doc)
+    found = {h.number for h in headings}
+    out = [f for n in range(1, 7) if n not in found for f in _section_doubt(doc, headings, n)]
+    for h, nxt in zip(headings, [*headings[1:], None]):
+        table = _TABLE_OF_SECTION.get(h.number)
+        if table and table[0] not in read_tables:
+            end = nxt.block if nxt is not None else len(doc.blocks)
+            out.extend(_table_doubt(doc, h, end, *table))
+    return out
+
+
+def _section_doubt(doc: Document, headings: list[_Heading], number: int) -> list[Finding]:
+    before = [h for h in headings if h.number < number]
+    later = [h for h in headings if h.number > number]
+    start = before[-1].end_block + 1 if before else 0
+    end = later[0].block if later else len(doc.blocks)
+    section = formats.SECTIONS[number - 1]
+    words = {section.title[:4], *(alt[0] for alt in section.keys)}
+    for block in doc.blocks[start:end]:
+        if not isinstance(block, Paragraph):
+            continue
+        compact = normalize_text(block.text)
+        if len(compact) <= _HEADING_LIKE and any(w in compact for w in words):
+            numeral = formats.CHINESE_SECTION_NUMERALS[number - 1]
+            message = (
+                f"未能确认第{numeral}部分“{section.title}”的标题：报告中有“{block.text.strip()}”，可能是该部分的标题"
+                "（或其小标题），但未能按标题读取；未作为缺少该部分报告，请对照原件核实"
+            )
+            return [Finding(SECTION_DOUBT_CODE, "notice", message, (), block.location, {"section": number})]
+    return []
+
+
+def _table_doubt(doc: Document, heading: _Heading, end: int, table: str, name: str) -> list[Finding]:
+    for block in doc.blocks[heading.end_block : end]:
+        if _table_like(block, table):
+            location = block.location if isinstance(block, Paragraph) else next(r[0] for r in block.rows if r).location
+            numeral = formats.CHINESE_SECTION_NUMERALS[heading.number - 1]
+            message = (
+                f"第{numeral}部分有表格样的内容，但未能读取为{name}（可能以图片印制，或格式无法识别）；"
+                "未作为缺少统计表报告，请对照原件核实"
+            )
+            return [Finding(TABLE_DOUBT_CODE, "notice", message, (), location, {"table": table})]
+    return []
+
+
+def _table_like(block: Block, table: str) -> bool:
+    if isinstance(block, Table):
+        return any(row for row in block.rows)
+    text = normalize_text(block.text)
+    return len(_NUMBERS_RE.findall(text)) >= _ROW_OF_NUMBERS or any(w in text for w in _TABLE_WORDS[table])

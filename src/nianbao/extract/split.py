@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
+from nianbao.numbers import MAX_DIGITS
+
 Number = int | float | None
 Split = tuple[Number, ...]
 
@@ -21,6 +23,8 @@ class TooManySplits(Exception):
 
 
 def _valid_part(part: str, allow_decimal: bool) -> bool:
+    if len(part) > MAX_DIGITS:
+        return False  # no number has so many digits (and int() would refuse past 4,300)
     if not part or part.startswith(".") or part.endswith("."):
         return False
     integer = part.split(".")[0]

@@ -6,6 +6,7 @@ A new file type is a new reader registered here, nothing else.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,10 +14,10 @@ from nianbao.model import Document, Paragraph, remade
 from nianbao.numbers import fold_compatible, holds_compatible
 from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
-from nianbao.readers.html import read_html
+from nianbao.readers.html import read_html, read_mht, read_script
 from nianbao.readers.office import read_office
 from nianbao.readers.pdf import read_pdf
-from nianbao.readers.text import read_text
+from nianbao.readers.text import read_text, text_encoding
 
 Reader = Callable[[Path, bytes], Document]
 
@@ -24,10 +25,13 @@ READERS: dict[str, Reader] = {
     "txt": read_text,
     "md": read_text,
     "html": read_html,
+    "mht": read_mht,
+    "script": read_script,
     "docx": read_docx,
     "pdf": read_pdf,
     "doc": read_office,
     "wps": read_office,
+    "rtf": read_office,
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -38,35 +42,105 @@ EXTENSIONS: dict[str, str] = {
     ".htm": "html",
     ".shtml": "html",
     ".xhtml": "html",
+    ".mht": "mht",
+    ".mhtml": "mht",
+    ".js": "script",
+    ".json": "script",
     ".docx": "docx",
     ".pdf": "pdf",
     ".doc": "doc",
     ".wps": "wps",
+    ".rtf": "rtf",
 }
 
 __all__ = ["EXTENSIONS", "READERS", "ReadError", "read_document", "sniff_format"]
 
+# Word's own formats: only these go to LibreOffice (a ".doc" is often something else).
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HTML_START_RE = re.compile(
+    r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|table|div|p[\s>])",
+    re.I | re.S,
+)
+_MHT_RE = re.compile(
+    rb"^(?:(?:MIME-Version|From|Subject|Date|Content-Type|Content-Location|X-[\w-]+)\s*:.*\r?\n)+", re.I
+)
+# A script or JSON file carrying a page's HTML in a string (a portal's data file).
+_SCRIPT_START_RE = re.compile(r"\s*(?:var\s|let\s|const\s|window\.|document\.write|[\w$.]+\s*\(|[\[{])")
 
-def sniff_format(path: Path, head: bytes) -> str | None:
-    """The reader for a file: from its first bytes when they are decisive, else its extension."""
+
+def sniff_format(path: Path, data: bytes) -> str | None:
+    """The reader for a file, decided from its bytes; the extension only where the bytes leave
+    it open (plain text: ``.md`` or ``.txt``; Word 97 or WPS). ``data`` is the whole file (or at
+    least its first few KB; a zip's members are then looked for in what is given).
+
+    A ``.doc`` saved by a portal is often an HTML page, an MHT archive (Word's 单个文件网页), RTF or
+    a DOCX; a ``.txt`` may be a PDF; a ``.js`` or ``.json`` data file may carry the report's page in
+    a string. The encoding of text is decided first (UTF-16 and GBK behind a UTF-8 mark included),
+    so that no page is taken for binary bytes.
+    """
     by_extension = EXTENSIONS.get(path.suffix.lower())
-    if head.startswith(b"%PDF"):
+    head = data[:4096]
+    if b"%PDF-" in head[:1024]:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        return "docx"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return zip_format(data, by_extension)
+    if head.startswith(_OLE2):
         return by_extension if by_extension in ("doc", "wps") else "doc"
-    lowered = head[:1024].lstrip().lower()
-    if by_extension is None and (lowered.startswith(b"<!doctype html") or lowered.startswith(b"<html")):
+    if head.lstrip().startswith(b"{\\rtf"):
+        return "rtf"
+    if _MHT_RE.match(head) and b"multipart/related" in head.lower():
+        return "mht"
+    text = _head_text(head)
+    if _HTML_START_RE.match(text):
         return "html"
-    return by_extension
+    if by_extension == "script" or (_SCRIPT_START_RE.match(text) and _holds_html_string(data)):
+        return "script"
+    if by_extension in ("txt", "md"):
+        return by_extension
+    if _is_text(text):
+        return "md" if by_extension == "md" else "txt"
+    return None
+
+
+def zip_format(data: bytes, by_extension: str | None) -> str | None:
+    """A zip's reader by its members: ``word/`` is a Word document, ``xl/`` a workbook (read when a
+    workbook reader is registered). Member names stand in the zip's local headers."""
+    if b"word/document.xml" in data:
+        return "docx"
+    if b"xl/workbook.xml" in data and "xlsx" in READERS:
+        return "xlsx"
+    return by_extension if by_extension in ("docx", "xlsx") else None
+
+
+def _holds_html_string(data: bytes) -> bool:
+    lowered = data[:1_000_000].lower()
+    return b"<table" in lowered or b"\\u003ctable" in lowered or b"\\x3ctable" in lowered or b"<p" in lowered
+
+
+def _head_text(head: bytes) -> str:
+    """The first bytes as text, in the encoding the bytes show (the last character may be cut)."""
+    codec, start = text_encoding(head)
+    text = head[start:].decode(codec, errors="replace")
+    if codec == "utf-8" and text.count("\ufffd") > 3:
+        text = head[start:].decode("gb18030", errors="replace")
+    return text.lstrip("\ufeff")
+
+
+def _is_text(text: str) -> bool:
+    """Whether decoded bytes read as text: hardly any control characters or undecodable bytes."""
+    if not text:
+        return False
+    bad = sum(1 for ch in text if (ch < " " and ch not in "\t\r\n\f") or ch == "\ufffd")
+    return bad * 20 < len(text)
 
 
 def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     """The file's document model; ``fmt`` when the caller has already sniffed it."""
-    fmt = fmt or sniff_format(path, data[:2048])
+    if not data.strip(b"\x00 \t\r\n\x0b\x0c"):
+        raise ReadError("RD01", "文件为空，没有可读取的内容")
+    fmt = fmt or sniff_format(path, data)
     if fmt is None:
-        raise ReadError("RD04", f"不支持的文件类型：{path.suffix or '（无扩展名）'}")
+        raise ReadError("RD04", f"不支持的文件类型：{path.suffix or '（无扩展名）'}（文件内容不是可识别的报告格式）")
     return _unified(READERS[fmt](path, data))
 
 

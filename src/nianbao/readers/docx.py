@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from nianbao.limits import LIMITS, Limits, MiB, check_count, check_size, check_span, exceeded
 from nianbao.model import Block, Cell, Document, Paragraph, Table
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
@@ -59,7 +60,7 @@ def _tc_props(tc: etree._Element) -> tuple[int, str | None]:
     if pr is not None:
         gs = pr.find(f"{{{W}}}gridSpan")
         if gs is not None:
-            span = max(1, int(gs.get(_VAL, "1") or 1))
+            span = _count(gs.get(_VAL, "1"), 1)
         vm = pr.find(f"{{{W}}}vMerge")
         if vm is not None:
             vmerge = vm.get(_VAL, "continue")
@@ -69,7 +70,16 @@ def _tc_props(tc: etree._Element) -> tuple[int, str | None]:
 def _grid_before(tr: etree._Element) -> int:
     pr = tr.find(f"{{{W}}}trPr")
     gb = pr.find(f"{{{W}}}gridBefore") if pr is not None else None
-    return int(gb.get(_VAL, "0") or 0) if gb is not None else 0
+    return _count(gb.get(_VAL, "0"), 0) if gb is not None else 0
+
+
+def _count(raw: str | None, least: int) -> int:
+    """A span or a count as Word writes it (a decimal integer); anything else is ``least``. A
+    long run of digits is kept large (the caps refuse it) without converting a huge number."""
+    text = (raw or "").strip()
+    if not text.isdigit():
+        return least
+    return max(least, int(text) if len(text) <= 12 else 10**12)
 
 
 def _children(parent: etree._Element, tag: str) -> Iterator[etree._Element]:
@@ -100,15 +110,22 @@ def accept_changes(root: etree._Element) -> None:
             parent.remove(el)
 
 
-def build_table(tbl: etree._Element, index: int) -> Table:
+def build_table(tbl: etree._Element, index: int, limits: Limits = LIMITS) -> Table:
+    """The table's grid; spans and sizes are checked against the caps before cells are made."""
     rows: list[tuple[Cell, ...]] = []
     above: dict[int, Cell] = {}
     origin = 0
+    placed = 0
     for r, tr in enumerate(_children(tbl, _TR)):
+        check_count("表格的行数", r + 1, limits.table_rows)
         col = _grid_before(tr)
         row: list[Cell] = []
         for tc in _children(tr, _TC):
             span, vmerge = _tc_props(tc)
+            check_span(1, span, limits)
+            check_count("表格的列数", col + span, limits.table_cols)
+            placed += span
+            check_count("表格的单元格数", placed, limits.table_cells)
             for dc in range(span):
                 if vmerge == "continue" and (col + dc) in above:
                     cell = Cell(
@@ -152,16 +169,37 @@ def _body_blocks(body: etree._Element) -> list[Block]:
     return blocks
 
 
-def read_docx(path: Path, data: bytes) -> Document:
+def document_xml(data: bytes, limits: Limits = LIMITS) -> bytes:
+    """``word/document.xml`` of a DOCX's bytes, unzipped only within the caps: the member count,
+    its declared size, the ratio to its compressed size, and the bytes actually inflated (a
+    declared size may lie)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            xml = zf.read("word/document.xml")
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ReadError("RD01", f"Word 文件已损坏或不是 DOCX 格式：{exc}") from exc
+            members = zf.infolist()
+            check_count("压缩包中的文件数", len(members), limits.zip_members)
+            check_size("压缩包解压后的总大小", sum(m.file_size for m in members), limits.zip_total_bytes)
+            info = zf.getinfo("word/document.xml")
+            check_size("Word 正文（word/document.xml）解压后的大小", info.file_size, limits.zip_member_bytes)
+            if info.file_size > limits.zip_ratio * max(info.compress_size, 1) and info.file_size > 16 * MiB:
+                raise exceeded(
+                    "Word 正文的压缩比", f"{info.file_size // max(info.compress_size, 1)} 倍", limits.zip_ratio
+                )
+            with zf.open(info) as member:
+                xml = member.read(limits.zip_member_bytes + 1)
+            check_size("Word 正文（word/document.xml）解压后的大小", len(xml), limits.zip_member_bytes)
+            return xml
+    except KeyError as exc:
+        raise ReadError("RD01", "Word 文件中没有正文（缺少 word/document.xml），文件已损坏或不是 DOCX 格式") from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+        raise ReadError("RD01", "Word 文件已损坏或不是 DOCX 格式（压缩包无法打开）") from exc
+
+
+def read_docx(path: Path, data: bytes) -> Document:
+    xml = document_xml(data)
     try:
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise ReadError("RD01", f"Word 文件内容无法解析：{exc}") from exc
+        raise ReadError("RD01", f"Word 文件内容无法解析（第 {exc.lineno} 行）") from exc
     body = root.find(f"{{{W}}}body")
     if body is None:
         raise ReadError("RD01", "Word 文件没有正文")

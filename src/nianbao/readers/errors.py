@@ -10,3 +10,7 @@ class ReadError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class LimitExceeded(ReadError):
+    """A file that runs past a cap of :mod:`nianbao.limits` (RD16)."""

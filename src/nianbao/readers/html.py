@@ -7,6 +7,7 @@ inside a JavaScript or JSON string are read from that string.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -14,9 +15,11 @@ from pathlib import Path
 from lxml import etree
 
 from nianbao import formats
+from nianbao.limits import LIMITS, Limits, check_count, check_span
 from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds, new_cell
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
+from nianbao.readers.text import text_encoding
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
 _GB_NAMES = {"gbk", "gb2312", "gb18030", "gb_2312-80", "x-gbk", "cp936"}
@@ -52,24 +55,26 @@ _JS_STRING_RE = re.compile(r'"((?:[^"\\]|\\.)*?(?:<table|\\u003ctable|\\x3ctable
 
 
 def decode_html(data: bytes) -> str:
-    """Decide the encoding from the bytes and the meta tag; GBK family is read as GB18030."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
+    """Decide the encoding from the bytes and the meta tag; GBK family is read as GB18030.
+
+    A byte-order mark or UTF-16's zero bytes decide first; bytes behind a UTF-8 mark that are not
+    UTF-8 are read by the page's declared encoding, as are undeclared non-UTF-8 pages (GB18030)."""
+    codec, start = text_encoding(data)
+    if codec != "utf-8":
+        return data[start:].decode(codec, errors="replace")
     try:
-        text = data.decode("utf-8")
+        return data[start:].decode("utf-8")
     except UnicodeDecodeError:
-        text = ""
-    else:
-        return text
+        pass
     declared = _META_CHARSET_RE.search(data[:4096])
     name = declared.group(1).decode("ascii").lower() if declared else ""
     if name and name not in _GB_NAMES and name not in {"utf-8", "utf8"}:
         try:
-            return data.decode(name, errors="replace")
+            return data[start:].decode(name, errors="replace")
         except LookupError:
             pass
     # Undeclared or GB-family pages: GB18030 is a superset of GBK and GB2312.
-    return data.decode("gb18030", errors="replace")
+    return data[start:].decode("gb18030", errors="replace")
 
 
 def utf8_html(data: bytes) -> bytes:
@@ -80,6 +85,8 @@ def utf8_html(data: bytes) -> bytes:
         body.decode("utf-8")
     except UnicodeDecodeError:
         return decode_html(data).encode("utf-8", errors="replace")
+    if b"\x00" in body[:4096] and text_encoding(data)[0] != "utf-8":
+        return decode_html(data).encode("utf-8", errors="replace")  # UTF-16 of ASCII-only text is valid UTF-8
     return body
 
 
@@ -132,11 +139,16 @@ def _only_inline_below(el: etree._Element) -> bool:
     return True
 
 
-def _span(raw: str | None) -> int:
+def _span(raw: str | None, most: int) -> int:
+    """A rowspan or colspan as browsers take it: at least 1, at most ``most`` (1000 columns,
+    65534 rows, as the HTML standard clamps them)."""
     if raw is None:
         return 1
+    text = raw.strip()
+    if len(text) > 9:
+        return most if text.isdigit() else 1
     try:
-        return max(1, min(int(raw.strip() or 1), 1000))
+        return max(1, min(int(text or 1), most))
     except ValueError:
         return 1
 
@@ -157,13 +169,21 @@ def _nearest_table(el: etree._Element) -> etree._Element | None:
     return parent
 
 
-def build_grid(table: etree._Element, index: int) -> Table:
-    """Expand rowspan/colspan into a rectangular grid of located cells."""
+def build_grid(table: etree._Element, index: int, limits: Limits = LIMITS) -> Table:
+    """Expand rowspan/colspan into a rectangular grid of located cells.
+
+    Before a row is laid out its cells are counted, and before a merged cell is spread its area
+    is checked, against the caps (:mod:`nianbao.limits`): a 10 KB page of cells spanning 1000
+    rows and columns would otherwise ask for billions of grid positions."""
     rows = _own_rows(table)
+    check_count("表格的行数", len(rows), limits.table_rows)
     plain = next(table.iter(*_NOT_PLAIN_TAGS), None) is None
     grid: list[dict[int, Cell]] = [{} for _ in rows]
     origin = 0
+    placed = 0
     for r, tr in enumerate(rows):
+        placed += len(tr)
+        check_count("表格的单元格数", placed, limits.table_cells)
         line = grid[r]
         c = 0
         for td in tr:
@@ -178,8 +198,13 @@ def build_grid(table: etree._Element, index: int) -> Table:
                 line[c] = new_cell((text, {"table": index, "row": r, "col": c}, origin))
                 c += 1
             else:
-                c = _spread(grid, (r, c), (_span(rowspan), _span(colspan)), (text, origin), index)
+                span = (min(_span(rowspan, 65534), len(grid) - r), _span(colspan, 1000))
+                check_span(*span, limits)
+                placed += span[0] * span[1]
+                check_count("表格的单元格数（合并单元格展开后）", placed, limits.table_cells)
+                c = _spread(grid, (r, c), span, (text, origin), index)
             origin += 1
+        check_count("表格的列数", c, limits.table_cols)
     return Table(tuple(tuple(line[c] for c in sorted(line)) for line in grid), index)
 
 
@@ -200,6 +225,7 @@ class _Walker:
         self.blocks: list[Block] = []
         self.buffer: list[str] = []
         self.tables = 0
+        self.cells = 0
         self.paragraphs = 0
         # The elements around the first table, and the number of blocks read when the walk left
         # each of them (innermost first): where the report may end (see _report_end).
@@ -221,7 +247,10 @@ class _Walker:
             return
         if tag == "table" and not any(True for _ in el.iter("table") if _ is not el):
             self.flush()
-            self.blocks.append(build_grid(el, self.tables))
+            table = build_grid(el, self.tables)
+            self.cells += sum(map(len, table.rows))
+            check_count("文件中全部表格的单元格数", self.cells, LIMITS.document_cells)
+            self.blocks.append(table)
             self.tables += 1
             self._tail(el)
             return
@@ -354,3 +383,58 @@ def read_html(path: Path, data: bytes) -> Document:
     root = _parse_page(utf8_html(data))
     blocks = _blocks(root)
     return Document(tuple(blocks), "html", meta=page_meta(root), unreadable=any_text_holds(blocks, UNREADABLE))
+
+
+# A string literal in a script, double- or single-quoted, holding markup.
+_MARKUP_STRING_RE = re.compile(
+    r""""((?:[^"\\]|\\.)*?(?:<[a-z!]|\\u003c|\\x3c)(?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*?(?:<[a-z!]|\\u003c|\\x3c)(?:[^'\\]|\\.)*)'""",
+    re.I | re.S,
+)
+
+
+def read_script(path: Path, data: bytes) -> Document:
+    """A script or JSON data file from a portal that carries the report's page in string literals
+    (``var content = "<p>…</p><table>…"``, ``{"content": "…"}``): the strings, decoded, in order,
+    read as one page."""
+    from nianbao.readers.text import decode_text
+
+    if not data.strip():
+        raise ReadError("RD01", "文件为空，没有可读取的内容")
+    text = decode_text(data)
+    check_count("文件的字符数", len(text), LIMITS.text_chars)
+    parts: list[str] = []
+    for m in _MARKUP_STRING_RE.finditer(text):
+        raw = m.group(1) if m.group(1) is not None else m.group(2)
+        try:
+            parts.append(json.loads(f'"{raw}"') if m.group(1) is not None else json.loads(json.dumps(raw)))
+        except json.JSONDecodeError:
+            parts.append(raw.replace('\\"', '"').replace("\\'", "'").replace("\\/", "/").replace("\\n", "\n"))
+    if not parts:
+        raise ReadError("RD04", "脚本或数据文件中没有网页内容，不是年度报告")
+    page = "<html><body>" + "\n".join(parts) + "</body></html>"
+    root = _parse_page(page.encode("utf-8", errors="replace"))
+    blocks = _blocks(root)
+    return Document(tuple(blocks), "html", meta=page_meta(root), unreadable=any_text_holds(blocks, UNREADABLE))
+
+
+def read_mht(path: Path, data: bytes) -> Document:
+    """An MHT archive (a page saved as one file, Word's 单个文件网页, often named ``.doc``): its
+    HTML part, decoded by the part's own charset, read as a page."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() != "text/html":
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes) or not payload.strip():
+            continue
+        charset = (part.get_content_charset() or "").lower()
+        if charset and charset not in ("utf-8", "utf8"):
+            with contextlib.suppress(LookupError):
+                payload = payload.decode("gb18030" if charset in _GB_NAMES else charset, errors="replace").encode(
+                    "utf-8"
+                )
+        return read_html(path, payload)
+    raise ReadError("RD04", "MHT 文件中没有网页内容，不是年度报告")

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from nianbao.limits import unlimited_memory
 from nianbao.model import Document
 from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
@@ -45,7 +46,7 @@ def convert(path: Path, target: str, out_dir: Path) -> Path:
             str(path),
         ]
         try:
-            subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+            subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_SECONDS, check=False, preexec_fn=unlimited_memory)
         except subprocess.TimeoutExpired as exc:
             raise ReadError("RD01", f"LibreOffice 转换超时（{TIMEOUT_SECONDS} 秒）") from exc
     produced = out_dir / f"{path.stem}.{target.split(':')[0]}"

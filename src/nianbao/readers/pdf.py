@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nianbao.limits import LIMITS, RD_LIMIT, Limits, check_count, check_size, size_text
 from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds, remade
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
@@ -186,29 +187,38 @@ def read_pdf(path: Path, data: bytes) -> Document:
     except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many kinds for broken files
         if "password" in repr(exc).lower() or "encrypt" in repr(exc).lower():
             raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
-        raise ReadError("RD01", f"PDF 文件已损坏，无法打开：{type(exc).__name__}") from exc
+        raise ReadError("RD01", "PDF 文件已损坏，无法打开") from exc
     blocks: list[Block] = []
     looks: dict[int, LineLook] = {}  # how each text line is printed, by id of its Paragraph
     chars = 0
+    drawn = 0  # objects other than characters on pages without characters: a scan's images
+    # Before the with-block: closing a pdfplumber PDF builds its page list, which is what loops.
+    refuse_reference_loops(pdf.doc)
     with pdf:
         try:
             pages = list(pdf.pages)
         except Exception as exc:
-            raise ReadError("RD01", f"PDF 页面无法读取：{type(exc).__name__}") from exc
+            raise ReadError("RD01", "PDF 页面无法读取（文件已损坏）") from exc
+        check_count("PDF 页数", len(pages), LIMITS.pdf_pages)
         turned: dict[int, UprightPage] = {}  # pages read through an upright view, by number
         heights: dict[int, float] = {}
         for page_no, page in enumerate(pages, start=1):
+            check_contents(page.page_obj, page_no)
             view = as_seen(page)
             if isinstance(view, UprightPage):
                 turned[page_no] = view
             heights[page_no] = float(view.height)
             chars += len(view.chars)
+            if not view.chars:
+                drawn += sum(len(objects) for objects in view.objects.values())
             tables = _page_tables(view, page_no, sum(isinstance(b, Table) for b in blocks))
             boxes = [_table_box(t) for _, _, t in tables if any(t.rows)]
             items: list[tuple[float, float, Block]] = [*tables, *_page_lines(view, page_no, boxes, looks)]
             items.sort(key=lambda it: (round(it[0]), it[1]))
             blocks.extend(b for _, _, b in items)
             page.flush_cache()
+        if chars == 0 and drawn == 0:
+            raise ReadError("RD01", "PDF 页面上没有任何内容（没有文字，也没有图片或图形）：文件已损坏或被截断")
         if chars == 0:
             raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
         joined = join_wrapped_lines(without_running_lines(blocks, heights, looks), looks)
@@ -216,6 +226,68 @@ def read_pdf(path: Path, data: bytes) -> Document:
             joined = [_as_shown(b, turned) for b in joined]
         unreadable = any_text_holds(joined, UNREADABLE)
         return Document(tuple(joined), "pdf", len(pages), _file_dates(pdf.metadata), unreadable)
+
+
+def refuse_reference_loops(doc: Any) -> None:
+    """RD16 for an object that is a reference leading back to itself (``4 0 obj 4 0 R``):
+    pdfminer follows such a chain for ever. Each object is parsed once here and kept in pdfminer's
+    cache, so reading the pages afterwards does not parse it again."""
+    from pdfminer.pdftypes import PDFObjRef
+
+    for xref in doc.xrefs:
+        for objid in xref.get_objids():
+            obj = _object(doc, objid)
+            seen = {objid}
+            while isinstance(obj, PDFObjRef):
+                if obj.objid in seen:
+                    raise ReadError(RD_LIMIT, f"PDF 中有引用自身的对象（第 {objid} 号对象循环引用），文件未读取")
+                seen.add(obj.objid)
+                obj = _object(doc, obj.objid)
+
+
+def _object(doc: Any, objid: Any) -> Any:
+    try:
+        return doc.getobj(objid)
+    except Exception:  # a missing or broken object: pdfminer's own reading says what it makes of it
+        return None
+
+
+# A literal string or a comment this long: no page of text holds one, and pdfminer and pdfplumber
+# take minutes and gigabytes over it (a 256 KB string is 256 K characters: 20 s).
+_LONG_TOKEN_RE = re.compile(rb"\([^()]{%d}|%%[^\r\n]{%d}" % (LIMITS.pdf_token_bytes, LIMITS.pdf_token_bytes))
+
+
+def check_contents(page: Any, page_no: int, limits: Limits = LIMITS) -> None:
+    """RD16 for a page whose content stream, decompressed, is larger than the cap or holds a string
+    or a comment longer than the cap; checked before pdfminer interprets it. A Flate stream is
+    inflated here only up to the cap, and pdfminer is handed the result (it would inflate it again)."""
+    import zlib
+
+    from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream, resolve1
+
+    for stream in page.contents:
+        stream = resolve1(stream)
+        if not isinstance(stream, PDFStream):
+            continue
+        if stream.data is None and stream.rawdata is not None and not stream.decipher:
+            filters = stream.get_filters()
+            if len(filters) == 1 and filters[0][0] in LITERALS_FLATE_DECODE and not filters[0][1]:
+                inflater = zlib.decompressobj()
+                try:
+                    data = inflater.decompress(stream.rawdata, limits.pdf_stream_bytes + 1)
+                except zlib.error:
+                    data = None  # pdfminer's own reading of a damaged stream follows
+                if data is not None:
+                    check_size(f"PDF 第 {page_no} 页的内容（解压后）", len(data), limits.pdf_stream_bytes)
+                    stream.data, stream.rawdata = data, None
+        try:
+            data = stream.get_data()
+        except Exception:  # a broken stream: pdfminer reports it while reading the page
+            continue
+        check_size(f"PDF 第 {page_no} 页的内容（解压后）", len(data), limits.pdf_stream_bytes)
+        if _LONG_TOKEN_RE.search(data):
+            cap = size_text(limits.pdf_token_bytes)
+            raise ReadError(RD_LIMIT, f"PDF 第 {page_no} 页中有长于 {cap} 的字符串或注释（上限 {cap}），文件未读取")
 
 
 # A page's header and footer lie within this share of its height from the top or the bottom.

@@ -24,14 +24,42 @@ _MD_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) when the bytes are valid UTF-8, otherwise GB18030."""
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+    """The file's text, its encoding decided from the bytes: a byte-order mark (UTF-8, UTF-16,
+    UTF-32); UTF-16 without one (every other byte zero); UTF-8 when the bytes are valid UTF-8;
+    otherwise GB18030 (a superset of GBK and GB2312). Behind a UTF-8 mark the bytes may still be
+    GBK (an editor that saved GBK text with the mark of another encoding): they are read as GBK."""
+    codec, start = text_encoding(data)
+    if codec == "utf-8":
+        try:
+            return data[start:].decode("utf-8")
+        except UnicodeDecodeError:
+            codec = "gb18030"
+    return data[start:].decode(codec, errors="replace")
+
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def text_encoding(data: bytes) -> tuple[str, int]:
+    """(codec, bytes to skip) for text bytes: the mark's encoding, UTF-16 by its zero bytes, or
+    "utf-8" (to be tried; the caller falls back to GB18030 when the bytes are not UTF-8)."""
+    for bom, codec in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(codec, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030", errors="replace")
+            return codec, len(bom)
+    head = data[:4096]
+    if len(head) >= 8 and b"\x00" in head:
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) // 4 and even < odd // 8:
+            return "utf-16-le", 0
+        if even > len(head) // 4 and odd < even // 8:
+            return "utf-16-be", 0
+    return "utf-8", 0
 
 
 class _TextBuilder:

@@ -15,10 +15,19 @@ from typing import cast
 
 from nianbao.record import SEVERITIES, Finding, Report
 from nianbao.rules import arithmetic, collection, narrative, structure  # noqa: F401  (registers rules)
-from nianbao.rules.base import REGISTRY, Context, Rule
+from nianbao.rules.base import REGISTRY, Context, Rule, unchecked_summary
 from nianbao.rules.collection import groups
 
-__all__ = ["REGISTRY", "Config", "Rule", "check", "check_collection", "load_config", "run_collection_rule"]
+__all__ = [
+    "REGISTRY",
+    "Config",
+    "Rule",
+    "check",
+    "check_across",
+    "check_collection",
+    "load_config",
+    "run_collection_rule",
+]
 
 READING_GROUP = "RD"
 
@@ -61,22 +70,35 @@ def load_config(path: Path | None = None) -> Config:
 
 def _run(rule: Rule, ctx: Context) -> list[Finding]:
     ctx.code, ctx.severity = rule.code, rule.severity
-    return [f for f in rule.func(ctx) if isinstance(f, Finding)]
+    # The framework, not each rule, keeps an error off what was not read with certainty.
+    vouched = (ctx.vouch(f) for f in rule.func(ctx) if isinstance(f, Finding))
+    return [f for f in vouched if f is not None]
 
 
 def check(report: Report, config: Config = Config()) -> list[Finding]:
-    """Every selected rule on one report, after the reading findings the record holds."""
+    """Every selected rule on one report, after the reading findings the record holds; then one
+    RD28 notice naming the error-level checks that could not be made on cells not read with certainty."""
     ctx = Context(report)
     found = [f for f in (*report.errors, *report.findings) if f.rule.startswith(READING_GROUP)]
     for rule in REGISTRY.values():
         if rule.scope == "report" and config.wants(rule.code):
             found.extend(_run(rule, ctx))
+    found.extend(unchecked_summary(ctx))
     return [config.grade(f) for f in found if config.wants(f.rule)]
 
 
 def check_collection(reports: list[Report], config: Config = Config()) -> list[list[Finding]]:
     """Findings per report (in the order given): its own rules plus the rules across reports."""
     out = [check(r, config) for r in reports]
+    for own, across in zip(out, check_across(reports, config), strict=True):
+        own.extend(across)
+    return out
+
+
+def check_across(reports: list[Report], config: Config = Config()) -> list[list[Finding]]:
+    """Only the rules across reports (collection scope), per report in the order given: what a
+    run that checked each report on its own (in a worker process) adds at the end."""
+    out: list[list[Finding]] = [[] for _ in reports]
     contexts = [Context(r) for r in reports]
     for ctx in contexts:
         ctx.aggregates = config.aggregates
@@ -85,7 +107,9 @@ def check_collection(reports: list[Report], config: Config = Config()) -> list[l
         if rule.scope != "collection" or not config.wants(rule.code):
             continue
         for report, finding in run_collection_rule(rule, contexts):
-            out[index[id(report)]].append(config.grade(finding))
+            vouched = contexts[index[id(report)]].vouch(finding)
+            if vouched is not None:
+                out[index[id(report)]].append(config.grade(vouched))
     return out
 
 

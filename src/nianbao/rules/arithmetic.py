@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from nianbao import formats
 from nianbao.record import Finding
-from nianbao.rules.base import Context, column_label, fmt, rule, t3_row_label
+from nianbao.rules.base import Context, cell_name, column_label, fmt, rule, t3_row_label
 
 T3_COLUMNS = [c.key for c in formats.TABLE3_COLUMNS]
 
@@ -175,17 +175,4 @@ def va03(ctx: Context) -> Iterator[Finding]:
 
 
 def _where(path: str) -> str:
-    """A cell as printed: 表三“予以公开”行“自然人”列, 表二“行政事业性收费”“本年收费金额（单位：万元）”."""
-    table, key, col = path.split("/")
-    if table == "table3":
-        return f"表三“{t3_row_label(key)}”行“{column_label(col)}”列"
-    if table == "table4":
-        group = next(g.label for g in formats.TABLE4_GROUPS if g.key == key)
-        outcome = next(o.label for o in formats.TABLE4_OUTCOMES if o.key == col)
-        return f"表四“{group}”“{outcome}”"
-    for layout in formats.TABLE2_ROWS.values():
-        for row in layout:
-            for column in row.columns:
-                if row.key == key and column.key == col:
-                    return f"表二“{row.label}”“{column.label}”"
-    return f"表二 {key}/{col}"
+    return cell_name(path)

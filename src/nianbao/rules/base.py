@@ -79,14 +79,39 @@ def rule(
     return register
 
 
+# A reading finding that names cells at one of these severities says the cells were not read with
+# certainty (RD06 a row not found, RD07 run-together digits not split, an OCR digit in doubt...);
+# notices (RD11, RD12) name cells whose reading was decided.
+_DOUBTING = ("warning", "error")
+# The reading code for characters that could not be read: its cells are the nulls no VA02 calls blank.
+_UNREADABLE_CODE = "RD13"
+# Where a reading finding names a section or a table it could not read (``detail``).
+SECTION_KEY, TABLE_KEY = "section", "table"
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """Something a finding would rest on that was not read with certainty, and why."""
+
+    subject: str  # a cell path, ``section/5`` or ``table4``
+    code: str  # the reading finding that says so (RD07, RD29…)
+
+
 class Context:
-    """A report as the rules read it: values with blanks as 0, abstained cells as unknown."""
+    """A report as the rules read it: values with blanks as 0, abstained cells as unknown.
+
+    The context also holds what was not read with certainty (abstained or unreadable cells, a
+    section or a table seen but not understood): an error may not rest on it (:meth:`vouch`).
+    """
 
     def __init__(self, report: Report) -> None:
         self.report = report
-        self.unknown = {c for f in report.findings if f.rule in ("RD07", "RD06") for c in f.cells}
+        self.doubts = _doubts(report)
+        self.unknown = {s for s in self.doubts if s.count("/") == 2}
         self.code = ""  # the rule being run, set by the runner
         self.severity = ""
+        # Unknown cells each error-level rule asked for: checks it could not make (RD28).
+        self.unchecked: dict[str, set[str]] = {}
         # Declared aggregate reports (name, member patterns) for XY05, from the project file.
         self.aggregates: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -98,6 +123,8 @@ class Context:
         """The value at ``path``: a printed blank counts as 0; None when the row is missing or the
         reader abstained from the cell (the rule then does not judge it)."""
         if path in self.unknown:
+            if self.severity == "error":
+                self.unchecked.setdefault(self.code, set()).add(path)
             return None
         table, key, col = path.split("/")
         row = self.row(table, key)
@@ -105,6 +132,23 @@ class Context:
             return None
         value = row[col]
         return 0 if value is None else value
+
+    def doubted(self, subjects: Iterable[str]) -> list[Doubt]:
+        """The doubts among ``subjects`` (cell paths, ``section/N``, ``tableN``)."""
+        return [self.doubts[s] for s in subjects if s in self.doubts]
+
+    def vouch(self, finding: Finding) -> Finding | None:
+        """An error stands only on what was read with certainty; else a reading notice (RD28)
+        says which check could not be made and why. Other findings pass as they are."""
+        if finding.severity != "error":
+            return finding
+        doubts = self.doubted((*finding.cells, *grounds_of(finding)))
+        if not doubts:
+            return finding
+        cells = [d.subject for d in doubts if d.subject.count("/") == 2]
+        if not cells:
+            return None  # a section or table seen but not read: its own reading notice says so
+        return unchecked_notice([finding.rule], cells, doubts, finding.location)
 
     def blanks_among(self, paths: Iterable[str]) -> str:
         """A note for messages when some of ``paths`` were printed blank and counted as 0."""
@@ -123,17 +167,109 @@ class Context:
     def t3_keys(self) -> list[str]:
         return list(self.report.table3 or {})
 
-    def finding(self, message: str, cells: Iterable[str] = (), location: dict[str, object] | None = None) -> Finding:
+    def finding(
+        self,
+        message: str,
+        cells: Iterable[str] = (),
+        location: dict[str, object] | None = None,
+        detail: dict[str, object] | None = None,
+    ) -> Finding:
         cells = tuple(cells)
         if location is None:
             location = next((self.report.locations[c] for c in cells if c in self.report.locations), {})
-        return Finding(self.code, self.severity, message, cells, dict(location))
+        return Finding(self.code, self.severity, message, cells, dict(location), dict(detail or {}))
 
     def sections(self) -> dict[int, str]:
         return {s.number: s.text for s in self.report.sections}
 
     def text(self) -> str:
         return "\n".join(s.text for s in self.report.sections)
+
+
+def grounds_of(finding: Finding) -> tuple[str, ...]:
+    """What a finding rests on beside its cells: the section or table its ``detail`` names."""
+    out: list[str] = []
+    section, table = finding.detail.get(SECTION_KEY), finding.detail.get(TABLE_KEY)
+    if isinstance(section, int) and 1 <= section <= len(formats.SECTIONS):
+        out.append(f"section/{section}")
+    if table in ("table2", "table3", "table4"):
+        out.append(str(table))
+    return tuple(out)
+
+
+def _doubts(report: Report) -> dict[str, Doubt]:
+    out: dict[str, Doubt] = {}
+    for f in report.findings:
+        if not f.rule.startswith("RD"):
+            continue
+        cells = f.cells if f.severity in _DOUBTING else ()
+        for subject in (*cells, *grounds_of(f)):
+            out.setdefault(subject, Doubt(subject, f.rule))
+    if any(f.rule == _UNREADABLE_CODE for f in report.findings):
+        for path in _unreadable_cells(report):
+            out.setdefault(path, Doubt(path, _UNREADABLE_CODE))
+    return out
+
+
+def _unreadable_cells(report: Report) -> list[str]:
+    """Null cells no VA02 calls printed blank: in a report with unreadable characters (RD13) they
+    are numbers we could not read, not blanks, so no sum may count them as 0."""
+    blank = {c for f in report.findings if f.rule == "VA02" for c in f.cells}
+    out: list[str] = []
+    for table in ("table2", "table3", "table4"):
+        for key, row in (getattr(report, table) or {}).items():
+            out.extend(f"{table}/{key}/{col}" for col, value in row.items() if value is None)
+    return [p for p in out if p not in blank]
+
+
+UNCHECKED_CODE = "RD28"
+
+
+def unchecked_notice(
+    rules: Iterable[str], subjects: Iterable[str], doubts: Iterable[Doubt], location: dict[str, object] | None = None
+) -> Finding:
+    """RD28: the checks of ``rules`` that rest on ``subjects`` were not made, and why."""
+    subjects = sorted(set(subjects))
+    names = "、".join(subject_name(s) for s in subjects[:4]) + (f"等 {len(subjects)} 处" if len(subjects) > 4 else "")
+    codes = "、".join(sorted({d.code for d in doubts}))
+    checks = "、".join(sorted(set(rules)))
+    message = f"{names}未能确定读取（见 {codes}），规则 {checks} 涉及这些内容的检查未进行，请对照原件人工核对"
+    cells = tuple(s for s in subjects if s.count("/") == 2)
+    return Finding(UNCHECKED_CODE, "notice", message, cells, dict(location or {}))
+
+
+def unchecked_summary(ctx: Context) -> list[Finding]:
+    """One RD28 for the error-level checks that asked for cells not read with certainty."""
+    if not ctx.unchecked:
+        return []
+    cells = {c for asked in ctx.unchecked.values() for c in asked}
+    return [unchecked_notice(ctx.unchecked, cells, ctx.doubted(cells))]
+
+
+def subject_name(subject: str) -> str:
+    """A cell, section or table as a reader of the report names it."""
+    if subject.startswith("section/"):
+        return f"第{formats.CHINESE_SECTION_NUMERALS[int(subject[8:]) - 1]}部分"
+    if subject.count("/") == 2:
+        return cell_name(subject)
+    return {"table2": "表二", "table3": "表三", "table4": "表四"}.get(subject, subject)
+
+
+def cell_name(path: str) -> str:
+    """A cell as printed: 表三“予以公开”行“自然人”列, 表二“行政事业性收费”“本年收费金额（单位：万元）”."""
+    table, key, col = path.split("/")
+    if table == "table3":
+        return f"表三“{t3_row_label(key)}”行“{column_label(col)}”列"
+    if table == "table4":
+        group = next(g.label for g in formats.TABLE4_GROUPS if g.key == key)
+        outcome = next(o.label for o in formats.TABLE4_OUTCOMES if o.key == col)
+        return f"表四“{group}”“{outcome}”"
+    for layout in formats.TABLE2_ROWS.values():
+        for row in layout:
+            for column in row.columns:
+                if row.key == key and column.key == col:
+                    return f"表二“{row.label}”“{column.label}”"
+    return f"表二 {key}/{col}"
 
 
 _GOVERNMENT_RE = re.compile(

@@ -5,47 +5,60 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nianbao.facts import NO_APPLICATION_RE, NO_REVIEW_RE, facts_in
+from nianbao.facts import Fact, ZeroFact, facts_in, zero_facts_in
 from nianbao.record import Finding
-from nianbao.rules.base import Context, fmt, is_government, rule
+from nianbao.rules.base import Context, cell_name, fmt, is_government, rule
 
 
 @rule("NA01", "正文数字与表格矛盾", "error", ("sections", "table3", "table4"))
 def na01(ctx: Context) -> Iterator[Finding]:
     """正文陈述的数字与统计表矛盾（申请数、办理结果、结转、复议诉讼，含“十七件”这样的中文数字）。
 
-    “收到申请”可能指本年新收，也可能含上年结转：只有所有读法都不相符时才报告。
+    一组结果合写的数字与这组行之和比较（“予以公开及部分公开 N 件”“无法提供 N 件”“答复 N 件”）；
+    否定只及于它所否定的内容（“未发生被行政复议纠错”只说没有结果纠正）。“收到申请”可能指本年新收，
+    也可能含上年结转：只有所有读法都不相符时才报告。说的可能是其他单位（“全市”“各部门”）的数字
+    与表格不符时，只作读取提示（RD31）。
     错误示例：正文“收到政府信息公开申请 17 件”，表三本年新收总计 16、上年结转 0。
-    正确示例：正文“收到申请 17 件”，表三本年新收总计 17。
+    正确示例：正文“予以公开及部分公开 30 件”，表三予以公开 22、部分公开 8。
     """
     r = ctx.report
     for section in r.sections:
         for fact in facts_in(section.text, section.number, r.year):
-            # A printed blank is not a known 0 when the text states a figure for it.
-            readings = [None if ctx.blanks_among(cells) else ctx.nums(cells) for cells in fact.readings]
-            sums = [sum(v) for v in readings if v is not None]
-            if not sums or fact.value in sums:
-                continue
-            shown = "，".join(f"{fmt(s)}" for s in sorted(set(sums)))
-            # Located at the narrative (its section); the table cells are named.
-            where = section.location or None
-            yield ctx.finding(f"正文“{fact.quote}”与统计表不符：表中对应的数为 {shown}", fact.readings[0], where)
-    yield from _zero_claims(ctx)
+            found = _contradiction(ctx, fact, section.location)
+            if found is not None:
+                yield found
+        for zero in zero_facts_in(section.text, section.number):
+            yield from _zero_claim(ctx, zero, section.location)
 
 
-def _zero_claims(ctx: Context) -> Iterator[Finding]:
-    text = ctx.text()
-    m = NO_REVIEW_RE.search(text)
-    totals = ["table4/review/total", "table4/litigation_direct/total", "table4/litigation_after_review/total"]
-    values = ctx.nums(totals)
-    if m and values is not None and any(values):
-        yield ctx.finding(
-            f"正文称“{m.group(0)}”，但表四行政复议、行政诉讼总计为 {'、'.join(fmt(v) for v in values)}", totals
-        )
-    m = NO_APPLICATION_RE.search(text)
-    new = ctx.num("table3/new/total")
-    if m and new:
-        yield ctx.finding(f"正文称“{m.group(0)}”，但表三本年新收申请总计为 {fmt(new)}", ["table3/new/total"])
+def _contradiction(ctx: Context, fact: Fact, where: dict[str, object]) -> Finding | None:
+    # A printed blank is not a known 0 when the text states a figure for it.
+    readings = [None if ctx.blanks_among(cells) else ctx.nums(cells) for cells in fact.readings]
+    sums = [sum(v) for v in readings if v is not None]
+    if not sums or fact.value in sums:
+        return None
+    shown = "，".join(f"{fmt(s)}" for s in sorted(set(sums)))
+    message = f"正文“{fact.quote}”与统计表不符：表中对应的数为 {shown}"
+    # Located at the narrative (its section); the table cells are named.
+    finding = ctx.finding(message, fact.readings[0], where or None)
+    return finding if fact.certain else uncertain_phrase(finding, "所说的可能不是本机关的数字")
+
+
+def uncertain_phrase(finding: Finding, why: str) -> Finding:
+    """RD31: a narrative figure that would contradict the table, but whose phrase is not certain."""
+    message = f"{finding.message}；但该句{why}，未作为错误报告，请人工核对"
+    return Finding(UNCERTAIN_PHRASE_CODE, "notice", message, finding.cells, finding.location)
+
+
+UNCERTAIN_PHRASE_CODE = "RD31"
+
+
+def _zero_claim(ctx: Context, zero: ZeroFact, where: dict[str, object]) -> Iterator[Finding]:
+    values = ctx.nums(zero.claim.cells)
+    if values is None or not any(values):
+        return
+    named = "、".join(f"{cell_name(c)} {fmt(v)}" for c, v in zip(zero.claim.cells, values) if v)
+    yield ctx.finding(f"正文称“{zero.quote}”，但{named}", zero.claim.cells, where or None)
 
 
 _PERIOD_RE = re.compile(

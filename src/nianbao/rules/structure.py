@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from nianbao import formats
 from nianbao.numbers import normalize_text
 from nianbao.record import Finding
-from nianbao.rules.base import Context, fmt, rule
+from nianbao.rules.base import SECTION_KEY, TABLE_KEY, Context, fmt, rule
 
 _TABLE_OF_SECTION = {2: ("table2", "表二"), 3: ("table3", "表三"), 4: ("table4", "表四")}
 
@@ -29,25 +29,30 @@ def st01(ctx: Context) -> Iterator[Finding]:
     found = {s.number for s in ctx.report.sections}
     for section in formats.SECTIONS:
         if section.number not in found:
+            # The section it names: where the reader saw a line like its heading (RD29), no error stands.
             yield ctx.finding(
-                f"缺少第{formats.CHINESE_SECTION_NUMERALS[section.number - 1]}部分“{_canonical_heading(section.number)}”"
+                f"缺少第{formats.CHINESE_SECTION_NUMERALS[section.number - 1]}部分“{_canonical_heading(section.number)}”",
+                detail={SECTION_KEY: section.number},
             )
 
 
 @rule("ST02", "缺少统计表", "error", ("table2", "table3", "table4"))
 def st02(ctx: Context) -> Iterator[Finding]:
-    """第二、三、四部分没有统计表，或统计表无法读取（例如以图片印制）。
+    """第二、三、四部分没有统计表。
 
+    只有报告中确实没有表格样的内容时才报告；找到了表格但未能读取（以图片印制、数字连写无法拆分）
+    是读取的局限，不是报告的错误，只给出读取提示（RD30、RD07）。
     错误示例：第三部分只有文字，没有“收到和处理政府信息公开申请情况”表。
     正确示例：三张统计表都以表格形式印制。
     """
     if ctx.report.errors:
         return
     for number, (table, name) in _TABLE_OF_SECTION.items():
-        rows = getattr(ctx.report, table)
-        if not rows or all(v is None for row in rows.values() for v in row.values()):
+        if not getattr(ctx.report, table):  # rows read, even all blank or abstained from, are a table
             title = formats.SECTIONS[number - 1].title
-            yield ctx.finding(f"第{formats.CHINESE_SECTION_NUMERALS[number - 1]}部分“{title}”没有可读取的{name}")
+            yield ctx.finding(
+                f"第{formats.CHINESE_SECTION_NUMERALS[number - 1]}部分“{title}”没有{name}", detail={TABLE_KEY: table}
+            )
 
 
 @rule("ST03", "标题写法不规范", "notice", ("sections",))

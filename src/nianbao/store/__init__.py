@@ -49,13 +49,14 @@ import dataclasses
 import fnmatch
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from nianbao.agencies import agency_key, closest, split_aliases
@@ -286,8 +287,25 @@ class AuditRow:
     detail: dict[str, Any]
 
 
+def pack(data: bytes) -> bytes:
+    """How the store keeps a record's JSON and an original file: zlib (level 6)."""
+    return zlib.compress(data, 6)
+
+
+def unpack(data: bytes) -> bytes:
+    return zlib.decompress(data)
+
+
+def _t(model: type[m.Base]) -> Table:
+    """A model's table, for Core statements (bulk inserts without the ORM's per-row work)."""
+    return cast(Table, model.__table__)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def _iso(value: Any) -> str:
@@ -351,75 +369,52 @@ class Store:
         if report.errors:
             reason = "；".join(f"{e.rule} {e.message}" for e in report.errors)
             return ImportOutcome(FAILED, name, sha, reason=reason)
-        with self._tx() as s:
-            existing = s.scalar(select(m.Version).where(m.Version.sha256 == sha))
+        versions, reports_t = _t(m.Version), _t(m.StoredReport)
+        with self.engine.begin() as c:
+            existing = c.execute(
+                select(versions.c.id, versions.c.report_id, versions.c.title_agency).where(versions.c.sha256 == sha)
+            ).first()
             if existing is not None:
-                return ImportOutcome(
-                    UNCHANGED, name, sha, existing.report_id, existing.id, existing.title_agency, report.year
-                )
-            agency = self._agency_for(s, report.agency) if report.agency else None
-            identity = f"{agency.id}:{report.year}" if agency is not None and report.year else f"file:{sha}"
-            stored = s.scalar(select(m.StoredReport).where(m.StoredReport.identity == identity))
-            status = NEW_VERSION if stored is not None else ADDED
-            if stored is None:
-                stored = m.StoredReport(identity=identity, agency_id=agency.id if agency else None, year=report.year)
-                s.add(stored)
-                s.flush()
+                return ImportOutcome(UNCHANGED, name, sha, existing[1], existing[0], existing[2], report.year)
+            agency_id = _agency_id(c, report.agency) if report.agency else None
+            identity = f"{agency_id}:{report.year}" if agency_id is not None and report.year else f"file:{sha}"
+            report_id = c.execute(select(reports_t.c.id).where(reports_t.c.identity == identity)).scalar()
+            status = NEW_VERSION if report_id is not None else ADDED
+            if report_id is None:
+                report_id = c.execute(
+                    insert(reports_t)
+                    .values(identity=identity, agency_id=agency_id, year=report.year)
+                    .returning(reports_t.c.id)
+                ).scalar_one()
             else:
-                s.execute(update(m.Version).where(m.Version.report_id == stored.id).values(active=False))
-            if data is not None and s.get(m.Blob, sha) is None:
-                s.add(m.Blob(sha256=sha, size=len(data), data=data))
-            version = m.Version(
-                report_id=stored.id,
-                sha256=sha,
-                file_name=name,
-                format=report.source.format,
-                size=len(data) if data is not None else 0,
-                extractor=report.source.extractor,
-                title_agency=report.agency,
-                record=_json(report.to_dict()),
-                active=True,
-            )
-            s.add(version)
-            s.flush()
-            self._write_contents(s, version.id, report)
+                c.execute(update(versions).where(versions.c.report_id == report_id).values(active=False))
+            blobs = _t(m.Blob)
+            if data is not None and c.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first() is None:
+                packed = pack(data)
+                if len(packed) < len(data):
+                    c.execute(insert(blobs).values(sha256=sha, size=len(data), compressed=True, data=packed))
+                else:
+                    c.execute(insert(blobs).values(sha256=sha, size=len(data), compressed=False, data=data))
+            version_id = c.execute(
+                insert(versions)
+                .values(
+                    report_id=report_id,
+                    sha256=sha,
+                    file_name=name,
+                    format=report.source.format,
+                    size=len(data) if data is not None else 0,
+                    imported_at=m.utcnow(),
+                    extractor=report.source.extractor,
+                    title_agency=report.agency,
+                    record=pack(_json(report.to_dict()).encode("utf-8")),
+                    active=True,
+                )
+                .returning(versions.c.id)
+            ).scalar_one()
+            _write_contents(c, version_id, report)
             chosen = list(report.findings) if findings is None else list(findings)
-            _insert_findings(s, version.id, chosen, "report")
-            return ImportOutcome(status, name, sha, stored.id, version.id, report.agency, report.year)
-
-    def _write_contents(self, s: Session, version_id: int, report: Report) -> None:
-        unknown = {c for f in report.findings if f.rule in UNKNOWN_RULES for c in f.cells}
-        cells = [
-            {
-                "version_id": version_id,
-                "path": path,
-                "value": value,
-                "is_int": not isinstance(value, float),
-                "state": "unknown" if value is None and path in unknown else "blank" if value is None else "value",
-                "location": _json(location.to_dict()),
-            }
-            for path, value, location in report.cells()
-        ]
-        if cells:
-            s.execute(insert(m.Cell), cells)
-        sections = [
-            {"version_id": version_id, "number": x.number, "title": x.title, "heading": x.heading, "text": x.text}
-            for x in report.sections
-        ]
-        if sections:
-            s.execute(insert(m.Section), sections)
-
-    def _agency_for(self, s: Session, name: str) -> m.Agency:
-        key = agency_key(name)
-        agency = s.scalar(select(m.Agency).where(m.Agency.key == key))
-        if agency is None:
-            agency_id = s.scalar(select(m.AgencyAlias.agency_id).where(m.AgencyAlias.key == key))
-            agency = s.get(m.Agency, agency_id) if agency_id is not None else None
-        if agency is None:
-            agency = m.Agency(name=name, key=key, listed=False)
-            s.add(agency)
-            s.flush()
-        return agency
+            _insert_findings(c, version_id, chosen, "report")
+            return ImportOutcome(status, name, sha, report_id, version_id, report.agency, report.year)
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -522,15 +517,18 @@ class Store:
         """The stored record of a version (by id, or by the file's sha256)."""
         where = m.Version.id == version if isinstance(version, int) else m.Version.sha256 == version
         with self._sessions() as s:
-            text = s.scalar(select(m.Version.record).where(where))
-        if text is None:
+            packed = s.scalar(select(m.Version.record).where(where))
+        if packed is None:
             raise StoreError(f"没有这个版本：{version}")
-        return Report.from_dict(json.loads(text))
+        return Report.from_dict(json.loads(unpack(packed)))
 
     def original(self, sha256: str) -> bytes | None:
         """The original file's bytes."""
         with self._sessions() as s:
-            return s.scalar(select(m.Blob.data).where(m.Blob.sha256 == sha256))
+            row = s.execute(select(m.Blob.data, m.Blob.compressed).where(m.Blob.sha256 == sha256)).first()
+        if row is None:
+            return None
+        return unpack(row[0]) if row[1] else bytes(row[0])
 
     def cells(self, version_id: int) -> dict[str, StoredCell]:
         with self._sessions() as s:
@@ -585,8 +583,8 @@ class Store:
                     source = Source(name, fmt, sha, None, extractor)
                     out[vid] = Report(source, agency, year, sections=tuple(texts.get(vid, ())))
                 return out
-            for vid, text in s.execute(select(m.Version.id, m.Version.record).where(m.Version.id.in_(version_ids))):
-                out[vid] = Report.from_dict(json.loads(text))
+            for vid, packed in s.execute(select(m.Version.id, m.Version.record).where(m.Version.id.in_(version_ids))):
+                out[vid] = Report.from_dict(json.loads(unpack(packed)))
         return out
 
     def iter_flat(self, batch: int = 500) -> Iterator[FlatReport]:
@@ -1002,25 +1000,77 @@ def _stored_cell(path: str, value: float | None, is_int: bool, state: str, locat
     return StoredCell(path, _number(value, is_int), state, json.loads(location))
 
 
-def _insert_findings(s: Session, version_id: int, findings: list[Finding], origin: str) -> None:
+def _insert_findings(c: Session | Connection, version_id: int, findings: list[Finding], origin: str) -> None:
     if not findings:
         return
-    s.execute(
-        insert(m.StoredFinding),
-        [
+    rows = [
+        {
+            "version_id": version_id,
+            "origin": origin,
+            "rule": f.rule,
+            "severity": f.severity,
+            "message": f.message,
+            "cells": _json(list(f.cells)),
+            "location": _json(f.location),
+            "fingerprint": f.fingerprint,
+        }
+        for f in findings
+    ]
+    connection = c.connection() if isinstance(c, Session) else c
+    connection.execute(insert(_t(m.StoredFinding)), rows)
+
+
+def _write_contents(c: Connection, version_id: int, report: Report) -> None:
+    """A version's cells and sections (Core inserts: a report has hundreds of cells)."""
+    unknown = {p for f in report.findings if f.rule in UNKNOWN_RULES for p in f.cells}
+    locations = report.locations
+    cells = []
+    for path, value in report.flat().items():
+        state = "value" if value is not None else "unknown" if path in unknown else "blank"
+        cells.append(
             {
                 "version_id": version_id,
-                "origin": origin,
-                "rule": f.rule,
-                "severity": f.severity,
-                "message": f.message,
-                "cells": _json(list(f.cells)),
-                "location": _json(f.location),
-                "fingerprint": f.fingerprint,
+                "path": path,
+                "value": value,
+                "is_int": not isinstance(value, float),
+                "state": state,
+                "location": _location_json(locations.get(path)),
             }
-            for f in findings
-        ],
-    )
+        )
+    if cells:
+        c.execute(insert(_t(m.Cell)), cells)
+    sections = [
+        {"version_id": version_id, "number": x.number, "title": x.title, "heading": x.heading, "text": x.text}
+        for x in report.sections
+    ]
+    if sections:
+        c.execute(insert(_t(m.Section)), sections)
+
+
+def _location_json(location: dict[str, Any] | None) -> str:
+    """A location's JSON, as ``_json`` writes it; the three common shapes without the encoder."""
+    if not location:
+        return "{}"
+    keys = tuple(location)
+    if keys == ("line",) and type(location["line"]) is int:
+        return f'{{"line":{location["line"]}}}'
+    if keys == ("table", "row", "col") and all(type(v) is int for v in location.values()):
+        return f'{{"table":{location["table"]},"row":{location["row"]},"col":{location["col"]}}}'
+    return _json(location)
+
+
+def _agency_id(c: Connection, name: str) -> int:
+    """The agency a printed name is (by key, then by alias key); made from the name when none is."""
+    agencies, aliases = _t(m.Agency), _t(m.AgencyAlias)
+    key = agency_key(name)
+    found = c.execute(select(agencies.c.id).where(agencies.c.key == key)).scalar()
+    if found is None:
+        found = c.execute(select(aliases.c.agency_id).where(aliases.c.key == key)).scalar()
+    if found is None:
+        found = c.execute(
+            insert(agencies).values(name=name, key=key, listed=False).returning(agencies.c.id)
+        ).scalar_one()
+    return int(found)
 
 
 def _merge_agency(s: Session, source: m.Agency, target: m.Agency) -> None:

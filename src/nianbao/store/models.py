@@ -84,7 +84,7 @@ class Version(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     extractor: Mapped[str] = mapped_column(String(40))
     title_agency: Mapped[str | None] = mapped_column(String(200))  # the agency as the title prints it
-    record: Mapped[str] = mapped_column(Text)  # the record's JSON (report-json.md)
+    record: Mapped[bytes] = mapped_column(LargeBinary)  # the record's JSON (report-json.md), zlib-packed
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -96,15 +96,13 @@ class Cell(Base):
     (the reader abstained: RD06/RD07, value null)."""
 
     __tablename__ = "cells"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012  (the key is the table: no second index)
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True)
     path: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)
     is_int: Mapped[bool] = mapped_column(Boolean, default=True)
     state: Mapped[str] = mapped_column(String(10))
     location: Mapped[str] = mapped_column(Text)  # JSON, the record's form
-
-
-Index("ix_cells_path", Cell.path)
 
 
 class Section(Base):
@@ -118,11 +116,12 @@ class Section(Base):
 
 
 class Blob(Base):
-    """An original file's bytes, by their sha256."""
+    """An original file's bytes, by their sha256 (zlib-packed when that makes them smaller)."""
 
     __tablename__ = "blobs"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
+    compressed: Mapped[bool] = mapped_column(Boolean)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -1,28 +1,19 @@
-"""Upload jobs: files read in background worker processes, each with a time and a memory limit,
-while the page polls the job's state. A reload shows the job where it is (jobs live in the server
-process, by id).
-
-``parse_isolated`` is the one place that runs a reader away from the server; it is built on
-``multiprocessing`` until ``nianbao.pool`` (one child-process mechanism for the CLI, the web and
-Dask) is merged, and is swapped for it then.
+"""Upload jobs: the files of an upload read in worker processes by ``nianbao.pool`` (each file
+under a time limit and a memory ceiling; a file that hangs or exhausts memory gets its own error
+and the others go on), while the page polls the job's state. A reload shows the job where it is
+(jobs live in the server process, by id).
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
-import os
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from nianbao.record import Finding, Report, Source
-
-RD_TIME = "RD14"
-RD_MEMORY = "RD15"
-RD_CRASH = "RD19"
+from nianbao import pool, service
+from nianbao.record import Report
 
 STATES = {
     "queued": "排队中",
@@ -41,80 +32,21 @@ class ParseLimits:
     memory_mb: int = 1536
 
 
-def _parse_bytes(data: bytes, name: str) -> Report:
-    from nianbao import api
-
-    parse_bytes = getattr(api, "parse_bytes", None)
-    if parse_bytes is not None:
-        result: Report = parse_bytes(data, name)
-        return result
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory(prefix="nianbao-upload-") as tmp:
-        path = Path(tmp) / Path(name).name
-        path.write_bytes(data)
-        report = api.parse(path)
-    return replace(report, source=replace(report.source, path=name))
+def _parse_item(item: tuple[bytes, str]) -> dict[str, Any]:
+    """What a worker does with one uploaded file: its record, as plain data."""
+    data, name = item
+    return service.parse_bytes(data, name).to_dict()
 
 
-def _child(conn: multiprocessing.connection.Connection, data: bytes, name: str, memory_mb: int) -> None:
-    try:
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):
-        pass
-    try:
-        conn.send(("ok", _parse_bytes(data, name).to_dict()))
-    except MemoryError:
-        conn.send(("memory", None))
-    except BaseException as exc:  # anything else: this file's failure, never the server's
-        conn.send(("crash", type(exc).__name__))
-    finally:
-        conn.close()
-
-
-def _failed(data: bytes, name: str, code: str, message: str) -> dict[str, Any]:
-    import hashlib
-
-    digest = hashlib.sha256(data).hexdigest()
-    return Report(Source(name, "", digest), errors=(Finding(code, "error", message),)).to_dict()
-
-
-_context: Any = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-if os.name == "posix":
-    _context.set_forkserver_preload(["nianbao.api", "nianbao.web.jobs"])
-
-
-def parse_isolated(data: bytes, name: str, limits: ParseLimits) -> dict[str, Any]:
-    """The record (as a dict) of one file read in a child process with a time and memory limit.
-    A file that runs out of time or memory, or kills its reader, gets a record with an error."""
-    receive, send = _context.Pipe(duplex=False)
-    child = _context.Process(target=_child, args=(send, data, name, limits.memory_mb), daemon=True)
-    child.start()
-    send.close()
-    try:
-        if receive.poll(limits.seconds):
-            try:
-                status, payload = receive.recv()
-            except EOFError:
-                status, payload = "crash", "EOFError"
+def parse_all(files: list[tuple[bytes, str]], limits: ParseLimits, workers: int) -> Any:
+    """Records of the files in order (as dicts), each read in a worker process under the limits."""
+    isolation = pool.Isolation(workers, limits.seconds, limits.memory_mb * 1024 * 1024)
+    for outcome in pool.run(_parse_item, files, isolation):
+        if outcome.value is not None:
+            yield outcome.value
         else:
-            child.kill()
-            return _failed(data, name, RD_TIME, f"读取超过 {limits.seconds:g} 秒，已停止（文件可能过大或结构异常）")
-    finally:
-        child.join(5)
-        if child.is_alive():
-            child.kill()
-        receive.close()
-    if status == "ok":
-        record: dict[str, Any] = payload
-        return record
-    if status == "memory":
-        return _failed(data, name, RD_MEMORY, f"读取所需内存超过 {limits.memory_mb} MB，已停止")
-    return _failed(data, name, RD_CRASH, f"读取意外中止（{payload}）")
+            assert outcome.failure is not None
+            yield pool.failed_report(files[outcome.index][1], outcome.failure).to_dict()
 
 
 @dataclass
@@ -173,12 +105,13 @@ class Job:
 
 
 class Jobs:
-    """Upload jobs of this server process; at most ``workers`` files are read at once."""
+    """Upload jobs of this server process, read one job at a time by ``workers`` processes."""
 
     def __init__(self, workers: int, limits: ParseLimits, keep: int = 200) -> None:
         self.limits = limits
+        self.workers = max(1, workers)
         self.keep = keep
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="nianbao-parse")
+        self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nianbao-upload")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -192,14 +125,25 @@ class Jobs:
             self._jobs[job.id] = job
             while len(self._jobs) > self.keep:
                 self._jobs.pop(next(iter(self._jobs)))
-        for item in job.items:
-            if item.state == "queued":
-                self._pool.submit(self._read, item, known)
+        queued = [i for i in job.items if i.state == "queued"]
+        if queued:
+            self._runner.submit(self._read, queued, known)
         return job
 
-    def _read(self, item: JobItem, known: Any) -> None:
-        item.state = "reading"
-        record = parse_isolated(item.data, item.name, self.limits)
+    def _read(self, items: list[JobItem], known: Any) -> None:
+        for item in items:
+            item.state = "reading"
+        try:
+            records = parse_all([(i.data, i.name) for i in items], self.limits, self.workers)
+            for item, record in zip(items, records, strict=False):
+                self._done(item, record, known)
+        except Exception as exc:  # the pool itself failed: every file still unread says so
+            for item in items:
+                if item.state == "reading":
+                    item.state, item.message = "failed", f"读取服务出错（{type(exc).__name__}），请重新上传"
+
+    @staticmethod
+    def _done(item: JobItem, record: dict[str, Any], known: Any) -> None:
         report = Report.from_dict(record)
         item.key = report.source.sha256
         item.agency = report.agency or ""
@@ -219,4 +163,4 @@ class Jobs:
         return self._jobs.get(job_id)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._runner.shutdown(wait=False, cancel_futures=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 16:01:42.530647
+Create Date: 2026-12-06 16:12:55.854830
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def upgrade() -> None:
         "blobs",
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("compressed", sa.Boolean(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("sha256"),
     )
@@ -145,7 +146,7 @@ def upgrade() -> None:
         sa.Column("imported_at", sa.DateTime(), nullable=False),
         sa.Column("extractor", sa.String(length=40), nullable=False),
         sa.Column("title_agency", sa.String(length=200), nullable=True),
-        sa.Column("record", sa.Text(), nullable=False),
+        sa.Column("record", sa.LargeBinary(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["report_id"],
@@ -168,10 +169,8 @@ def upgrade() -> None:
         sa.Column("location", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["version_id"], ["versions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("version_id", "path"),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("cells", schema=None) as batch_op:
-        batch_op.create_index("ix_cells_path", ["path"], unique=False)
-
     op.create_table(
         "findings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -220,9 +219,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_findings_fingerprint"))
 
     op.drop_table("findings")
-    with op.batch_alter_table("cells", schema=None) as batch_op:
-        batch_op.drop_index("ix_cells_path")
-
     op.drop_table("cells")
     with op.batch_alter_table("versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_versions_report_id"))

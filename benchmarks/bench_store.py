@@ -1,0 +1,132 @@
+"""Import speed and size of the store, against reading alone, on a ``nianbao sample`` set.
+
+    python benchmarks/bench_store.py [--count 1000] [--samples DIR] [--pg URL] [--jobs 1 2]
+
+For each job count: reading alone (parse, in a process pool like import's), reading with the
+per-report check (what import's workers do), then ``import`` into a fresh SQLite file and a fresh
+PostgreSQL database (a throwaway cluster as in the tests, or ``--pg``/``NIANBAO_TEST_PG``), then
+``check --db`` over what was stored. Sizes: the database's bytes per report (SQLite: the file
+after a checkpoint; PostgreSQL: pg_database_size less an empty database's), beside the source
+files' own bytes per report (the store keeps each original file). One run each (wall clock): the
+machine is shared, so read the ratios more than the seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from nianbao import service
+from nianbao.authoring.sample import write_samples
+from nianbao.rules import Config, check
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+
+def _parse(path: str) -> int:
+    return len(service.parse_path(path).sections)
+
+
+def _parse_check(path: str) -> int:
+    return len(check(service.parse_path(path), Config()))
+
+
+def pooled(files: list[str], work: Callable[[str], int], jobs: int) -> float:
+    start = time.perf_counter()
+    if jobs == 1:
+        for f in files:
+            work(f)
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            list(pool.map(work, files, chunksize=1))
+    return time.perf_counter() - start
+
+
+def import_into(url: str, files: list[str], jobs: int) -> tuple[float, float, int]:
+    """(import seconds, check --db seconds, reports stored)."""
+    store = service.open_store(url)
+    start = time.perf_counter()
+    outcomes = service.import_paths(store, files, jobs=jobs)
+    imported = time.perf_counter() - start
+    start = time.perf_counter()
+    service.check_store(store)
+    checked = time.perf_counter() - start
+    store.close()
+    return imported, checked, sum(o.status == "新增" for o in outcomes)
+
+
+def sqlite_bytes(path: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path.stat().st_size
+
+
+def pg_bytes(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        size = int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+    engine.dispose()
+    return size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--samples", type=Path, help="an existing sample folder (else one is written)")
+    parser.add_argument("--pg", help="a PostgreSQL server URL where databases may be created")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="nianbao-bench-store-"))
+    samples = args.samples or work / "samples"
+    if args.samples is None:
+        start = time.perf_counter()
+        write_samples(samples, args.count, seed=1, error_rate=0.2)
+        print(f"wrote {args.count} sample reports in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    files = [str(p) for p in sorted(samples.iterdir()) if p.suffix != ".jsonl"]
+    n = len(files)
+    source_bytes = sum(Path(f).stat().st_size for f in files)
+    print(f"{n} reports, source files {source_bytes / n / 1024:.1f} KiB per report")
+
+    from pgcluster import cluster, fresh_database
+
+    if args.pg:
+        os.environ["NIANBAO_TEST_PG"] = args.pg
+    with cluster() as server:
+        empty = pg_bytes(fresh_database(server))
+        print(
+            "| jobs | parse alone | parse + check | SQLite import | ratio | PostgreSQL import | ratio | check --db SQLite | check --db PostgreSQL |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        sizes: dict[str, float] = {}
+        for jobs in args.jobs:
+            parse_s = pooled(files, _parse, jobs)
+            check_s = pooled(files, _parse_check, jobs)
+            db_file = work / f"bench-{jobs}.db"
+            lite, lite_check, stored = import_into(f"sqlite:///{db_file}", files, jobs)
+            assert stored == n, f"{stored} of {n} stored"
+            sizes["SQLite"] = sqlite_bytes(db_file) / n
+            url = fresh_database(server)
+            pg, pg_check, stored = import_into(url, files, jobs)
+            assert stored == n, f"{stored} of {n} stored"
+            sizes["PostgreSQL"] = (pg_bytes(url) - empty) / n
+            print(
+                f"| {jobs} | {n / parse_s:.0f}/s | {n / check_s:.0f}/s | {n / lite:.0f}/s | {lite / parse_s:.2f}× "
+                f"| {n / pg:.0f}/s | {pg / parse_s:.2f}× | {lite_check:.1f} s | {pg_check:.1f} s |"
+            )
+        for name, size in sizes.items():
+            print(f"{name}: {size / 1024:.1f} KiB per report ({size / (source_bytes / n):.1f}× the source file)")
+
+
+if __name__ == "__main__":
+    main()

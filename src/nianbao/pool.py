@@ -1,0 +1,316 @@
+"""Reading files in child processes, each file under a time limit and a memory ceiling.
+
+One mechanism for every shell: ``nianbao parse/check --jobs N``, a web worker, a Dask task.
+
+- :func:`run` keeps ``jobs`` long-lived worker processes (forked once, reused for file after file:
+  the text reader does about 1,000 reports a second, so a process per file would cost more than
+  the reading) and yields one :class:`Outcome` per item, in the order of the items, each as soon
+  as it and every item before it are done (streaming: a hang costs only the results behind it,
+  for at most the time limit).
+- A worker runs under a memory ceiling (its address space, ``RLIMIT_AS``, raised by the ceiling
+  over what it holds when it starts). A file that runs past the time limit has its worker killed
+  (with everything it started: LibreOffice too); a file that runs out of memory or kills its
+  worker gets its failure, and the worker is replaced. The other files go on.
+- :func:`read_isolated` reads one file under the same limits in a child process of its own: what
+  a web worker or a Dask task calls for one file; :func:`parse_many` is ``run`` over
+  :func:`nianbao.api.parse`.
+
+The work function given to :func:`run` is the test hook: a test passes one that sleeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from nianbao.inputs import shown
+from nianbao.limits import LIMITS, RD_CRASH, RD_MEMORY, RD_TIME, size_text
+from nianbao.record import Finding, Report, Source
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Items handed to a worker ahead of the one it is reading, so it never waits for the parent.
+_AHEAD = 2
+# Results kept waiting for an earlier item (a slow file) before no more items are handed out.
+_WINDOW_PER_JOB = 256
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Per-file limits of a run: how many workers, seconds per file, bytes of memory per worker."""
+
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    seconds: float = LIMITS.seconds
+    memory_bytes: int = LIMITS.memory_bytes
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[R]):
+    """One item's result (``value``), or why there is none (``failure``: RD14, RD15 or RD19)."""
+
+    index: int
+    value: R | None = None
+    failure: Finding | None = None
+
+
+def time_failure(seconds: float) -> Finding:
+    return Finding(RD_TIME, "error", f"读取时间超过上限（{seconds:g} 秒），已停止读取该文件", (), {})
+
+
+def memory_failure(memory_bytes: int) -> Finding:
+    return Finding(RD_MEMORY, "error", f"读取该文件所需内存超过上限（{size_text(memory_bytes)}），已停止读取", (), {})
+
+
+def crash_failure(detail: str) -> Finding:
+    return Finding(RD_CRASH, "error", f"读取进程意外终止（{detail}），该文件未读取", (), {})
+
+
+def failed_report(path: str | Path, failure: Finding) -> Report:
+    """The record of a file whose reading did not finish."""
+    return Report(source=Source(shown(path), Path(path).suffix.lower().lstrip("."), "", None), errors=(failure,))
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker side
+
+
+def _limit_memory(memory_bytes: int) -> None:
+    """Cap this process's address space at what it holds now plus ``memory_bytes`` (soft limit
+    only: a program it starts, LibreOffice, may raise it back for itself)."""
+    import resource
+
+    try:
+        with open("/proc/self/statm") as handle:
+            held = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        held = 0
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = held + memory_bytes
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+
+
+def _serve(conn: Connection, work: Callable[[Any], Any], memory_bytes: int) -> None:
+    """A worker's loop: (index, item) in, (index, kind, value) out, until told to stop."""
+    with contextlib.suppress(OSError):
+        os.setsid()  # its own process group: a kill on time-out takes what it started with it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
+    if memory_bytes > 0:
+        _limit_memory(memory_bytes)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        index, item = message
+        try:
+            reply: tuple[int, str, Any] = (index, "ok", work(item))
+        except MemoryError:
+            reply = (index, "memory", None)
+        except Exception as exc:  # the work function's own failure: reported, never printed
+            reply = (index, "error", type(exc).__name__)
+        try:
+            conn.send(reply)
+        except MemoryError:
+            reply = (index, "memory", None)
+            with contextlib.suppress(Exception):
+                conn.send(reply)
+        except (OSError, ValueError):
+            return
+        if reply[1] == "memory":
+            return  # a heap that ran out is not trusted with the next file: the parent starts a new worker
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent side
+
+
+def _context() -> Any:
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return multiprocessing.get_context(method)
+
+
+class _Worker:
+    def __init__(self, work: Callable[[Any], Any], memory_bytes: int) -> None:
+        context = _context()
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, work, memory_bytes), daemon=True)
+        self.process.start()
+        child.close()
+        self.pending: deque[int] = deque()  # items handed over, oldest (being read) first
+        self.since = time.monotonic()  # when the oldest pending item was started
+
+    def give(self, index: int, item: Any) -> None:
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append(index)
+        self.conn.send((index, item))
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill:
+            with contextlib.suppress(OSError, ValueError):
+                self.conn.send(None)
+            self.process.join(timeout=1)
+        if self.process.is_alive() and self.process.pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # the worker and what it started
+            with contextlib.suppress(OSError):
+                self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+def run(
+    work: Callable[[T], R],
+    items: Iterable[T],
+    isolation: Isolation | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> Iterator[Outcome[R]]:
+    """``work(item)`` for every item, in worker processes under the per-item limits; outcomes in
+    the order of the items, each yielded as soon as it and those before it are done.
+
+    ``work`` must not raise for a bad item (``api.parse`` never does); if it does, the item's
+    outcome is an RD19 failure. ``on_done(n)`` is called with the count of items finished.
+    """
+    isolation = isolation or Isolation()
+    jobs = max(1, isolation.jobs)
+    source = enumerate(items)
+    retry: deque[tuple[int, T]] = deque()
+    given: dict[int, T] = {}  # items handed to a worker and not yet finished
+    done: dict[int, Outcome[R]] = {}
+    next_out = 0
+    finished = 0
+    exhausted = False
+    workers = [_Worker(work, isolation.memory_bytes) for _ in range(jobs)]
+    window = _WINDOW_PER_JOB * jobs
+
+    def replace(worker: _Worker, kill: bool) -> _Worker:
+        worker.stop(kill=kill)
+        for index in worker.pending:  # items queued behind the failed one are read again
+            retry.append((index, given[index]))
+        worker.pending.clear()
+        return _Worker(work, isolation.memory_bytes)
+
+    def finish(index: int, outcome: Outcome[R]) -> None:
+        nonlocal finished
+        given.pop(index, None)
+        done[index] = outcome
+        finished += 1
+        if on_done is not None:
+            on_done(finished)
+
+    try:
+        while True:
+            for worker in workers:
+                while len(worker.pending) < _AHEAD and len(given) + len(done) < window:
+                    if retry:
+                        index, item = retry.popleft()
+                    elif not exhausted:
+                        try:
+                            index, item = next(source)
+                        except StopIteration:
+                            exhausted = True
+                            break
+                    else:
+                        break
+                    given[index] = item
+                    worker.give(index, item)
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+            busy = [w for w in workers if w.pending]
+            if not busy:
+                if exhausted and not retry:
+                    return
+                continue
+            now = time.monotonic()
+            timeout = max(0.0, min(w.since + isolation.seconds for w in busy) - now) if isolation.seconds > 0 else None
+            wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
+            for position, worker in enumerate(workers):
+                if not worker.pending:
+                    continue
+                dead = recycle = False
+                try:
+                    while worker.pending and worker.conn.poll():
+                        index, kind, value = worker.conn.recv()
+                        worker.pending.popleft()
+                        worker.since = time.monotonic()
+                        if kind == "ok":
+                            finish(index, Outcome(index, value=value))
+                        elif kind == "memory":
+                            finish(index, Outcome(index, failure=memory_failure(isolation.memory_bytes)))
+                            recycle = True  # the worker has ended itself
+                            break
+                        else:
+                            finish(index, Outcome(index, failure=crash_failure(f"程序错误 {value}")))
+                except (EOFError, OSError, ValueError, MemoryError):
+                    dead = True  # the worker died while (or before) sending
+                if recycle:
+                    workers[position] = replace(worker, kill=False)
+                elif dead or (worker.pending and not worker.process.is_alive()):
+                    if worker.pending:
+                        index = worker.pending.popleft()
+                        finish(index, Outcome(index, failure=_death(worker, isolation)))
+                    workers[position] = replace(worker, kill=True)
+                elif worker.pending and isolation.seconds > 0 and time.monotonic() - worker.since > isolation.seconds:
+                    index = worker.pending.popleft()
+                    finish(index, Outcome(index, failure=time_failure(isolation.seconds)))
+                    workers[position] = replace(worker, kill=True)
+    finally:
+        for worker in workers:
+            worker.stop(kill=bool(worker.pending))
+
+
+def _death(worker: _Worker, isolation: Isolation) -> Finding:
+    worker.process.join(timeout=1)
+    code = worker.process.exitcode
+    if code == -signal.SIGKILL:
+        # Killed from outside while reading: on Linux, the kernel's out-of-memory killer.
+        return memory_failure(isolation.memory_bytes)
+    if code is not None and code < 0:
+        return crash_failure(f"信号 {-code}")
+    return crash_failure(f"退出码 {code}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading reports
+
+
+def _parse(path: str | Path) -> Report:
+    from nianbao.api import parse
+
+    return parse(path)
+
+
+def parse_many(
+    paths: Iterable[str | Path], isolation: Isolation | None = None, on_done: Callable[[int], None] | None = None
+) -> Iterator[Report]:
+    """The record of every file, in order, each read under the limits in a worker process."""
+    listed = list(paths)
+    for outcome in run(_parse, listed, isolation, on_done):
+        if outcome.value is not None:
+            yield outcome.value
+        else:
+            assert outcome.failure is not None
+            yield failed_report(listed[outcome.index], outcome.failure)
+
+
+def read_isolated(path: str | Path, isolation: Isolation | None = None) -> Report:
+    """One file read under the limits in a child process: for a web worker or a Dask task."""
+    isolation = isolation or Isolation(jobs=1)
+    return next(parse_many([path], Isolation(1, isolation.seconds, isolation.memory_bytes)))
