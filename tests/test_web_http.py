@@ -207,6 +207,7 @@ def test_upload_several_files_one_broken_and_duplicates() -> None:
     assert b.entry(item["key"]).year == 2021  # type: ignore[union-attr]
     again = wait_job(c, c.change("POST", "/upload.json", files=files[:1]).json()["id"])
     assert again["items"][0]["state"] == "duplicate"
+    assert c.get(f"/reports/{again['items'][0]['key']}.json").json()["agency"] == "龙泉镇人民政府"
 
 
 def test_a_zip_bomb_is_refused_in_chinese_and_the_server_keeps_serving() -> None:

@@ -181,8 +181,10 @@ class StoreBackend:
         got = self.entry(key)
         return self.store.original(got.sha256) if got else None
 
-    def known(self, sha256: str) -> bool:
-        return self.store.has_version(sha256)
+    def known(self, sha256: str) -> str | None:
+        """The key of the stored report holding a file with these bytes, or None."""
+        found = self.store.known(sha256) if sha256 else None
+        return str(found.report_id) if found and found.report_id is not None else None
 
     def save(self, data: bytes, name: str, record: dict[str, Any], agency: str | None, year: int | None) -> Saved:
         from nianbao.store import FAILED, UNCHANGED

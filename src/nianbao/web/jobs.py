@@ -153,8 +153,8 @@ class Jobs:
             item.state = "failed"
             item.message = "；".join(f"{e.rule} {e.message}" for e in report.errors)
             item.errors = len(report.errors)
-        elif known(item.key):
-            item.state = "duplicate"
+        elif (stored := known(item.key)) is not None:
+            item.state, item.key = "duplicate", stored
             item.message = "此文件已保存过"
         else:
             item.state = "read"
