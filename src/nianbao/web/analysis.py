@@ -144,7 +144,14 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         if metric not in metrics.METRIC_BY_KEY:
             raise WebError(400, f"没有这个指标：{metric}")
         rows = rows_for(user)
-        result = metrics.rollup(rows, by=by, min_n=min_n)
+
+        def rolled(grouping: str, keys: tuple[str, ...] | None = None) -> metrics.Rollup:
+            made: metrics.Rollup = backend.cached(
+                ("rollup", user.region, grouping, min_n, keys), lambda: metrics.rollup(rows, grouping, min_n, keys)
+            )
+            return made
+
+        result = rolled(by)
         key_of = {str(r["file"]): str(r["key"]) for r in rows}
         chosen = metrics.METRIC_BY_KEY[metric]
 
@@ -188,7 +195,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
                 }
             )
         trend: dict[int, list[Any]] = {}
-        year_roll = metrics.rollup(rows, by="year", keys=[metric])
+        year_roll = result if by == "year" else rolled("year")
         for g in year_roll.groups:
             if g.group.isdigit():
                 trend[int(g.group)] = [g.values[metric].value, g.units]

@@ -8,6 +8,7 @@ asks the service layer to check them. Nothing here reads a file or runs a rule i
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -93,9 +94,28 @@ def fingerprint(finding: Finding) -> str:
 class StoreBackend:
     """The pages' calls, each one or two store calls."""
 
+    # Metric rows and what is computed from them are kept this long (seconds) unless this server
+    # changes the store first: reports imported by the command line while the server runs show in
+    # the statistics within this time.
+    CACHE_SECONDS = 60.0
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()  # one writer at a time (SQLite)
+        self._cache: dict[Any, tuple[float, Any]] = {}
+
+    def cached(self, key: Any, make: Any) -> Any:
+        """``make()``, kept under ``key`` until the store changes or ``CACHE_SECONDS`` pass."""
+        now = time.monotonic()
+        got = self._cache.get(key)
+        if got is not None and now - got[0] < self.CACHE_SECONDS:
+            return got[1]
+        value = make()
+        self._cache[key] = (now, value)
+        return value
+
+    def _changed(self) -> None:
+        self._cache.clear()
 
     @classmethod
     def open(cls, url: str | None = None) -> StoreBackend:
@@ -157,6 +177,10 @@ class StoreBackend:
 
     def metric_rows(self) -> list[dict[str, Any]]:
         """Each active report as a row for ``metrics.rollup`` (from the cells table, no record JSON)."""
+        rows: list[dict[str, Any]] = self.cached("metric_rows", self._metric_rows)
+        return rows
+
+    def _metric_rows(self) -> list[dict[str, Any]]:
         from nianbao.metrics import infer_template
 
         names = {r.id: r.file_name for r in self.store.reports()}
@@ -177,9 +201,9 @@ class StoreBackend:
             )
         return rows
 
-    def original(self, key: str) -> bytes | None:
-        got = self.entry(key)
-        return self.store.original(got.sha256) if got else None
+    def original(self, entry: Entry) -> bytes | None:
+        """The stored original file of a report's active version."""
+        return self.store.original(entry.sha256) if entry.sha256 else None
 
     def known(self, sha256: str) -> str | None:
         """The key of the stored report holding a file with these bytes, or None."""
@@ -199,6 +223,7 @@ class StoreBackend:
         findings = service.check_report(report)
         with self._lock:
             outcome = self.store.add(report, data, findings)
+            self._changed()
         if outcome.status == FAILED:
             return Saved("", False, outcome.reason)
         return Saved(str(outcome.report_id), outcome.status == UNCHANGED)
@@ -211,6 +236,7 @@ class StoreBackend:
         assert row is not None
         with self._lock:
             self.store.replace_findings(row.version_id, service.check_report(got.report), "report")
+            self._changed()
         return self.entry(key)
 
     def agencies(self) -> list[tuple[str, str, str]]:

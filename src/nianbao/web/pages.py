@@ -218,7 +218,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     async def report_page(request: Request, key: str, user: Me) -> Response:
         entry = entry_for(user, key)
         data = report_data(entry)
-        data_original = backend.original(key)
+        data_original = backend.original(entry)
         shown = original_view(data_original, entry.name) if data_original is not None else None
         title = f"{entry.agency or '（未识别机关）'} {entry.year or ''} 年度报告"
         return page(request, "report.html", data, {"title": title, "active": "reports", "original": shown})
@@ -235,7 +235,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     @app.get("/reports/{key}/original", summary="原始文件（下载）")
     async def original(key: str, user: Me) -> Response:
         entry = entry_for(user, key)
-        data = backend.original(key)
+        data = backend.original(entry)
         if data is None:
             raise fail(404, "没有保存原始文件")
         return attachment(data, entry.name.rsplit("/", 1)[-1])
@@ -243,7 +243,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     @app.get("/reports/{key}/pages/{number}.png", summary="PDF 原文的一页（图片）")
     async def page_image(key: str, number: int, user: Me) -> Response:
         entry = entry_for(user, key)
-        data = backend.original(key)
+        data = backend.original(entry)
         if data is None or entry.report.source.format != "pdf":
             raise fail(404, "没有这一页")
         if not 1 <= number <= (entry.report.source.pages or 0):
