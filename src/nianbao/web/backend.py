@@ -94,9 +94,9 @@ def fingerprint(finding: Finding) -> str:
 class StoreBackend:
     """The pages' calls, each one or two store calls."""
 
-    # Metric rows and what is computed from them are kept this long (seconds) unless this server
-    # changes the store first: reports imported by the command line while the server runs show in
-    # the statistics within this time.
+    # The lists (briefs), metric rows and what is computed from them are kept this long (seconds)
+    # unless this server changes the store first: reports imported or checked by the command line
+    # while the server runs show in the overview and the statistics within this time.
     CACHE_SECONDS = 60.0
 
     def __init__(self, store: Store) -> None:
@@ -124,6 +124,10 @@ class StoreBackend:
     # --- reports ----------------------------------------------------------------------------------
 
     def briefs(self) -> list[Brief]:
+        briefs: list[Brief] = self.cached("briefs", self._briefs)
+        return briefs
+
+    def _briefs(self) -> list[Brief]:
         found: dict[int, list[tuple[str, str, str]]] = {}
         for f in self.store.findings():
             found.setdefault(f.report_id, []).append((f.rule, f.severity, _FROM_STORE.get(f.status, "open")))
@@ -264,6 +268,7 @@ class StoreBackend:
     def decide(self, key: str, fingerprint: str, status: str, comment: str, user: User) -> Decision:
         with self._lock:
             row = self.store.set_review(int(key), fingerprint, _TO_STORE[status], user.name, comment)
+            self._changed()
         self.audit(
             user.name, "review", key, {"fingerprint": fingerprint, "status": _TO_STORE[status], "comment": comment}
         )
