@@ -148,6 +148,10 @@ def run(base: str, args: argparse.Namespace, deadline: float, new: Path) -> None
             f"uploads: {posted} files posted {args.batch} at a time, {saved} saved in {elapsed:.1f} s: "
             f"{saved / elapsed * 60:.0f} reports a minute"
         )
+        cold = timed(client, "/stats", 1, deadline + 60)
+        print(f"statistics (HTML) after the uploads changed the store (computed anew): {cold[0] * 1000:.0f} ms")
+        cold_overview = timed(client, "/", 1, deadline + 60)
+        print(f"overview (HTML) after the change: {cold_overview[0] * 1000:.0f} ms")
         print(json.dumps({"stored": len(keys), "uploaded": saved}, ensure_ascii=False))
 
 

@@ -9,6 +9,7 @@ no host but 127.0.0.1. With NIANBAO_SCREENSHOTS=1 the screenshots go to docs/ima
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from web_helpers import ARITHMETIC, EXAMPLES, ROOT, SHIMEN_2021, SHIMEN_2022, backend, zip_bomb
+from web_helpers import ARITHMETIC, EXAMPLES, ROOT, SHIMEN_2021, SHIMEN_2022, backend, seed, zip_bomb
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -33,6 +34,7 @@ ARGS = [
     "--no-first-run",
 ]
 NEW = EXAMPLES / "00000_安远市交通运输局2023.txt"
+QINGHE = EXAMPLES / "00006_清河区人民政府2021.md"
 REQUIRED = os.environ.get("NIANBAO_REQUIRE_BROWSER") == "1"
 
 
@@ -63,6 +65,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     _browser_or_skip()
     folder = tmp_path_factory.mktemp("web")
     b = backend(ARITHMETIC, SHIMEN_2021, SHIMEN_2022, folder=folder)
+    if shutil.which("soffice"):  # a PDF original, for the page image with the cell's box
+        from nianbao import service
+
+        pdf = folder / "清河区人民政府2021.pdf"
+        service.render(service.parse_path(QINGHE), pdf)
+        seed(b, pdf.read_bytes(), pdf.name)
     keys = {brief.name: brief.key for brief in b.briefs()}
     b.store.close()
     port = _free_port()
@@ -231,6 +239,31 @@ def test_overview_and_statistics_draw(page: Any, server: dict[str, Any], tmp_pat
     page.goto(server["base"] + "/docs")
     page.wait_for_selector(".opblock")
     assert page.locator(".opblock").count() > 10
+
+
+def test_a_pdf_original_shows_the_cell_on_its_page(page: Any, server: dict[str, Any], tmp_path: Path) -> None:
+    key = server["keys"].get("清河区人民政府2021.pdf")
+    if key is None:
+        if REQUIRED:
+            pytest.fail("LibreOffice (soffice) is needed to render the PDF original")
+        pytest.skip("LibreOffice (soffice) is not installed: no PDF original to show")
+    page.goto(f"{server['base']}/reports/{key}")
+    page.click('td.value[data-path="table3/new/total"]')
+    box = page.locator(".pdf-page .box:visible")
+    box.wait_for()
+    image = box.locator("xpath=../img")
+    for _ in range(100):  # the page image, drawn by pdftoppm on the server, arrives
+        if image.evaluate("i => i.complete && i.naturalWidth"):
+            break
+        page.wait_for_timeout(100)
+    assert image.evaluate("i => i.naturalWidth") > 500
+    sheet = box.locator("xpath=..").bounding_box()
+    drawn = box.bounding_box()
+    assert sheet and drawn and drawn["width"] > 3 and drawn["height"] > 3
+    assert sheet["x"] <= drawn["x"] and drawn["x"] + drawn["width"] <= sheet["x"] + sheet["width"] + 1
+    assert sheet["y"] <= drawn["y"] and drawn["y"] + drawn["height"] <= sheet["y"] + sheet["height"] + 1
+    page.wait_for_timeout(300)
+    shot(page, "report-pdf", tmp_path)
 
 
 def test_chromium_is_installed_by_the_setup_script() -> None:
