@@ -148,10 +148,19 @@ def run(base: str, args: argparse.Namespace, deadline: float, new: Path) -> None
             f"uploads: {posted} files posted {args.batch} at a time, {saved} saved in {elapsed:.1f} s: "
             f"{saved / elapsed * 60:.0f} reports a minute"
         )
+        time.sleep(20)
+        warmed = timed(client, "/stats", 1, deadline + 60)
+        print(f"statistics (HTML) 20 s after the last upload (computed ahead in the background): {warmed[0] * 1000:.0f} ms")
+        token = client.get("/session.json").json()["csrf"]
+        key = keys[0]
+        fp = client.get(f"/reports/{key}.json").json()["findings"]
+        if fp:
+            client.post(
+                f"/reports/{key}/review",
+                data={"fingerprint": fp[0]["fingerprint"], "status": "confirmed", "csrf": token},
+            )
         cold = timed(client, "/stats", 1, deadline + 60)
-        print(f"statistics (HTML) after the uploads changed the store (computed anew): {cold[0] * 1000:.0f} ms")
-        cold_overview = timed(client, "/", 1, deadline + 60)
-        print(f"overview (HTML) after the change: {cold_overview[0] * 1000:.0f} ms")
+        print(f"statistics (HTML) right after a review changed the store (computed anew): {cold[0] * 1000:.0f} ms")
         print(json.dumps({"stored": len(keys), "uploaded": saved}, ensure_ascii=False))
 
 

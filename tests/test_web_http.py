@@ -358,3 +358,31 @@ def test_a_file_that_hangs_gets_its_own_error_and_the_server_keeps_serving(monke
     assert items["挂起.txt"]["state"] == "failed" and "RD14" in items["挂起.txt"]["message"]
     assert "秒" in items["挂起.txt"]["message"]
     assert items[SHIMEN_2021.name]["state"] == "read"
+
+
+def test_checking_the_whole_store_adds_the_rules_across_reports() -> None:
+    import time
+
+    from web_helpers import EXAMPLES
+
+    before, after = EXAMPLES / "00007_安远镇人民政府2019.docx", EXAMPLES / "00008_安远镇人民政府2020.html"
+    b = backend(before, after)
+    key = next(x.key for x in b.briefs() if x.year == 2020)
+    c = client(b)
+    assert not any(f["rule"] == "XY01" for f in c.get(f"/reports/{key}.json").json()["findings"])
+    fp = c.get(f"/reports/{key}.json").json()["findings"]
+    started = c.change("POST", "/check", headers={"accept": "application/json"})
+    assert started.status_code == 202
+    for _ in range(300):
+        state = c.get("/check.json").json()
+        if not state["running"]:
+            break
+        time.sleep(0.1)
+    assert state["last"]["reports"] == 2 and not state["error"]
+    found = c.get(f"/reports/{key}.json").json()["findings"]
+    chain = next(f for f in found if f["rule"] == "XY01")  # the manifest's injected break
+    assert "table3/carried_in/natural" in chain["cells"]
+    assert len(found) > len(fp)
+    viewer = client(b, host="0.0.0.0")
+    viewer.login("viewer")
+    assert viewer.change("POST", "/check").status_code == 403

@@ -19,7 +19,7 @@ from nianbao.record import Finding, Report
 from nianbao.web.backend import REVIEW_STATES, Backend, Entry, fingerprint
 from nianbao.web.errors import WebError
 from nianbao.web.pages import attachment
-from nianbao.web.security import User
+from nianbao.web.security import LOCAL_USER, User
 from nianbao.web.views import view_table
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations when defined.
@@ -222,6 +222,14 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             "units": [u for u in units if not drill or u["group"] == drill],
             "reports": len(rows),
         }
+
+    def warm() -> None:
+        """The overview's list and the statistics page as first opened (all regions), computed
+        ahead. Users with a region scope compute their own rollups from the same cached rows."""
+        backend.briefs()
+        stats_data(LOCAL_USER, "year", RANKED_DEFAULT, 30, "")
+
+    backend.on_change(warm)
 
     @app.get("/stats.json", summary="统计：指标目录、分组汇总、趋势、分布、排名（最小样本）与下钻")
     async def stats_json(

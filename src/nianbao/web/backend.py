@@ -7,6 +7,7 @@ asks the service layer to check them. Nothing here reads a file or runs a rule i
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterable
@@ -103,6 +104,10 @@ class StoreBackend:
         self.store = store
         self._lock = threading.Lock()  # one writer at a time (SQLite)
         self._cache: dict[Any, tuple[float, Any]] = {}
+        self._generation = 0
+        self._warmers: list[Any] = []
+        self._warming = False
+        self._warm_again = False
 
     def cached(self, key: Any, make: Any) -> Any:
         """``make()``, kept under ``key`` until the store changes or ``CACHE_SECONDS`` pass."""
@@ -110,12 +115,35 @@ class StoreBackend:
         got = self._cache.get(key)
         if got is not None and now - got[0] < self.CACHE_SECONDS:
             return got[1]
+        generation = self._generation
         value = make()
-        self._cache[key] = (now, value)
+        if generation == self._generation:  # not computed across a change
+            self._cache[key] = (now, value)
         return value
 
     def _changed(self) -> None:
+        self._generation += 1
         self._cache.clear()
+        self._warm_again = True
+        if self._warmers and not self._warming:
+            self._warming = True
+            threading.Thread(target=self._warm, name="nianbao-warm", daemon=True).start()
+
+    def on_change(self, warm: Any) -> None:
+        """Run ``warm()`` in the background after each change this server makes, so that the first
+        page asking for what it computes (the statistics of 1,000 reports take seconds) finds it."""
+        self._warmers.append(warm)
+
+    def _warm(self) -> None:
+        try:
+            while self._warm_again:
+                self._warm_again = False
+                time.sleep(0.5)  # a batch of saves settles first
+                for warm in self._warmers:
+                    with contextlib.suppress(Exception):  # a page computes it again when asked
+                        warm()
+        finally:
+            self._warming = False
 
     @classmethod
     def open(cls, url: str | None = None) -> StoreBackend:
@@ -247,6 +275,19 @@ class StoreBackend:
         """Listed agencies (from the 名录) as (region, level, name): the overview shows them even
         without a report."""
         return [(a.region_code or "", a.level or "", a.name) for a in self.store.agencies() if a.listed]
+
+    def check_all(self) -> dict[str, Any]:
+        """Every rule over every stored report, across reports too (carry-over chains, copied
+        text, late publication): ``service.check_store``. Review decisions stay."""
+        started = time.monotonic()
+        with self._lock:
+            result = service.check_store(self.store)
+            self._changed()
+        return {
+            "reports": result.reports,
+            "findings": result.findings,
+            "seconds": round(time.monotonic() - started, 1),
+        }
 
     # --- reviews ----------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ same URL with ``.json`` as JSON (listed in OpenAPI); the HTML page is drawn from
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -26,6 +27,10 @@ from nianbao.web.uploads import Incoming, UploadRefused, expand
 from nianbao.web.views import SEVERITY_ZH, finding_location, place, view_sections, view_table
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
+
+
+def now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def attachment(data: bytes, name: str, media_type: str = "application/octet-stream") -> Response:
@@ -109,6 +114,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             "regions": sorted({e.region for e in entries if e.region}),
             "levels": sorted({e.level for e in entries if e.level}),
             "reports": len(entries),
+            "check": check_state,
         }
 
     @app.get("/overview.json", summary="总览：机关 × 年度的报送与审核情况")
@@ -124,6 +130,35 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     ) -> Response:
         data = overview_data(user, region, level, state, year)
         return page(request, "overview.html", data, {"title": "总览", "active": "overview"})
+
+    # --- 全库检查 ---------------------------------------------------------------------------
+
+    check_state: dict[str, Any] = {"running": False, "last": None, "error": ""}
+
+    def run_check(user: str) -> None:
+        try:
+            check_state["last"] = {**backend.check_all(), "at": now_text(), "user": user}
+            check_state["error"] = ""
+        except Exception as exc:  # shown on the overview; the server goes on
+            check_state["error"] = f"全库检查出错（{type(exc).__name__}）"
+        finally:
+            check_state["running"] = False
+
+    @app.get("/check.json", summary="全库检查的状态（跨报告规则：结转链条、正文照搬、逾期发布等）")
+    async def check_json(user: Me) -> Response:
+        return JSONResponse(check_state)
+
+    @app.post("/check", summary="对库中全部报告运行全部规则（含跨报告规则），在后台进行")
+    async def check_all(request: Request, user: Me) -> Response:
+        if not user.can_review:
+            raise fail(403, f"{user.role_zh}不能运行全库检查")
+        if not check_state["running"]:
+            check_state["running"] = True
+            backend.audit(user.name, "check", "", {})
+            threading.Thread(target=run_check, args=(user.name,), name="nianbao-check", daemon=True).start()
+        if request.headers.get("accept", "").startswith("application/json"):
+            return JSONResponse(check_state, status_code=202)
+        return RedirectResponse("/", status_code=303)
 
     # --- 报告列表 ------------------------------------------------------------------------------
 
