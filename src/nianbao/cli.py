@@ -19,6 +19,7 @@ from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
 from nianbao.authoring.workbook import blank_report, write_template
 from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
+from nianbao.errors import reading_reference
 from nianbao.extract.split import format_number
 from nianbao.inputs import one_line, shown, walk
 from nianbao.limits import LIMITS, MiB
@@ -27,7 +28,7 @@ from nianbao.pool import Isolation, failed_report, parse_many
 from nianbao.readers import ReadError
 from nianbao.record import Finding, Report
 from nianbao.render import write
-from nianbao.rules import Config, check, check_across, check_collection, load_config
+from nianbao.rules import Config, ConfigError, check, check_across, check_collection, checked, load_config
 from nianbao.rules.docs import rules_reference
 from nianbao.service import iter_paths, load_record
 from nianbao.service import parse_path as parse
@@ -160,6 +161,20 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
     return tuple(code.strip().upper() for v in values or () for code in v.split(",") if code.strip())
 
 
+def _config(config_file: Path | None, select: list[str] | None = None, ignore: list[str] | None = None) -> Config:
+    """The project file's rule choice with the command line's on top; a wrong one is a usage error."""
+    try:
+        config = load_config(config_file)
+        if select or ignore:
+            config = Config(
+                _codes(select) or config.select, config.ignore + _codes(ignore), config.severity, config.aggregates
+            )
+        return checked(config)
+    except ConfigError as exc:
+        typer.echo(f"配置错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 def _read_and_check(path: Path, config: Config) -> tuple[Report, list[Finding]]:
     """A worker's work for ``check``: the file's record and the rules on that report alone."""
     report = parse(path)
@@ -187,15 +202,7 @@ def check_command(
     ] = None,
 ) -> None:
     """按审核规则检查年度报告，指出每个问题的位置（每个文件读完即输出，跨报告的检查在最后）。"""
-    try:
-        config = load_config(config_file)
-    except (ValueError, OSError) as exc:
-        typer.echo(f"配置文件错误：{exc}", err=True)
-        raise typer.Exit(2) from exc
-    if select or ignore:
-        config = Config(
-            _codes(select) or config.select, config.ignore + _codes(ignore), config.severity, config.aggregates
-        )
+    config = _config(config_file, select, ignore)
     if db is not None or not paths:
         if db is None:
             typer.echo("请给出要检查的文件或文件夹，或用 --db 检查数据库中的报告", err=True)
@@ -334,7 +341,7 @@ def import_command(
     raise typer.Exit(1 if any(o.status == FAILED for o in outcomes) else 0)
 
 
-agencies_app = typer.Typer(help="机关名录：导入名录，列出未匹配的报告标题。", invoke_without_command=True)
+agencies_app = ChineseTyper(help="机关名录：导入名录，列出未匹配的报告标题。", invoke_without_command=True)
 app.add_typer(agencies_app, name="agencies")
 
 
@@ -385,6 +392,12 @@ def agencies_import_command(
     )
     if result.unknown_parents:
         typer.echo(f"以下上级机关不在名录中：{'、'.join(result.unknown_parents)}", err=True)
+
+
+@app.command("codes")
+def codes_command() -> None:
+    """列出全部读取代码（RD，即 docs/reading-codes.md 的内容）。"""
+    sys.stdout.write(reading_reference())
 
 
 @app.command("template")
@@ -633,7 +646,7 @@ def export_command(
     if what is ExportWhat.data:
         sheets = exports.data_sheet(readable)
     elif what is ExportWhat.findings:
-        findings = check_collection(reports, load_config(config_file))
+        findings = check_collection(reports, _config(config_file))
         sheets = exports.findings_sheet(zip(reports, findings, strict=True))
     elif what is ExportWhat.metrics:
         rows = rows_with_directory(readable, _units(agencies))

@@ -17,6 +17,7 @@ from typing import Any
 
 import typer
 import typer.rich_utils as rich_utils
+from rich.text import Text
 from typer._click import exceptions as click_errors  # typer's own click copy (pinned version)
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
@@ -65,6 +66,36 @@ def use_chinese_panels() -> None:
     rich_utils.REQUIRED_LONG_STRING = "[必填]"
     rich_utils.DEPRECATED_STRING = "（已弃用）"
     rich_utils.RICH_HELP = "用 [blue]'{command_path} {help_option}'[/] 查看帮助。"
+    if rich_utils._get_parameter_help is not _one_paragraph:
+        rich_utils._get_parameter_help = _one_paragraph
+        rich_utils._make_command_help = _folded(rich_utils._make_command_help)
+
+
+_parameter_help: Callable[..., Any] = rich_utils._get_parameter_help
+
+
+def _folded(make: Callable[..., Any]) -> Callable[..., Any]:
+    """A command's summary in the command list folded onto more lines instead of cut off."""
+
+    def folded(**kwargs: Any) -> Any:
+        text = make(**kwargs)
+        if isinstance(text, Text):
+            text.overflow = "fold"
+        return text
+
+    return folded
+
+
+def _one_paragraph(**kwargs: Any) -> Any:
+    """An option's help, default and 必填 as one wrapped paragraph. typer sets them side by side as
+    columns, and a Chinese help text too wide for its column was cut off with an ellipsis."""
+    columns = _parameter_help(**kwargs)
+    parts = list(getattr(columns, "renderables", ()))
+    if not parts or not all(isinstance(p, Text) for p in parts):
+        return columns
+    joined = Text(" ").join(parts)
+    joined.overflow = "fold"  # Chinese has no spaces to wrap at: fold the line instead of cutting it
+    return joined
 
 
 def _type_label(shown: str | None) -> str | None:

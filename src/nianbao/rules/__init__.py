@@ -7,12 +7,14 @@ a value: the record keeps what was printed.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from nianbao.errors import READING_CODES
 from nianbao.record import SEVERITIES, Finding, Report
 from nianbao.rules import arithmetic, collection, narrative, structure  # noqa: F401  (registers rules)
 from nianbao.rules.base import REGISTRY, Context, Rule, unchecked_summary
@@ -21,15 +23,17 @@ from nianbao.rules.collection import groups
 __all__ = [
     "REGISTRY",
     "Config",
+    "ConfigError",
     "Rule",
     "check",
     "check_across",
     "check_collection",
+    "checked",
     "load_config",
     "run_collection_rule",
 ]
 
-READING_GROUP = "RD"
+READING_GROUP = "RD"  # reading findings' codes (nianbao.errors)
 
 
 @dataclass(frozen=True)
@@ -54,18 +58,99 @@ class Config:
         return Finding(finding.rule, new, finding.message, finding.cells, finding.location, finding.detail)
 
 
+class ConfigError(ValueError):
+    """A project file or a rule selection that cannot be what the user meant: a usage error."""
+
+
+_CHECK_KEYS = ("select", "ignore", "severity", "aggregate")
+_AGGREGATE_KEYS = ("name", "members")
+
+
 def load_config(path: Path | None = None) -> Config:
-    """The ``[check]`` table of ``nianbao.toml`` (in ``path`` or the working directory)."""
+    """The ``[check]`` table of ``nianbao.toml`` (``path``, or the working directory's when there is
+    one). Nothing is passed over in silence: a project file named but absent, a key nianbao does not
+    know, a value of the wrong kind or an unknown rule code is a :class:`ConfigError`."""
+    explicit = path is not None
     path = path or Path("nianbao.toml")
     if not path.is_file():
+        if explicit:
+            raise ConfigError(f"找不到项目文件 {path}")
         return Config()
-    data = tomllib.loads(path.read_text(encoding="utf-8")).get("check", {})
-    severity = {str(k): str(v) for k, v in (data.get("severity") or {}).items()}
+    document = _toml(path)
+    _no_unknown_keys(document, ("check",), f"项目文件 {path}")
+    data = _table(document.get("check", {}), "[check]")
+    _no_unknown_keys(data, _CHECK_KEYS, "[check]")
+    severity = {str(k): str(v) for k, v in _table(data.get("severity", {}), "[check.severity]").items()}
     bad = [v for v in severity.values() if v not in SEVERITIES]
     if bad:
-        raise ValueError(f"nianbao.toml: 未知的级别 {bad}（可用 error、warning、notice）")
-    aggregates = tuple((a["name"], tuple(a.get("members", ()))) for a in data.get("aggregate", ()))
-    return Config(tuple(data.get("select", ())), tuple(data.get("ignore", ())), severity, aggregates)
+        raise ConfigError(f"[check.severity] 中有未知的级别 {'、'.join(bad)}（可用 error、warning、notice）")
+    aggregates: list[tuple[str, tuple[str, ...]]] = []
+    for entry in _list(data.get("aggregate", []), "[[check.aggregate]]"):
+        entry = _table(entry, "[[check.aggregate]]")
+        _no_unknown_keys(entry, _AGGREGATE_KEYS, "[[check.aggregate]]")
+        if not isinstance(entry.get("name"), str):
+            raise ConfigError("[[check.aggregate]] 缺少汇总报告的机关名称 name")
+        aggregates.append((str(entry["name"]), tuple(_strings(entry.get("members", []), "members"))))
+    config = Config(
+        tuple(_strings(data.get("select", []), "select")),
+        tuple(_strings(data.get("ignore", []), "ignore")),
+        severity,
+        tuple(aggregates),
+    )
+    return checked(config)
+
+
+def checked(config: Config) -> Config:
+    """The config, once every code it names is a rule, a rule group or a reading code."""
+    named = [*config.select, *config.ignore, *config.severity]
+    unknown = [c for c in named if not known_code(c)]
+    if unknown:
+        raise ConfigError(f"没有这样的规则或代码：{'、'.join(dict.fromkeys(unknown))}（nianbao rules 列出全部规则）")
+    return config
+
+
+def known_code(name: str) -> bool:
+    """A rule code, a reading code, or a group of them (``AR``, ``RD``)."""
+    groups = {code[:2] for code in REGISTRY} | {READING_GROUP}
+    return name in REGISTRY or name in READING_CODES or name in groups
+
+
+def _toml(path: Path) -> dict[str, object]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"项目文件 {path} 不是 UTF-8 编码的文本") from exc
+    except OSError as exc:
+        raise ConfigError(f"项目文件 {path} 无法读取") from exc
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        where = f"第 {line.group(1)} 行" if line else "某处"
+        raise ConfigError(f"项目文件 {path} 的{where}写法有误（应为 TOML 格式）") from exc
+
+
+def _no_unknown_keys(table: dict[str, object], allowed: tuple[str, ...], where: str) -> None:
+    unknown = [k for k in table if k not in allowed]
+    if unknown:
+        raise ConfigError(f"{where}中有不认识的设置：{'、'.join(unknown)}（可用：{'、'.join(allowed)}）")
+
+
+def _table(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} 应为一个表")
+    return value
+
+
+def _list(value: object, where: str) -> list[object]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} 应为一个列表")
+    return value
+
+
+def _strings(value: object, key: str) -> list[str]:
+    items = _list(value, key)
+    if not all(isinstance(v, str) for v in items):
+        raise ConfigError(f"{key} 应为文字的列表，如 [\"AR\", \"NA01\"]")
+    return [str(v).strip().upper() if key != "members" else str(v) for v in items]
 
 
 def _run(rule: Rule, ctx: Context) -> list[Finding]:

@@ -152,15 +152,15 @@ def xy03(contexts: list[Context]) -> Iterator[Hit]:
 
 
 _SIMILAR = 0.9
-# XY04's index: sentences (numbers masked, so last year's text with this year's figures still
-# matches) of at least this many characters, and each text's rarest few of them.
+# XY04's index across agencies: sentences of at least this many characters, spaces dropped, and
+# each text's rarest few of them. (Last year's report of the same agency is compared directly.)
 _SENTENCE_RE = re.compile(r"[。；;！!？?\n]+")
 _MIN_SENTENCE = 10
 _RARE_SENTENCES = 3
 
 
 def _sentence_keys(text: str) -> set[str]:
-    return {re.sub(r"\d+", "#", s.strip()) for s in _SENTENCE_RE.split(text) if len(s.strip()) >= _MIN_SENTENCE}
+    return {re.sub(r"\s+", "", s) for s in _SENTENCE_RE.split(text) if len(s.strip()) >= _MIN_SENTENCE}
 
 
 def copy_candidates(texts: list[str]) -> set[tuple[int, int]]:
@@ -168,7 +168,8 @@ def copy_candidates(texts: list[str]) -> set[tuple[int, int]]:
 
     A shared-sentence index instead of every pair: two texts 90 % alike share most of their
     sentences, their rare ones among them, while texts that differ share at most the common
-    phrases every report prints (which no text is looked up by while it has rarer ones).
+    sentences many reports print (which no text is looked up by while it has rarer ones). Only
+    texts made wholly of such common sentences meet many others, and those are copies indeed.
     """
     keys = [_sentence_keys(t) for t in texts]
     postings: dict[str, list[int]] = {}
