@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from nianbao.cli_zh import ChineseTyper
+
 DB_HELP = "数据库：SQLite 文件或地址（如 postgresql+psycopg://用户@主机/库）；默认环境变量 NIANBAO_DB，否则当前目录的 nianbao.db"
 ROLE_HELP = "角色：管理员、审核员 或 查看者"
 
@@ -19,7 +21,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    users = typer.Typer(help="网页版的用户：添加、列出、改密码、停用。", no_args_is_help=True)
+    users = ChineseTyper(help="网页版的用户：添加、列出、改密码、停用。", no_args_is_help=True)
     app.add_typer(users, name="users")
 
     @app.command("serve")
@@ -30,11 +32,11 @@ def register(app: typer.Typer) -> None:
         ] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", min=1, max=65535, help="端口")] = 8000,
         workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="同时读取上传文件的进程数")] = 2,
-        ssl_certfile: Annotated[str | None, typer.Option("--ssl-certfile", help="HTTPS 证书文件")] = None,
-        ssl_keyfile: Annotated[str | None, typer.Option("--ssl-keyfile", help="HTTPS 私钥文件")] = None,
+        ssl_certfile: Annotated[str | None, typer.Option("--ssl-certfile", help="证书文件（启用加密连接）")] = None,
+        ssl_keyfile: Annotated[str | None, typer.Option("--ssl-keyfile", help="证书的私钥文件")] = None,
         allow_http: Annotated[
             bool,
-            typer.Option("--allow-http", help="非本机地址也允许用 HTTP 登录（会话 Cookie 不加 Secure；仅限可信内网）"),
+            typer.Option("--allow-http", help="非本机地址也允许不加密的连接登录（仅限可信内网）"),
         ] = False,
     ) -> None:
         """启动网页版（审核、上传、比对、统计、导出、填报）；浏览器打开 http://127.0.0.1:8000 。"""
@@ -85,7 +87,7 @@ def register(app: typer.Typer) -> None:
         password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")] = False,
         db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     ) -> None:
-        """添加用户（密码以 argon2 散列保存）。"""
+        """添加用户（密码只保存加盐散列）。"""
         from nianbao import service
         from nianbao.store import StoreError
 
