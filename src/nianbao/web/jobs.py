@@ -107,7 +107,7 @@ class Job:
 class Jobs:
     """Upload jobs of this server process, read one job at a time by ``workers`` processes."""
 
-    def __init__(self, workers: int, limits: ParseLimits, keep: int = 200) -> None:
+    def __init__(self, workers: int, limits: ParseLimits, keep: int = 50) -> None:
         self.limits = limits
         self.workers = max(1, workers)
         self.keep = keep
@@ -158,6 +158,8 @@ class Jobs:
             item.message = "此文件已保存过"
         else:
             item.state = "read"
+        if item.state != "read":
+            item.data = b""  # kept only for a file still to be saved
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
