@@ -96,9 +96,10 @@ def fingerprint(finding: Finding) -> str:
 class StoreBackend:
     """The pages' calls, each one or two store calls."""
 
-    # The lists (briefs), metric rows and what is computed from them are kept this long (seconds)
-    # unless this server changes the store first: reports imported or checked by the command line
-    # while the server runs show in the overview and the statistics within this time.
+    # The lists (briefs), metric rows and what is computed from them are computed anew in the
+    # background when older than this (seconds), and at once when this server changes the store:
+    # reports imported or checked by the command line while the server runs show in the overview
+    # and the statistics a little after this time.
     CACHE_SECONDS = 60.0
 
     def __init__(self, store: Store) -> None:
@@ -108,6 +109,7 @@ class StoreBackend:
         self._generation = 0  # bumped when reports (figures) change
         self._lists_generation = 0  # bumped when findings or reviews change
         self._warmers: list[Any] = []
+        self._refreshing: set[Any] = set()
         self._warming = False
         self._warm_again = False
 
@@ -115,8 +117,24 @@ class StoreBackend:
         """``make()``, kept under ``key`` until the store changes or ``CACHE_SECONDS`` pass."""
         now = time.monotonic()
         got = self._cache.get(key)
-        if got is not None and now - got[0] < self.CACHE_SECONDS:
+        if got is not None:
+            if now - got[0] >= self.CACHE_SECONDS and key not in self._refreshing:
+                # Old but not made stale by this server: shown while it is computed anew behind.
+                self._refreshing.add(key)
+                threading.Thread(target=self._refresh, args=(key, make), daemon=True).start()
             return got[1]
+        return self._compute(key, make)
+
+    def _refresh(self, key: Any, make: Any) -> None:
+        try:
+            self._compute(key, make)
+        except Exception:  # the next request computes it and shows the error
+            self._cache.pop(key, None)
+        finally:
+            self._refreshing.discard(key)
+
+    def _compute(self, key: Any, make: Any) -> Any:
+        now = time.monotonic()
         generation = self._stamp(key)
         value = make()
         if generation == self._stamp(key):  # not computed across a change
