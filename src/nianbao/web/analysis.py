@@ -73,7 +73,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     # --- 整改清单 ------------------------------------------------------------------------------
 
     @app.get("/reports/{key}/rectification.xlsx", summary="这份报告的整改清单（Excel）")
-    async def rectification(key: str, user: Me) -> Response:
+    def rectification(key: str, user: Me) -> Response:
         entry = backend.entry(key)
         if entry is None:
             raise WebError(404, "没有这份报告")
@@ -127,11 +127,11 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         return out
 
     @app.get("/compare.json", summary="比对：同一机关两个年度（默认今年与上一年）")
-    async def compare_json(user: Me, agency: str = "", a: int | None = None, b: int | None = None) -> Response:
+    def compare_json(user: Me, agency: str = "", a: int | None = None, b: int | None = None) -> Response:
         return JSONResponse(compare_data(user, agency, a, b))
 
     @app.get("/compare", include_in_schema=False)
-    async def compare_page(
+    def compare_page(
         request: Request, user: Me, agency: str = "", a: int | None = None, b: int | None = None
     ) -> Response:
         return page(request, "compare.html", compare_data(user, agency, a, b), {"title": "比对", "active": "compare"})
@@ -232,13 +232,13 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     backend.on_change(warm)
 
     @app.get("/stats.json", summary="统计：指标目录、分组汇总、趋势、分布、排名（最小样本）与下钻")
-    async def stats_json(
+    def stats_json(
         user: Me, by: str = "year", metric: str = RANKED_DEFAULT, min_n: int = 30, drill: str = ""
     ) -> Response:
         return JSONResponse(stats_data(user, by, metric, min_n, drill))
 
     @app.get("/stats", include_in_schema=False)
-    async def stats_page(
+    def stats_page(
         request: Request, user: Me, by: str = "year", metric: str = RANKED_DEFAULT, min_n: int = 30, drill: str = ""
     ) -> Response:
         data = stats_data(user, by, metric, min_n, drill)
@@ -285,15 +285,15 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         }
 
     @app.get("/exports.json", summary="导出：各种导出的下载地址")
-    async def exports_json(user: Me) -> Response:
+    def exports_json(user: Me) -> Response:
         return JSONResponse(exports_data(user))
 
     @app.get("/exports", include_in_schema=False)
-    async def exports_page(request: Request, user: Me) -> Response:
+    def exports_page(request: Request, user: Me) -> Response:
         return page(request, "exports.html", exports_data(user), {"title": "导出", "active": "exports"})
 
     @app.get("/exports/{name}.{fmt}", summary="下载一种导出（xlsx、csv、parquet、json）")
-    async def export_download(name: str, fmt: str, user: Me) -> Response:
+    def export_download(name: str, fmt: str, user: Me) -> Response:
         if fmt not in EXPORT_FORMATS or name not in EXPORTS:
             raise WebError(404, "没有这种导出")
         data = sheets_bytes(export_sheets(user, name), fmt)

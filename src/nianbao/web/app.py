@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -251,7 +252,7 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
     app.state.csrf_token = csrf_token
 
     @app.get("/login", include_in_schema=False)
-    async def login_page(request: Request, next: str = "/") -> Response:
+    def login_page(request: Request, next: str = "/") -> Response:
         return render(request, "login.html", {"title": "登录", "next": _local_path(next), "message": ""})
 
     @app.post("/login", include_in_schema=False)
@@ -266,7 +267,7 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
         if wait:
             message = f"登录失败次数过多，请 {max(1, wait // 60)} 分钟后再试"
             return render(request, "login.html", {"title": "登录", "next": target, "message": message}, status=429)
-        found = backend.verify(name, password) if name and password else None
+        found = await run_in_threadpool(backend.verify, name, password) if name and password else None
         if found is None:
             limiter.failed(*keys)
             message = "用户名或密码不正确"
@@ -279,12 +280,12 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
         return RedirectResponse(target, status_code=303)
 
     @app.post("/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
+    def logout(request: Request) -> Response:
         request.session.clear()
         return RedirectResponse("/login" if settings.login_required else "/", status_code=303)
 
     @app.get("/session.json", summary="当前用户与 CSRF 令牌")
-    async def session_json(request: Request, user: Me) -> dict[str, Any]:
+    def session_json(request: Request, user: Me) -> dict[str, Any]:
         return {
             "user": user.name,
             "role": user.role,
@@ -294,11 +295,11 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
         }
 
     @app.get("/docs", include_in_schema=False)
-    async def docs(request: Request, user: Me) -> Response:
+    def docs(request: Request, user: Me) -> Response:
         return templates.TemplateResponse(request, "docs.html", {"request": request})
 
     @app.get("/openapi.json", include_in_schema=False)
-    async def openapi(user: Me) -> dict[str, Any]:
+    def openapi(user: Me) -> dict[str, Any]:
         return app.openapi()
 
     pages.register(app, current_user)
@@ -306,7 +307,7 @@ def create_app(settings: WebSettings | None = None, backend: Backend | None = No
     fill.register(app, current_user)
 
     @app.get("/favicon.ico", include_in_schema=False)
-    async def favicon() -> Response:
+    def favicon() -> Response:
         return Response(status_code=204)
 
     return app

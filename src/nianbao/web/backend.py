@@ -110,6 +110,8 @@ class StoreBackend:
         self._lists_generation = 0  # bumped when findings or reviews change
         self._warmers: list[Any] = []
         self._refreshing: set[Any] = set()
+        self._inflight: dict[Any, threading.Event] = {}
+        self._flight_lock = threading.Lock()
         self._warming = False
         self._warm_again = False
 
@@ -134,16 +136,30 @@ class StoreBackend:
             self._refreshing.discard(key)
 
     def _compute(self, key: Any, make: Any) -> Any:
-        now = time.monotonic()
-        generation = self._stamp(key)
-        value = make()
-        if generation == self._stamp(key):  # not computed across a change
-            self._cache[key] = (now, value)
-            # The cached rows are hundreds of thousands of objects without cycles: kept out of the
-            # cyclic collector's full passes (each would otherwise cost a page ~0.4 s with 1,000
-            # reports); reference counting still frees them when the cache lets them go.
-            gc.freeze()
-        return value
+        """``make()`` stored under ``key``; a second caller while it runs waits for it instead of
+        computing the same thing beside it."""
+        with self._flight_lock:
+            running = self._inflight.get(key)
+            if running is None:
+                self._inflight[key] = threading.Event()
+        if running is not None:
+            running.wait(timeout=600)
+            got = self._cache.get(key)
+            return got[1] if got is not None else make()
+        try:
+            now = time.monotonic()
+            generation = self._stamp(key)
+            value = make()
+            if generation == self._stamp(key):  # not computed across a change
+                self._cache[key] = (now, value)
+                # The cached rows are hundreds of thousands of objects without cycles: kept out of
+                # the cyclic collector's full passes (each would otherwise cost a page ~0.4 s with
+                # 1,000 reports); reference counting still frees them when the cache lets them go.
+                gc.freeze()
+            return value
+        finally:
+            with self._flight_lock:
+                self._inflight.pop(key).set()
 
     def _stamp(self, key: Any) -> tuple[int, int]:
         return self._generation, self._lists_generation if key == "briefs" else 0

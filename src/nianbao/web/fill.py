@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from nianbao import formats, service
@@ -80,15 +81,15 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         }
 
     @app.get("/fill.json", summary="填报：下载填报表、上传填好的填报表")
-    async def fill_json(user: Me) -> Response:
+    def fill_json(user: Me) -> Response:
         return JSONResponse(fill_data())
 
     @app.get("/fill", include_in_schema=False)
-    async def fill_page(request: Request, user: Me) -> Response:
+    def fill_page(request: Request, user: Me) -> Response:
         return page(request, "fill.html", fill_data(), {"title": "填报", "active": "fill"})
 
     @app.get("/fill/workbook.xlsx", summary="下载某机关某年度的填报表（Excel）")
-    async def workbook(user: Me, agency: str, year: int) -> Response:
+    def workbook(user: Me, agency: str, year: int) -> Response:
         agency = agency.strip()
         if not agency or len(agency) > 100:
             raise WebError(400, "请填写机关名称（不超过 100 字）")
@@ -110,12 +111,12 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         if len(data) > limits.max_file_bytes:
             raise WebError(413, f"文件超过 {limits.max_file_bytes // (1024 * 1024)} MB")
         try:
-            report = read_filled(data, limits)
+            report = await run_in_threadpool(read_filled, data, limits)
         except UploadRefused as exc:
             raise WebError(400, exc.message) from exc
         token = filled.put(user.name, report)
         if request.url.path.endswith(".json") or request.headers.get("accept", "").startswith("application/json"):
-            return JSONResponse(result_data(token, report))
+            return JSONResponse(await run_in_threadpool(result_data, token, report))
         return RedirectResponse(f"/fill/{token}", status_code=303)
 
     def result_data(token: str, report: Report) -> dict[str, Any]:
@@ -147,16 +148,16 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         return report
 
     @app.get("/fill/{token}.json", summary="填报表的检查结果")
-    async def result_json(token: str, user: Me) -> Response:
+    def result_json(token: str, user: Me) -> Response:
         return JSONResponse(result_data(token, report_for(user, token)))
 
     @app.get("/fill/{token}", include_in_schema=False)
-    async def result_page(request: Request, token: str, user: Me) -> Response:
+    def result_page(request: Request, token: str, user: Me) -> Response:
         data = result_data(token, report_for(user, token))
         return page(request, "fill_result.html", data, {"title": "填报检查结果", "active": "fill"})
 
     @app.get("/fill/{token}/report.{fmt}", summary="没有错误时：下载生成的年度报告（docx 或 pdf）")
-    async def rendered(token: str, fmt: str, user: Me) -> Response:
+    def rendered(token: str, fmt: str, user: Me) -> Response:
         report = report_for(user, token)
         if fmt not in RENDERED:
             raise WebError(404, "只能生成 docx 或 pdf")

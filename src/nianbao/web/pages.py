@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from nianbao.web.backend import REVIEW_STATES, Backend, Brief, Entry, fingerprint
@@ -118,14 +119,14 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         }
 
     @app.get("/overview.json", summary="总览：机关 × 年度的报送与审核情况")
-    async def overview_json(
+    def overview_json(
         request: Request, user: Me, region: str = "", level: str = "", state: str = "", year: int | None = None
     ) -> Response:
         return JSONResponse(overview_data(user, region, level, state, year))
 
     @app.get("/", include_in_schema=False)
     @app.get("/overview", include_in_schema=False)
-    async def overview(
+    def overview(
         request: Request, user: Me, region: str = "", level: str = "", state: str = "", year: int | None = None
     ) -> Response:
         data = overview_data(user, region, level, state, year)
@@ -145,11 +146,11 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             check_state["running"] = False
 
     @app.get("/check.json", summary="全库检查的状态（跨报告规则：结转链条、正文照搬、逾期发布等）")
-    async def check_json(user: Me) -> Response:
+    def check_json(user: Me) -> Response:
         return JSONResponse(check_state)
 
     @app.post("/check", summary="对库中全部报告运行全部规则（含跨报告规则），在后台进行")
-    async def check_all(request: Request, user: Me) -> Response:
+    def check_all(request: Request, user: Me) -> Response:
         if not user.can_review:
             raise fail(403, f"{user.role_zh}不能运行全库检查")
         if not check_state["running"]:
@@ -185,11 +186,11 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         return {"reports": rows, "q": q}
 
     @app.get("/reports.json", summary="报告列表")
-    async def reports_json(user: Me, q: str = "") -> Response:
+    def reports_json(user: Me, q: str = "") -> Response:
         return JSONResponse(reports_data(user, q))
 
     @app.get("/reports", include_in_schema=False)
-    async def reports(request: Request, user: Me, q: str = "") -> Response:
+    def reports(request: Request, user: Me, q: str = "") -> Response:
         return page(request, "reports.html", reports_data(user, q), {"title": "报告", "active": "reports"})
 
     # --- 报告 ---------------------------------------------------------------------------------
@@ -246,11 +247,11 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         }
 
     @app.get("/reports/{key}.json", summary="一份报告：六个部分、三张表、发现及其审核状态")
-    async def report_json(key: str, user: Me) -> Response:
+    def report_json(key: str, user: Me) -> Response:
         return JSONResponse(report_data(entry_for(user, key)))
 
     @app.get("/reports/{key}", include_in_schema=False)
-    async def report_page(request: Request, key: str, user: Me) -> Response:
+    def report_page(request: Request, key: str, user: Me) -> Response:
         entry = entry_for(user, key)
         data = report_data(entry)
         data_original = backend.original(entry)
@@ -259,7 +260,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         return page(request, "report.html", data, {"title": title, "active": "reports", "original": shown})
 
     @app.get("/reports/{key}/record.json", summary="报告记录（nianbao/report/v1）")
-    async def record_json(key: str, user: Me) -> Response:
+    def record_json(key: str, user: Me) -> Response:
         entry = entry_for(user, key)
         body = entry.report.to_dict()
         stem = entry.name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -268,7 +269,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         return attachment(json.dumps(body, ensure_ascii=False, indent=2).encode(), f"{stem}.json", "application/json")
 
     @app.get("/reports/{key}/original", summary="原始文件（下载）")
-    async def original(key: str, user: Me) -> Response:
+    def original(key: str, user: Me) -> Response:
         entry = entry_for(user, key)
         data = backend.original(entry)
         if data is None:
@@ -276,7 +277,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         return attachment(data, entry.name.rsplit("/", 1)[-1])
 
     @app.get("/reports/{key}/pages/{number}.png", summary="PDF 原文的一页（图片）")
-    async def page_image(key: str, number: int, user: Me) -> Response:
+    def page_image(key: str, number: int, user: Me) -> Response:
         entry = entry_for(user, key)
         data = backend.original(entry)
         if data is None or entry.report.source.format != "pdf":
@@ -299,13 +300,13 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             raise fail(400, "审核结论只能是 确认、忽略 或 待审核")
         if fp not in {fingerprint(f) for f in entry.findings}:
             raise fail(404, "这份报告没有这条发现（可能已在重新检查后消失）")
-        decision = backend.decide(key, fp, status, comment, user)
+        decision = await run_in_threadpool(backend.decide, key, fp, status, comment, user)
         if request.headers.get("accept", "").startswith("application/json"):
             return JSONResponse(decision.to_dict())
         return RedirectResponse(f"/reports/{key}#f-{fp}", status_code=303)
 
     @app.post("/reports/{key}/recheck", summary="重新检查一份报告（审核结论保留）")
-    async def recheck(request: Request, key: str, user: Me) -> Response:
+    def recheck(request: Request, key: str, user: Me) -> Response:
         entry_for(user, key)
         if not user.can_review:
             raise fail(403, f"{user.role_zh}不能重新检查报告")
@@ -320,7 +321,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
     limits = settings.uploads
 
     @app.get("/upload.json", summary="上传页：限制说明")
-    async def upload_json(user: Me) -> Response:
+    def upload_json(user: Me) -> Response:
         return JSONResponse(upload_data())
 
     def upload_data() -> dict[str, Any]:
@@ -337,7 +338,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         }
 
     @app.get("/upload", include_in_schema=False)
-    async def upload_page(request: Request, user: Me) -> Response:
+    def upload_page(request: Request, user: Me) -> Response:
         return page(request, "upload.html", upload_data(), {"title": "上传", "active": "upload"})
 
     async def start_upload(request: Request, user: User) -> Any:
@@ -352,7 +353,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         if not files:
             raise fail(400, "请选择要上传的文件")
         try:
-            taken, refused = expand(files, limits)
+            taken, refused = await run_in_threadpool(expand, files, limits)
         except UploadRefused as exc:
             raise fail(413, exc.message) from exc
         job = jobs.start(
@@ -381,11 +382,11 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
         return job
 
     @app.get("/upload/jobs/{job_id}.json", summary="上传任务：每个文件的读取进度和结果")
-    async def job_json(job_id: str, user: Me) -> Response:
+    def job_json(job_id: str, user: Me) -> Response:
         return JSONResponse(job_for(user, job_id).to_dict())
 
     @app.get("/upload/jobs/{job_id}", include_in_schema=False)
-    async def job_page(request: Request, job_id: str, user: Me) -> Response:
+    def job_page(request: Request, job_id: str, user: Me) -> Response:
         job = job_for(user, job_id)
         template = "job_items.html" if request.headers.get("hx-request") else "job.html"
         return page(request, template, job.to_dict(), {"title": "上传任务", "active": "upload"})
@@ -405,7 +406,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             agency = str(form.get(f"agency-{item.index}") or item.agency).strip() or None
             year_text = str(form.get(f"year-{item.index}") or "").strip()
             year = int(year_text) if year_text.isdigit() else item.year
-            result = backend.save(item.data, item.name, item.record, agency, year)
+            result = await run_in_threadpool(backend.save, item.data, item.name, item.record, agency, year)
             if result.message:
                 item.state, item.message = "failed", result.message
                 continue
