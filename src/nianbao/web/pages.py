@@ -284,7 +284,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
             raise fail(404, "没有这一页")
         if not 1 <= number <= (entry.report.source.pages or 0):
             raise fail(404, "没有这一页")
-        png = page_images.get((key, number), lambda: pdf_page_png(data, number))
+        png = page_images.get((entry.sha256, number), lambda: pdf_page_png(data, number))
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @app.post("/reports/{key}/review", summary="审核一条发现：确认 / 忽略（附意见）")
