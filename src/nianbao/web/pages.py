@@ -105,7 +105,8 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
                 counts[c.state] += 1
         groups: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
-            groups.setdefault(f"{r.region or '（未分地区）'} · {r.level or '（未分层级）'}", []).append(r.to_dict())
+            region = f"行政区划 {r.region}" if r.region else "（未分地区）"
+            groups.setdefault(f"{region} · {r.level or '（未分层级）'}", []).append(r.to_dict())
         return {
             "years": years,
             "groups": [{"name": k, "rows": v} for k, v in groups.items()],
