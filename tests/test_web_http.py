@@ -386,3 +386,16 @@ def test_checking_the_whole_store_adds_the_rules_across_reports() -> None:
     viewer = client(b, host="0.0.0.0")
     viewer.login("viewer")
     assert viewer.change("POST", "/check").status_code == 403
+
+
+def test_a_region_scoped_user_exports_and_counts_only_their_region() -> None:
+    import json
+
+    b = backend(ARITHMETIC, SHIMEN_2021, SHIMEN_2022)
+    c = client(b, host="0.0.0.0")
+    c.login("shimen")
+    sheets = json.loads(c.get("/exports/data.json").content)
+    assert {row["agency"] for row in sheets[0]["rows"]} == {"石门县自然资源和规划局"}
+    assert c.get("/stats.json").json()["reports"] == 2
+    assert c.get("/compare.json").json()["agencies"] == ["石门县自然资源和规划局"]
+    assert [g["rows"][0]["agency"] for g in c.get("/overview.json").json()["groups"]] == ["石门县自然资源和规划局"]
