@@ -1,6 +1,7 @@
 """Import speed and size of the store, against reading alone, on a ``nianbao sample`` set.
 
     python benchmarks/bench_store.py [--count 1000] [--samples DIR] [--pg URL] [--jobs 1 2]
+    python benchmarks/bench_store.py --samples DIR --writes 40     # the writing path alone
 
 For each job count: reading alone (parse, in a process pool like import's), reading with the
 per-report check (what import's workers do), then ``import`` into a fresh SQLite file and a fresh
@@ -49,7 +50,7 @@ def pooled(files: list[str], work: Callable[[str], int], jobs: int) -> float:
 
 
 def import_into(url: str, files: list[str], jobs: int) -> tuple[float, float, int]:
-    """(import seconds, check --db seconds, reports stored)."""
+    """(import seconds, check --db seconds, files stored: new reports and new versions of one)."""
     store = service.open_store(url)
     start = time.perf_counter()
     outcomes = service.import_paths(store, files, jobs=jobs)
@@ -58,7 +59,7 @@ def import_into(url: str, files: list[str], jobs: int) -> tuple[float, float, in
     service.check_store(store)
     checked = time.perf_counter() - start
     store.close()
-    return imported, checked, sum(o.status == "新增" for o in outcomes)
+    return imported, checked, sum(o.status in ("新增", "新版本") for o in outcomes)
 
 
 def sqlite_bytes(path: Path) -> int:
@@ -80,12 +81,35 @@ def pg_bytes(url: str) -> int:
     return size
 
 
+def writes(files: list[str], work: Path, pg: str | None) -> None:
+    """Milliseconds per report of reading, and of ``Store.add`` alone into SQLite and PostgreSQL."""
+    from pgcluster import cluster, fresh_database
+
+    start = time.perf_counter()
+    reports = [service.parse_path(f) for f in files]
+    print(f"reading: {(time.perf_counter() - start) / len(files) * 1000:.1f} ms a report")
+    datas = [Path(f).read_bytes() for f in files]
+    if pg:
+        os.environ["NIANBAO_TEST_PG"] = pg
+    with cluster() as server:
+        for name, url in (("SQLite", f"sqlite:///{work / 'writes.db'}"), ("PostgreSQL", fresh_database(server))):
+            store = service.open_store(url)
+            start = time.perf_counter()
+            for report, data in zip(reports, datas, strict=True):
+                store.add(report, data)
+            print(f"{name} Store.add: {(time.perf_counter() - start) / len(files) * 1000:.1f} ms a report")
+            store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--samples", type=Path, help="an existing sample folder (else one is written)")
     parser.add_argument("--pg", help="a PostgreSQL server URL where databases may be created")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--writes", type=int, metavar="N", help="only time Store.add on N reports already read (the writing path)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="nianbao-bench-store-"))
     samples = args.samples or work / "samples"
@@ -94,6 +118,9 @@ def main() -> None:
         write_samples(samples, args.count, seed=1, error_rate=0.2)
         print(f"wrote {args.count} sample reports in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     files = [str(p) for p in sorted(samples.iterdir()) if p.suffix != ".jsonl"]
+    if args.writes:
+        writes(files[: args.writes], work, args.pg)
+        return
     n = len(files)
     source_bytes = sum(Path(f).stat().st_size for f in files)
     print(f"{n} reports, source files {source_bytes / n / 1024:.1f} KiB per report")

@@ -12,6 +12,11 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 # Chromium: the web app's browser tests drive Debian's chromium with Playwright (no browser download);
 # poppler-utils: pdftoppm draws a PDF original's pages on the report page.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Rendered PDFs: free Simplified-Chinese fonts in place of the 公文 fonts (nianbao/render/pdf.py);
+# poppler-utils (pdftoppm, pdffonts) for the tests that look at the rendered pages.
+fc-list 2>/dev/null | grep -qi "AR PL UMing CN" || need+=(fonts-arphic-uming)
+fc-list 2>/dev/null | grep -qi "AR PL UKai CN" || need+=(fonts-arphic-ukai)
+fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei" || need+=(fonts-wqy-zenhei)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -38,20 +38,36 @@ def with_running_lines(source: Path, target: Path, header: list[str], footer: st
     from docx.oxml.ns import qn
 
     document = docx.Document(str(source))
-    section = document.sections[0]
-    section.header.paragraphs[0].text = header[0]
-    for line in header[1:]:
-        section.header.add_paragraph(line)
-    paragraph = section.footer.paragraphs[0]
-    for part in re.split(r"(\{page\}|\{pages\})", footer):
-        run = paragraph.add_run("" if part.startswith("{") else part)
-        if part in ("{page}", "{pages}"):
-            for kind in ("begin", "instr", "separate", "end"):
-                element = OxmlElement("w:instrText" if kind == "instr" else "w:fldChar")
-                if kind == "instr":
-                    element.text = " PAGE " if part == "{page}" else " NUMPAGES "
-                else:
-                    element.set(qn("w:fldCharType"), kind)
-                run._r.append(element)
+    # Every header and footer of every section (odd and even pages, portrait and landscape),
+    # each part once: sections may share them, and a section without its own inherits them.
+    seen: set[str] = set()
+    parts = []
+    for index, section in enumerate(document.sections):
+        for kind in ("header", "even_page_header", "footer", "even_page_footer"):
+            part = getattr(section, kind)
+            if index and part.is_linked_to_previous:
+                continue
+            name = str(part._get_or_add_definition().partname)
+            if name not in seen:
+                seen.add(name)
+                parts.append((kind, part))
+    for kind, part in parts:
+        if kind.endswith("header"):
+            part.paragraphs[0].text = header[0]
+            for line in header[1:]:
+                part.add_paragraph(line, style=part.paragraphs[0].style)
+            continue
+        paragraph = part.paragraphs[0]
+        paragraph.clear()  # the rendered report's own page number gives way to this footer
+        for text in re.split(r"(\{page\}|\{pages\})", footer):
+            run = paragraph.add_run("" if text.startswith("{") else text)
+            if text in ("{page}", "{pages}"):
+                for field in ("begin", "instr", "separate", "end"):
+                    element = OxmlElement("w:instrText" if field == "instr" else "w:fldChar")
+                    if field == "instr":
+                        element.text = " PAGE " if text == "{page}" else " NUMPAGES "
+                    else:
+                        element.set(qn("w:fldCharType"), field)
+                    run._r.append(element)
     document.save(str(target))
     return target

@@ -53,3 +53,21 @@ def test_check_cli_jsonl_sarif_and_exit_codes() -> None:
     sarif = json.loads(subprocess.run([*run, "--format", "sarif"], capture_output=True, text=True, timeout=60).stdout)
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
     assert subprocess.run([*run, "--fail-on", "bogus"], capture_output=True, timeout=60).returncode == 2
+
+
+def test_a_missing_publication_date_is_said_once_per_run() -> None:
+    if not SEEDS:
+        pytest.skip("the real corpus is not beside the project")
+    seeds = [str(source_of(name)) for name in ("000_ad76ac4b2ae56493", "001_17c512892160a454", "004_b2720cebb43aa7da")]
+    text = subprocess.run(
+        [sys.executable, "-m", "nianbao.cli", "check", *seeds], capture_output=True, text=True, timeout=120
+    )
+    pu01 = [line for line in text.stdout.splitlines() if "PU01" in line]
+    assert pu01 == ["PU01 notice 有 3 份报告的文件中没有发布日期，无法检查是否按期发布（网页的发布时间、文件的生成日期或落款日期晚于期限时会逐份指出）"]
+    jsonl = subprocess.run(
+        [sys.executable, "-m", "nianbao.cli", "check", "--format", "jsonl", *seeds],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert sum('"PU01"' in line for line in jsonl.stdout.splitlines()) == 3  # machine output keeps each

@@ -110,6 +110,9 @@ def test_parquet_columns_are_typed(tmp_path: Path) -> None:
     assert types["table3/new/total"] == "int64" and types["table2/fees/amount_10k_yuan"] == "double"
     assert table.schema.field("table3/new/total").metadata == {b"label": "表三 一、本年新收政府信息公开申请数量·总计".encode()}
     assert table.to_pylist() == [dict(zip([c.key for c in sheet.columns], sheet.values(r), strict=True)) for r in sheet.rows]
+    odd = exports.Sheet("x", (exports.Column("n", "件数", type="int"),), [{"n": 3}, {"n": 1.5}, {"n": None}])
+    exports.write([odd], tmp_path / "odd.parquet")  # a fraction in a count column: read as printed, as a float
+    assert pq.read_table(tmp_path / "odd.parquet").column("n").to_pylist() == [3.0, 1.5, None]
     (metrics, _) = _sheets()["metrics"]
     exports.write([metrics], tmp_path / "m.parquet")
     assert str(pq.read_table(tmp_path / "m.parquet").schema.field("granted_rate").type) == "double"
@@ -126,9 +129,9 @@ def test_findings_list_has_the_columns_to_send_back(tmp_path: Path) -> None:
     headers = [c["header"] for c in data["columns"]]
     assert headers == ["文件", "单位", "年度", "规则", "级别", "问题", "单元格", "原文位置", "审核状态", "审核意见",
                        "责任人", "整改时限", "整改情况"]
-    first = data["rows"][0]
-    assert first["status"] == "已确认" and first["owner"] is None and first["severity"] in ("错误", "警告", "提示")
-    assert any(r["location"].startswith("第 ") for r in data["rows"])
+    rows = [dict(zip([c["key"] for c in data["columns"]], r, strict=True)) for r in data["rows"]]
+    assert rows[0]["status"] == "已确认" and rows[0]["owner"] is None and rows[0]["severity"] in ("错误", "警告", "提示")
+    assert len(rows) == len(findings) and any(r["location"].startswith("第 ") for r in rows)
 
 
 def test_coverage_marks_missing_years_and_publication_in_time() -> None:

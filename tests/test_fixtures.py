@@ -91,7 +91,8 @@ def test_pdf_with_header_rows_repeated_on_each_page(tmp_path: Path) -> None:
             if properties is None:
                 properties = etree.Element(w("trPr"))
                 row.insert(0, properties)
-            etree.SubElement(properties, w("tblHeader"))
+            if properties.find(w("tblHeader")) is None:  # the official layout repeats them already
+                etree.SubElement(properties, w("tblHeader"))
 
     source = write(truth_report(name), tmp_path / "source.docx")
     pdf = convert(edit_docx(source, tmp_path / f"{name}.docx", repeat_header), "pdf", tmp_path)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import ROOT, corpus_or_skip, truth_report
 from nianbao import parse
 from nianbao.metrics import (
+    METRIC_BY_KEY,
     METRICS,
     directory,
     evaluate,
@@ -126,3 +133,44 @@ def test_an_agency_list_gives_region_and_level_by_name_or_alias() -> None:
     ]
     result = rollup(rows, by="level", keys=["new_applications"])
     assert {g.group: g.values["new_applications"].value for g in result.groups} == {"市级": 3119, "部门": 34, "（未登记）": 17}
+
+
+_PATHS = sorted({p for m in METRICS for f in m.formulas.values() for p in f.paths})
+
+
+@given(
+    st.dictionaries(st.sampled_from(_PATHS), st.one_of(st.none(), st.integers(0, 50))),
+    st.sets(st.sampled_from(_PATHS)),
+    st.sampled_from(["2019", "2021"]),
+)
+def test_an_unread_or_absent_input_is_never_a_number(values: dict[str, int | None], unknown: set[str], template: str) -> None:
+    for key, got in evaluate({p: v for p, v in values.items() if p not in unknown}, unknown, template).items():
+        formula = METRIC_BY_KEY[key].formulas.get(template)
+        if formula is None:
+            assert got.value is None and "格式没有此项" in got.reason
+        elif any(p in unknown or p not in values for p in formula.paths):
+            assert got.value is None and ("未能读取" in got.reason or "报告中没有" in got.reason)
+        elif formula.denominator and sum(values[p] or 0 for p in formula.denominator) == 0:
+            assert got.value is None and "分母为 0" in got.reason
+        else:
+            top = sum(values[p] or 0 for p in formula.numerator)
+            bottom = sum(values[p] or 0 for p in formula.denominator)
+            assert got.value == (top / bottom if formula.denominator else top)
+
+
+def test_cli_stats(tmp_path: Path) -> None:
+    corpus = corpus_or_skip()
+    listing = tmp_path / "名录.csv"
+    listing.write_text("名称,级别,行政区划代码,别名\n平潭综合实验区,市级,350128,\n", encoding="utf-8-sig")
+    args = [sys.executable, "-m", "nianbao.cli", "stats", str(corpus / "real" / "r008-pingtan-2024.txt"),
+            str(corpus / "seeds"), "--by", "level", "--agencies", str(listing), "--min-n", "10"]
+    text = subprocess.run([*args, "--metric", "实质公开率,reviews"], capture_output=True, text=True, timeout=300)
+    assert text.returncode == 0, text.stderr
+    assert "实质公开率\t45.9%" in text.stdout and "2024 年 实质公开率 第 1 名：平潭综合实验区 45.9%" in text.stdout
+    data = json.loads(subprocess.run([*args, "--format", "json"], capture_output=True, text=True, timeout=300).stdout)
+    groups = {g["group"]: g for g in data["groups"]}
+    assert groups["市级"]["units"] == 1 and groups["（未登记）"]["units"] == 5
+    unit = next(u for u in data["units"] if u["agency"] == "平潭综合实验区")
+    assert unit["metrics"]["normative_in_force"]["reason"] == "表二“行政规范性文件”现行有效件数未能读取（读取时放弃）"
+    in_force = groups["市级"]["metrics"]["normative_in_force"]  # its only unit abstained from 6233440
+    assert in_force["value"] is None and in_force["reason"] == "没有可计算的单位（1 个单位数据不全，未计入）"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from builders import valid_report, with_cells
-from conftest import corpus_cases, load_truth, source_of, truth_names, truth_report
+from conftest import corpus_cases, load_truth, needs_libreoffice, source_of, truth_names, truth_report
 from nianbao import formats, parse
 from nianbao.record import Finding, Report, SectionText
 from nianbao.render import write
@@ -154,6 +154,24 @@ def test_a_negation_is_read_within_its_scope(name: str, sentence: str, cells: st
     assert bool(wrong) == any(denied), (denied, [f.message for f in wrong])
 
 
+@pytest.mark.parametrize("name", corpus_cases(ALL))
+def test_corrected_reviews_and_lost_suits_are_compared_with_the_corrected_outcomes(name: str, tmp_path: Path) -> None:
+    t4 = truth_report(name).table4 or {}
+    corrected = t4["review"]["corrected"] or 0
+    lost = sum(t4[g]["corrected"] or 0 for g in ("litigation_direct", "litigation_after_review"))
+    text = f"行政复议被纠错{corrected}件，行政诉讼败诉{lost}件。"
+    assert _na01(_told(name, text, tmp_path)) == []
+    wrong = _na01(_told(name, f"行政复议被纠错{corrected + 1}件，行政诉讼败诉{lost}件。", tmp_path))
+    assert [f.cells for f in wrong] == [("table4/review/corrected",)]
+
+
+def test_a_result_named_with_wu_is_no_negation(tmp_path: Path) -> None:
+    # 无法提供 names a result; read as 无 … 复议 … 纠正 it denied r001's 64 corrected reviews.
+    if "r001-huaian-city-2024" not in ALL:
+        pytest.skip("the real corpus is not beside the project")
+    assert _na01(_told("r001-huaian-city-2024", "无法提供信息的答复经行政复议被纠正。", tmp_path)) == []
+
+
 def test_r001_reviews_corrected_contradict_the_negation(tmp_path: Path) -> None:
     if "r001-huaian-city-2024" not in ALL:
         pytest.skip("the real corpus is not beside the project")
@@ -256,3 +274,87 @@ def test_an_unread_table_is_a_reading_notice_and_an_absent_one_an_error(name: st
     assert any(f.rule == "RD30" and f.detail == {"table": "table4"} for f in findings)
     absent = check(_table4_text(name, tmp_path, "table removed"))
     assert [f.detail for f in _errors(absent)] == [{"table": "table4"}]
+
+
+# --- PDF headings indented in the body font, as WPS and Word lay them out -----------------------
+
+
+def _body_font_headings(numbering: str, joined: bool) -> object:
+    """Word's Heading 1 paragraphs made body paragraphs indented two characters; numbered
+    ``一.`` or ``（一）`` instead of ``一、``; or run into the paragraph after them."""
+    from docx_edit import w
+
+    def change(root: object) -> None:
+        body = root.find(w("body"))  # type: ignore[attr-defined]
+        paragraphs = list(body.iter(w("p")))
+        for i, p in enumerate(paragraphs):
+            style = p.find(f"{w('pPr')}/{w('pStyle')}")
+            if style is None or style.get(w("val")) != "Heading1":
+                continue
+            style.getparent().remove(style)
+            indent = style.makeelement(w("ind"), {w("firstLine"): "440"})
+            p.find(w("pPr")).append(indent)
+            for t in p.iter(w("t")):
+                if numbering == "一.":
+                    t.text = re.sub(r"^([一二三四五六])、", r"\1.", t.text or "")
+                elif numbering == "（一）":
+                    t.text = re.sub(r"^([一二三四五六])、", r"（\1）", t.text or "")
+            after = paragraphs[i + 1] if i + 1 < len(paragraphs) else None
+            # Joined to a body paragraph after it, never to a table's cell (sections of tables only).
+            if (
+                joined
+                and after is not None
+                and after.getparent() is body
+                and after.find(f"{w('pPr')}/{w('pStyle')}") is None
+            ):
+                for run in list(after.iter(w("r"))):
+                    p.append(run)
+                after.getparent().remove(after)
+
+    return change
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("numbering,joined", [("一、", False), ("一.", False), ("（一）", False), ("一、", True)])
+@pytest.mark.parametrize("name", corpus_cases(["001_17c512892160a454", "r015-shuyang-fgj-2023"]))
+def test_pdf_headings_indented_in_the_body_font_are_found(
+    name: str, numbering: str, joined: bool, tmp_path: Path
+) -> None:
+    from docx_edit import edit_docx
+    from nianbao.readers.office import convert
+
+    (tmp_path / "edited").mkdir()
+    source = write(_with_parsed_sections(name), tmp_path / "source.docx")
+    plain = parse(convert(source, "pdf", tmp_path))
+    edited = edit_docx(source, tmp_path / "edited" / f"{name}.docx", _body_font_headings(numbering, joined))  # type: ignore[arg-type]
+    read = parse(convert(edited, "pdf", tmp_path / "edited"))
+    assert [s.number for s in read.sections] == [1, 2, 3, 4, 5, 6] == [s.number for s in plain.sections]
+    assert [f.message for f in _errors(check(read))] == [f.message for f in _errors(check(plain))] == []
+
+
+# --- a crawled table 四 whose run-together digits cannot be read ---------------------------------
+
+R008_TABLE4 = "尚未审结总计21317000001324019五、"
+
+
+@pytest.mark.parametrize(
+    "digits,errors",
+    [
+        ("2131700000", []),  # too few digits for the fifteen cells: the row is not read (RD07)
+        ("1111111111111111", []),  # several splits keep the sums: the totals are abstained from
+        ("21317000001324018", ["AR04"]),  # one digit changed: a real error, still found
+    ],
+)
+def test_table4_run_together_and_not_read_is_no_error(digits: str, errors: list[str], tmp_path: Path) -> None:
+    if "r008-pingtan-2024" not in ALL:
+        pytest.skip("the real corpus is not beside the project")
+    text = source_of("r008-pingtan-2024").read_text(encoding="utf-8")
+    assert R008_TABLE4 in text
+    path = tmp_path / "r008.txt"
+    path.write_text(text.replace(R008_TABLE4, f"尚未审结总计{digits}五、"), encoding="utf-8")
+    findings = check(parse(path))
+    assert [f.rule for f in _errors(findings)] == errors
+    if not errors:  # what could not be checked is said, as a notice
+        (notice,) = [f for f in findings if f.rule == "RD28"]
+        assert "AR04" in notice.message and all(c.startswith("table4/") for c in notice.cells)

@@ -355,3 +355,35 @@ def test_rule_documents_itself_with_examples(code: str) -> None:
 def test_rules_reference_is_current() -> None:
     current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert current == rules_reference(), "docs/rules.md is stale: run `nianbao rules > docs/rules.md`"
+
+
+def test_blank_cells_are_one_notice_per_table_naming_the_blank_columns() -> None:
+    # r015 prints its five 法人或其他组织 columns empty in every row of table 三: one cause, one notice.
+    from conftest import corpus_or_skip
+    from nianbao.api import parse
+
+    report = parse(corpus_or_skip() / "real" / "r015-shuyang-fgj-2023.html")
+    blanks = [f for f in report.findings if f.rule == "VA02"]
+    assert len(blanks) == 1
+    assert len(blanks[0].cells) == 125
+    assert "“商业企业”“科研机构”“社会公益组织”“法律服务机构”“其他”列在这 25 行均空白" in blanks[0].message
+
+
+def test_a_total_column_printed_blank_is_one_finding_and_says_blank() -> None:
+    import dataclasses
+
+    from builders import valid_report
+    from nianbao.rules import check
+
+    report = valid_report()
+    assert report.table3 is not None
+    table3 = {k: {**row, "total": None} for k, row in report.table3.items()}
+    blank = dataclasses.replace(report, table3=table3)
+    found = [f for f in check(blank) if f.rule == "AR03"]
+    assert len(found) == 1 and found[0].severity == "error"
+    assert "“总计”列各行均空白" in found[0].message and "印为 0" not in found[0].message
+    # One row's total blank: its own finding, saying 空白 rather than 印为 0.
+    key = next(k for k, row in report.table3.items() if row["natural"])
+    one = dataclasses.replace(report, table3={**report.table3, key: {**report.table3[key], "total": None}})
+    messages = [f.message for f in check(one) if f.rule == "AR03"]
+    assert len(messages) == 1 and "总计空白" in messages[0] and "印为" not in messages[0]

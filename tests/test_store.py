@@ -3,6 +3,8 @@ review decisions kept across re-imports and re-checks, checks over what is store
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -14,9 +16,12 @@ from typing import Any
 
 import pytest
 
+from builders import valid_report
 from conftest import ROOT, corpus_or_skip
 from nianbao import service
 from nianbao.authoring.sample import write_samples
+from nianbao.record import Report, Source
+from nianbao.rules import Config
 from nianbao.store import ADDED, DISMISSED, FAILED, NEW_VERSION, UNCHANGED, AgencyImport, Store, StoreError
 
 SAMPLE_COUNT = 36
@@ -66,6 +71,16 @@ def test_corpus_cells_are_what_parse_reads(db_url: str) -> None:
             assert store.record(o.version_id).to_dict() == parsed.to_dict()
             assert store.original(o.sha256) == Path(o.name).read_bytes()
             assert [s.text for s in store.sections(o.version_id)] == [s.text for s in parsed.sections]
+        # what metrics and exports read: each active version as a flat map, abstained cells named
+        flat = {f.version_id: f for f in store.iter_flat()}
+        assert len(flat) == len(files)
+        for o in outcomes:
+            parsed = service.parse_path(o.name)
+            row = flat[o.version_id or 0]
+            assert row.values == parsed.flat() and (row.agency, row.year) == (parsed.agency, parsed.year)
+            abstained = {c for f in parsed.findings if f.rule in ("RD06", "RD07") for c in f.cells}
+            assert row.unknown == {p for p in abstained if parsed.flat().get(p, 0) is None}
+        assert sum(1 for _ in store.iter_active(with_record=False)) == len(files)
         before = store.counts()
         again = service.import_paths(store, [corpus / "real", corpus / "seeds"], jobs=2)
         assert [o.status for o in again] == [UNCHANGED] * len(files)
@@ -199,6 +214,20 @@ def test_sigkill_mid_import_leaves_whole_reports(db_url: str, sample_dir: Path) 
         assert len(store.reports()) == len(files)
 
 
+@pytest.mark.slow
+def test_two_imports_at_once_store_each_file_once(db_url: str, sample_dir: Path) -> None:
+    files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")[:16]
+    with Store(db_url):
+        pass  # the schema made before the two writers start
+    first, second = _import_process(files, db_url), _import_process(list(reversed(files)), db_url)
+    outs = [p.communicate(timeout=600)[0] for p in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0
+    statuses = [line.split("\t")[0] for out in outs for line in out.splitlines()]
+    assert statuses.count(ADDED) == len(files) and statuses.count(UNCHANGED) == len(files)
+    with Store(db_url) as store:
+        assert store.counts()["versions"] == len(files) and len(store.reports()) == len(files)
+
+
 def test_agencies_list_matches_titles_and_lists_unmatched(db_url: str, tmp_path: Path) -> None:
     corpus = corpus_or_skip()
     listing = tmp_path / "名录.csv"
@@ -221,6 +250,13 @@ def test_agencies_list_matches_titles_and_lists_unmatched(db_url: str, tmp_path:
         assert "东城区城市管理指挥中心" not in by_name  # the title's agency merged into the listed one
         reports = {r.agency for r in store.reports()}
         assert {"北京市东城区城市管理指挥中心", "北京市东城区人民政府国有资产监督管理委员会"} <= reports
+        service.check_store(store)
+        scoped = store.findings(region="110101")  # a user's region scope
+        assert scoped and len(scoped) < len(store.findings())
+        assert {f.agency for f in scoped} <= {
+            "北京市东城区城市管理指挥中心",
+            "北京市东城区人民政府国有资产监督管理委员会",
+        }
         unmatched = {u.title: u for u in store.unmatched()}
         assert "西城区城市管理指挥中心" in unmatched
         assert unmatched["西城区城市管理指挥中心"].candidates[0] == "北京市东城区城市管理指挥中心"
@@ -313,8 +349,93 @@ def test_cli_import_agencies_and_check_db(tmp_path: Path) -> None:
     assert "东城区城市管理指挥中心 2024 年度" in again.stdout
     unmatched = cli("agencies", "--unmatched")
     assert "东城区城市管理指挥中心\t1 份报告" in unmatched.stdout and "尚未导入机关名录" in unmatched.stderr
+    listing = tmp_path / "名录.csv"
+    listing.write_text("名称,别名\n北京市东城区城市管理指挥中心,东城区城市管理指挥中心\n", encoding="utf-8")
+    listed = cli("agencies", "import", str(listing))
+    assert listed.returncode == 0 and "新增 1 个机关" in listed.stdout and "合并报告标题中的机关 1 个" in listed.stdout
+    assert "北京市东城区城市管理指挥中心\t名录" in cli("agencies").stdout
     checked = cli("check", "--db", str(tmp_path / "env.db"), "--format", "jsonl")
     lines = [json.loads(line) for line in checked.stdout.splitlines()]
     assert lines and {line["path"] for line in lines} <= {str(p) for p in (corpus / "seeds").iterdir()}
     usage = cli("check")
     assert usage.returncode == 2 and "--db" in usage.stderr
+
+
+def _stored(report: Report, agency: str, year: int, new_total: int) -> Report:
+    """A record as if read from a file of its own (a distinct sha256), with table 三's new total set."""
+    changed = dataclasses.replace(report, agency=agency, year=year)
+    changed = Report.from_dict(
+        {
+            **changed.to_dict(),
+            "table3": {**(changed.table3 or {}), "new": {**(changed.table3 or {})["new"], "total": new_total}},
+        }
+    )
+    digest = hashlib.sha256(f"{agency}{year}{new_total}".encode()).hexdigest()
+    return dataclasses.replace(changed, source=Source(f"{agency}{year}.json", "json", digest, None, "test"))
+
+
+def test_store_check_matches_the_check_of_the_same_reports_in_memory(db_url: str) -> None:
+    """XY05 over a declared aggregate, XY01 over an agency's years and PU01 per report: the store's
+    groups give the findings the files given together give."""
+    base = valid_report()
+    reports = [
+        _stored(base, "示例区人民政府", 2024, 10),
+        _stored(base, "示例区教育局", 2024, 3),
+        _stored(base, "示例区民政局", 2024, 4),
+        _stored(base, "示例区民政局", 2023, 4),
+    ]
+    config = Config(aggregates=(("示例区人民政府", ("示例区*局",)),))
+    in_memory = service.check_reports(reports, config)
+    with Store(db_url) as store:
+        for r in reports:
+            assert store.add(r).status == ADDED
+        service.check_store(store, config)
+        stored = store.findings()
+    by_key = {r.source.sha256: r for r in reports}
+    expected = sorted((by_key[k].source.path, f.rule, f.fingerprint) for k, fs in in_memory.items() for f in fs)
+    assert sorted((f.file_name, f.rule, f.fingerprint) for f in stored) == expected
+    assert any(f.rule == "XY05" and f.agency == "示例区人民政府" for f in stored)
+
+
+def test_compare_stats_and_exports_read_the_store(db_url: str, sample_dir: Path, tmp_path: Path) -> None:
+    """`compare`, `stats` and `export` with --db work on the stored reports; the 整改清单 carries the
+    reviewers' decisions from the store."""
+    import openpyxl
+
+    with Store(db_url) as store:
+        service.import_paths(store, [sample_dir], jobs=1)
+        service.check_store(store)
+        target = next(f for f in store.findings() if f.rule == "XY01")
+        store.set_review(target.report_id, target.fingerprint, DISMISSED, "审核员甲", "口径调整")
+        stored = len(list(store.iter_active(with_record=False)))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "nianbao.cli", *args, "--db", db_url], capture_output=True, text=True, timeout=300
+        )
+
+    out = tmp_path / "整改清单.xlsx"
+    run = cli("export", "--what", "findings", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = rows[0] if "审核状态" in rows[0] else rows[1]
+    status, comment = header.index("审核状态"), header.index("审核意见")
+    assert any(r[status] == DISMISSED and r[comment] == "口径调整" for r in rows)
+
+    data = tmp_path / "数据明细.csv"
+    assert cli("export", "--what", "data", "--out", str(data)).returncode == 0
+    assert data.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert len(data.read_text(encoding="utf-8-sig").splitlines()) >= stored  # one row a report (and the headers)
+
+    stats = cli("stats", "--format", "json", "--metric", "new_applications")
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)
+
+    agency = next(
+        r["record"]["agency"] for r in _manifest(sample_dir) if any(i["rule"] == "XY01" for i in r["injected"])
+    )
+    compared = cli("compare", "--agency", agency, "--format", "json")
+    assert compared.returncode == 0, compared.stderr
+    assert json.loads(compared.stdout)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from nianbao.extract import EXTRACTOR_VERSION, extract
 from nianbao.inputs import open_error, read_bytes, refusal, shown, walk
-from nianbao.limits import RD_CRASH, RD_DIGITS, RD_LIMIT, longest_digit_run, too_many_digits_message
-from nianbao.model import Document, Paragraph, Table
+from nianbao.limits import LIMITS, RD_CRASH, RD_DIGITS, RD_LIMIT, longest_digit_run, too_many_digits_message
+from nianbao.model import Document, Paragraph
 from nianbao.readers import EXTENSIONS, ReadError, read_document, sniff_format
 from nianbao.record import Finding, Report, Source
 
@@ -64,14 +65,23 @@ def parse_bytes(data: bytes, name: str) -> Report:
     except Exception:
         message = "读取报告内容时程序出错，该文件未能读取；请把文件提交给 nianbao 的维护者"
         return _failed(path, fmt, digest, Finding(RD_CRASH, "error", message, (), {}))
+    if sniffed in _PLAIN_READERS and not _MAYBE_LONG_DIGITS.search(data):
+        return report  # the bytes hold no run of digits long enough (a look at C speed)
     return with_digit_warning(report, doc)
+
+
+# Readers whose bytes hold the text as it is read, and the bytes a run of digits is made of there:
+# ASCII digits, UTF-8 and GBK full-width digits (EF BC 90–99, A3 B0–B9), UTF-16's zero bytes.
+_PLAIN_READERS = frozenset({"txt", "md", "html"})
+_MAYBE_LONG_DIGITS = re.compile(rb"[0-9\x00\xef\xbc\x90-\x99\xa3\xb0-\xb9]{%d,}" % (LIMITS.digit_run + 1))
 
 
 def with_digit_warning(report: Report, doc: Document) -> Report:
     """RD18 when the document prints a number with more digits than the cap (read as null)."""
-    texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
-    texts.extend(c.text for b in doc.blocks if isinstance(b, Table) for row in b.rows for c in row)
-    longest = longest_digit_run(texts)
+    texts = [
+        b.text if isinstance(b, Paragraph) else "\n".join([c.text for row in b.rows for c in row]) for b in doc.blocks
+    ]
+    longest = longest_digit_run(["\n".join(texts)])
     if not longest:
         return report
     warning = Finding(RD_DIGITS, "warning", too_many_digits_message(longest), (), {})
@@ -80,13 +90,22 @@ def with_digit_warning(report: Report, doc: Document) -> Report:
 
 def load_record(path: str | Path) -> Report:
     """A record to write from: a filled workbook (.xlsx) or a report record (.json)."""
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        from nianbao.authoring.workbook import read_workbook
+    return load_records(path)[0]
 
-        return read_workbook(path)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Report.from_dict(data)
+
+def load_records(path: str | Path) -> list[Report]:
+    """The records to write from: a report record (.json), the JSON array ``parse --format json``
+    prints (one or more), or a report file read as ``parse`` reads it (a filled workbook .xlsx,
+    with its empty cells named)."""
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix.lower() != ".json" and data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"[", b"{"):
+        return [parse(path)]
+    parsed = json.loads(data.decode("utf-8-sig"))
+    items = parsed if isinstance(parsed, list) else [parsed]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise ValueError("报告记录文件应为一条 JSON 记录，或 parse --format json 输出的 JSON 数组")
+    return [Report.from_dict(item) for item in items]
 
 
 def _failed(path: Path, fmt: str, digest: str, error: Finding) -> Report:

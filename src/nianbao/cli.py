@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import sys
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -15,9 +18,9 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from nianbao import formats, pool, service
+from nianbao.api import load_records
 from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
 from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
-from nianbao.authoring.workbook import blank_report, write_template
 from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
 from nianbao.errors import reading_reference
 from nianbao.extract.split import format_number
@@ -30,7 +33,7 @@ from nianbao.record import Finding, Report
 from nianbao.render import write
 from nianbao.rules import Config, ConfigError, check, check_across, check_collection, checked, load_config
 from nianbao.rules.docs import rules_reference
-from nianbao.service import iter_paths, load_record
+from nianbao.service import iter_paths
 from nianbao.service import parse_path as parse
 
 if TYPE_CHECKING:
@@ -72,8 +75,9 @@ TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.0, help="每个
 MemoryOption = Annotated[int, typer.Option("--memory", min=0, help="每个读取进程的内存上限（MB，0 表示不限）")]
 
 
-def _isolation(jobs: int, timeout: float, memory: int) -> Isolation:
-    return Isolation(jobs or os.cpu_count() or 1, timeout, memory * MiB)
+def _isolation(jobs: int, timeout: float, memory: int, files: int) -> Isolation:
+    """Workers for the run: ``--jobs`` (0: every core), never more than the files to read."""
+    return Isolation(max(1, min(jobs or os.cpu_count() or 1, files)), timeout, memory * MiB)
 
 
 def _walked(paths: list[Path]) -> list[Path]:
@@ -124,24 +128,39 @@ def parse_command(
 ) -> None:
     """读取年度报告，输出报告记录（每个文件一条，读完一个输出一个，顺序与文件顺序相同）。"""
     files = _walked(paths)
-    console = Console()
-    failed = False
     progress = _Progress(len(files))
+    isolation = _isolation(jobs, timeout, memory, len(files))
+    if output_format is ParseFormat.table:
+        console = Console()
+        failed = False
+        try:
+            for report in parse_many(files, isolation, progress):
+                failed = failed or bool(report.errors)
+                progress.close()
+                print_report(console, report)
+        finally:
+            progress.close()
+        raise typer.Exit(1 if failed else 0)
+    # The record's JSON is written by the worker that read the file: the parent only copies text.
+    indent = 2 if output_format is ParseFormat.json else None
+    outcomes = pool.run(partial(_record_json, indent=indent), files, isolation, progress)
+    failed = False
     first = True
     if output_format is ParseFormat.json:
         sys.stdout.write("[")
     try:
-        for report in parse_many(files, _isolation(jobs, timeout, memory), progress):
-            failed = failed or bool(report.errors)
-            if output_format is ParseFormat.table:
-                progress.close()
-                print_report(console, report)
-                continue
+        for path, outcome in zip(files, outcomes):
+            if outcome.value is not None:
+                text, errors = outcome.value
+            else:
+                assert outcome.failure is not None
+                text, errors = json_text(failed_report(path, outcome.failure).to_dict(), indent=indent), True
+            failed = failed or errors
             if output_format is ParseFormat.json:
                 # The array is written as it grows: an interrupted run leaves every record before it.
-                text = ("\n" if first else ",\n") + _indented(json_text(report.to_dict(), indent=2))
+                text = ("\n" if first else ",\n") + _indented(text)
             else:
-                text = json_text(report.to_dict()) + "\n"
+                text += "\n"
             first = False
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -150,6 +169,12 @@ def parse_command(
     if output_format is ParseFormat.json:
         sys.stdout.write("\n]\n" if not first else "]\n")
     raise typer.Exit(1 if failed else 0)
+
+
+def _record_json(path: Path, indent: int | None) -> tuple[str, bool]:
+    """A worker's work for ``parse``: the file's record as JSON text, and whether it has errors."""
+    report = parse(path)
+    return json_text(report.to_dict(), indent=indent), bool(report.errors)
 
 
 def _indented(text: str) -> str:
@@ -212,7 +237,9 @@ def check_command(
     printer = _FindingPrinter(output_format)
     reports: list[Report] = []
     progress = _Progress(len(files))
-    outcomes = pool.run(partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory), progress)
+    outcomes = pool.run(
+        partial(_read_and_check, config=config), files, _isolation(jobs, timeout, memory, len(files)), progress
+    )
     try:
         for path, outcome in zip(files, outcomes):
             if outcome.value is not None:
@@ -231,6 +258,11 @@ def check_command(
     raise typer.Exit(1 if printer.worst >= threshold else 0)
 
 
+def _undated(finding: Finding) -> bool:
+    """PU01's notice that a file carries no publication date: the same for most files of a batch."""
+    return finding.rule == "PU01" and finding.severity == "notice"
+
+
 class _FindingPrinter:
     """Findings written as they come, file by file, in every format (SARIF's results one by one
     between the log's head and tail), and the count by severity at the end."""
@@ -240,6 +272,7 @@ class _FindingPrinter:
         self.counts: dict[str, int] = {}
         self.worst = -1
         self.results = 0
+        self.undated = 0  # files whose PU01 could not be checked: said once, at the end
         if output_format is CheckFormat.sarif:
             self.head, self.tail = sarif_frame()
             sys.stdout.write(self.head)
@@ -254,9 +287,11 @@ class _FindingPrinter:
             elif self.format is CheckFormat.sarif:
                 out.append(("\n" if not self.results else ",\n") + json_text(sarif_result(path, f)))
                 self.results += 1
+            elif _undated(f):
+                self.undated += 1
             else:
                 out.append(text_line(path, f) + "\n")
-        if self.format is CheckFormat.text and findings:
+        if self.format is CheckFormat.text and out:
             out.append("\n")
         sys.stdout.write("".join(out))
         sys.stdout.flush()
@@ -265,6 +300,11 @@ class _FindingPrinter:
         if self.format is CheckFormat.sarif:
             sys.stdout.write(("\n" if self.results else "") + self.tail + "\n")
         elif self.format is CheckFormat.text:
+            if self.undated:
+                sys.stdout.write(
+                    f"PU01 notice 有 {self.undated} 份报告的文件中没有发布日期，无法检查是否按期发布"
+                    "（网页的发布时间、文件的生成日期或落款日期晚于期限时会逐份指出）\n\n"
+                )
             sys.stdout.write(summary(self.counts, files) + "\n")
 
 
@@ -295,7 +335,9 @@ def _store(db: str | None) -> Store:
     try:
         return service.open_store(db)
     except Exception as exc:  # a bad URL, a server that does not answer, a file that is no database
-        typer.echo(f"无法打开数据库 {db or 'nianbao.db'}：地址有误、服务器没有响应，或文件不是 nianbao 的数据库", err=True)
+        typer.echo(
+            f"无法打开数据库 {db or 'nianbao.db'}：地址有误、服务器没有响应，或文件不是 nianbao 的数据库", err=True
+        )
         raise typer.Exit(2) from exc
 
 
@@ -410,33 +452,102 @@ def template_command(
     if out.suffix.lower() != ".xlsx":
         typer.echo("输出文件应为 .xlsx", err=True)
         raise typer.Exit(2)
+    from nianbao.authoring.workbook import blank_report, write_template  # openpyxl: slow to import
+
     write_template(blank_report(agency, year), out)
     typer.echo(f"已生成 {out}")
 
 
 @app.command("render")
 def render_command(
-    source: Annotated[Path, typer.Argument(help="填好的 Excel（.xlsx）或报告记录（.json）", exists=True)],
+    source: Annotated[
+        Path,
+        typer.Argument(help="填好的 Excel（.xlsx）、报告记录（.json）或 parse --format json 输出的数组", exists=True),
+    ],
     out: Annotated[Path, typer.Option("--out", help="输出文件：.docx .html .md .txt .pdf .doc")],
     force: Annotated[bool, typer.Option("--force", help="即使有错误级别的问题也输出")] = False,
+    pick: Annotated[
+        int | None, typer.Option("--pick", min=1, help="记录文件有多份报告时只生成第几份（从 1 起）")
+    ] = None,
+    signed: Annotated[
+        str | None, typer.Option("--date", help="落款日期，如 2025-01-20（默认取记录中的落款日期，否则为今天）")
+    ] = None,
 ) -> None:
-    """把填报表或报告记录写成可发布的年度报告；有错误级别问题时拒绝输出（除非 --force）。"""
+    """把填报表或报告记录写成可发布的年度报告（党政机关公文格式）；有错误级别问题时拒绝输出（除非 --force）。
+
+    记录文件有多份报告时逐份生成，文件名加序号、机关和年度；用 --pick 只生成其中一份。"""
     if out.suffix.lower() not in (".docx", ".html", ".htm", ".md", ".txt", ".pdf", ".doc"):
-        typer.echo(f"不支持的输出格式：{out.suffix}", err=True)
+        typer.echo(f"不支持的输出格式：{out.suffix or '（无扩展名）'}；可用 .docx .html .md .txt .pdf .doc", err=True)
         raise typer.Exit(2)
-    report = load_record(source)
-    errors = [f for f in check(report) if f.severity == "error"]
-    if errors and not force:
-        for f in errors:
-            typer.echo(text_line(str(source), f))
-        typer.echo(f"有 {len(errors)} 个错误级别的问题，未生成报告；改正后重试，或用 --force 强制生成。", err=True)
-        raise typer.Exit(1)
+    date = _signing_date(signed)
     try:
-        write(report, out)
-    except ReadError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"已生成 {out}")
+        reports = load_records(source)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"无法读取记录文件 {source}：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if pick is not None:
+        if pick > len(reports):
+            typer.echo(f"{source} 只有 {len(reports)} 份报告，没有第 {pick} 份", err=True)
+            raise typer.Exit(2)
+        reports = [reports[pick - 1]]
+    targets = [out] if len(reports) == 1 else [_numbered(out, n, r) for n, r in enumerate(reports, start=1)]
+    _prepare_folder(out)
+    failed = False
+    for report, target in zip(reports, targets, strict=True):
+        errors = [f for f in check(report) if f.severity == "error"]
+        if errors and not force:
+            for f in check(report):
+                if f.severity == "error" or f.rule.startswith("RD"):
+                    typer.echo(text_line(str(source), f))
+            typer.echo(
+                f"{_name(report)}：有 {len(errors)} 个错误级别的问题，未生成报告；改正后重试，或用 --force 强制生成。",
+                err=True,
+            )
+            failed = True
+            continue
+        try:
+            write(report, target, date)
+        except ReadError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from exc
+        except OSError as exc:
+            typer.echo(f"无法写入 {target}：{exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"已生成 {target}")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _signing_date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    m = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", text)
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3])) if m else None
+    except ValueError:
+        pass
+    typer.echo(f"落款日期无法识别：{text}（应如 2025-01-20 或 2025年1月20日）", err=True)
+    raise typer.Exit(2)
+
+
+def _name(report: Report) -> str:
+    return f"{report.agency or '（未识别机关）'}{report.year or ''}"
+
+
+def _numbered(out: Path, n: int, report: Report) -> Path:
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "_", _name(report))
+    return out.with_name(f"{out.stem}-{n}-{safe}{out.suffix}")
+
+
+def _prepare_folder(out: Path) -> None:
+    """The output's folder, created when missing; a clear message when it cannot be."""
+    if out.is_dir():
+        typer.echo(f"输出路径 {out} 是一个文件夹：请给出文件名，如 {out / ('报告' + '.docx')}", err=True)
+        raise typer.Exit(2)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        typer.echo(f"无法创建输出文件夹 {out.parent}：{exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command("sample")
@@ -468,26 +579,44 @@ def rules_command() -> None:
 # --- compare, stats, export (STATS) ----------------------------------------------------------------
 
 
-def load_reports(paths: list[Path]) -> list[Report]:
-    """The records the compare / stats / export commands work on: the files given, read now.
-
-    The one place these commands get records from (the store will supply them here with ``--db``)."""
+def load_reports(paths: list[Path] | None, db: str | None = None) -> list[Report]:
+    """The records the compare / stats / export commands work on: the files given, read now, or
+    with ``--db`` the active version of every report stored (the one place they get records from)."""
+    if db is not None:
+        with _store(db) as store:
+            return [a.record for a in store.iter_active(with_record=True) if a.record is not None]
+    if not paths:
+        typer.echo("请给出报告文件或文件夹，或用 --db 使用数据库中的报告", err=True)
+        raise typer.Exit(2)
     return [parse(p) for p in iter_paths(paths)]
 
 
-def _read_rows(path: Path) -> list[dict[str, object]]:
-    """The rows of a table file (.csv as UTF-8, with or without BOM; .xlsx's first sheet) by header."""
-    values: list[tuple[object, ...]]
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+def _stored_units(db: str) -> dict[str, Any]:
+    """Region and level of the stored agencies (from an imported agency list), by normalised name."""
+    from nianbao.metrics import directory
 
-        values = list(load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
-    else:
-        import csv
+    with _store(db) as store:
+        rows = [
+            {"名称": a.name, "级别": a.level, "行政区划代码": a.region_code, "别名": "、".join(a.aliases)}
+            for a in store.agencies()
+        ]
+    return directory(rows)
 
-        values = [tuple(row) for row in csv.reader(path.read_text(encoding="utf-8-sig").splitlines())]
-    header = [str(h or "").strip() for h in values[0]] if values else []
-    return [dict(zip(header, row, strict=False)) for row in values[1:]]
+
+def _stored_findings(db: str) -> tuple[list[tuple[Report, list[Finding]]], Callable[[Report, Finding], tuple[str, str]]]:
+    """The findings of the last ``check --db`` with each one's review status and comment."""
+    with _store(db) as store:
+        records = {a.version_id: a.record for a in store.iter_active(with_record=True) if a.record is not None}
+        rows = store.findings()
+    grouped: dict[int, list[Finding]] = {}
+    review: dict[tuple[str, str], tuple[str, str]] = {}
+    for row in rows:
+        grouped.setdefault(row.version_id, []).append(row.finding())
+        report = records.get(row.version_id)
+        if report is not None:
+            review[(report.source.sha256, row.finding().fingerprint)] = (row.status, row.comment)
+    items = [(records[v], fs) for v, fs in grouped.items() if v in records]
+    return items, lambda report, f: review.get((report.source.sha256, f.fingerprint), ("待处理", ""))
 
 
 def _units(path: Path | None) -> dict[str, Any]:
@@ -496,7 +625,7 @@ def _units(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        return directory(_read_rows(path))
+        return directory(service.read_agency_rows(path))
     except (OSError, ValueError, KeyError) as exc:
         typer.echo(f"无法读取机关名录 {path}：{exc}", err=True)
         raise typer.Exit(2) from exc
@@ -504,7 +633,9 @@ def _units(path: Path | None) -> dict[str, Any]:
 
 AgencyList = Annotated[
     Path | None,
-    typer.Option("--agencies", help="机关名录（.csv 或 .xlsx，列：名称、级别、行政区划代码、别名），提供地区和级别", exists=True),
+    typer.Option(
+        "--agencies", help="机关名录（.csv 或 .xlsx，列：名称、级别、行政区划代码、别名），提供地区和级别", exists=True
+    ),
 ]
 
 
@@ -525,16 +656,31 @@ def _emit(text: str, out: Path | None) -> None:
 
 @app.command("compare")
 def compare_command(
-    paths: Annotated[list[Path], typer.Argument(help="两份报告（或与 --all 一起：文件或文件夹）", exists=True)],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="两份报告（或与 --all 一起：文件或文件夹）；用 --db 时不需要", exists=True)
+    ] = None,
     output_format: Annotated[CompareFormat, typer.Option("--format", "-f", help="输出格式")] = CompareFormat.text,
     out: Annotated[Path | None, typer.Option("--out", help="输出文件（xlsx 必须指定）")] = None,
     every: Annotated[bool, typer.Option("--all", help="比较每个机关的相邻年度")] = False,
+    db: Annotated[str | None, typer.Option("--db", help="使用数据库中的报告；" + DB_HELP)] = None,
+    agency: Annotated[str | None, typer.Option("--agency", help="与 --db 一起：比较这个机关的报告")] = None,
+    years: Annotated[
+        tuple[int, int] | None, typer.Option("--years", help="与 --agency 一起：比较的两个年度，如 2023 2024")
+    ] = None,
 ) -> None:
     """比较两份报告：三张表逐格对比、结转链条、规范性文件存量、正文逐部分相似度和照搬的句子。"""
     from nianbao import compare as cmp
     from nianbao.exports import comparison_sheets, write_xlsx
 
-    reports = load_reports(paths)
+    reports = load_reports(paths, db)
+    if agency is not None:
+        from nianbao.agencies import agency_key
+
+        reports = sorted((r for r in reports if agency_key(r.agency) == agency_key(agency)), key=lambda r: r.year or 0)
+        if years is not None:
+            reports = [r for r in reports if r.year in years]
+        elif not every:
+            reports = reports[-2:]
     if not every and len(reports) != 2:
         typer.echo(f"需要正好两份报告（收到 {len(reports)} 份）；比较多份报告的相邻年度请加 --all", err=True)
         raise typer.Exit(2)
@@ -583,24 +729,30 @@ def _metric_keys(values: list[str] | None) -> tuple[str, ...] | None:
 
 @app.command("stats")
 def stats_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹", exists=True)],
+    paths: Annotated[list[Path] | None, typer.Argument(help="报告文件或文件夹；用 --db 时不需要", exists=True)] = None,
     by: Annotated[GroupBy, typer.Option("--by", help="汇总分组：region 地区、level 级别、year 年度")] = GroupBy.year,
     metric: Annotated[list[str] | None, typer.Option("--metric", help="只计算这些指标（键或中文名，逗号分隔）")] = None,
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="参加排名的单位至少有这么多新收申请")] = 30,
     top: Annotated[int, typer.Option("--top", min=1, help="每项排名显示前几名")] = 10,
     output_format: Annotated[StatsFormat, typer.Option("--format", "-f", help="输出格式")] = StatsFormat.text,
     agencies: AgencyList = None,
+    db: Annotated[str | None, typer.Option("--db", help="使用数据库中的报告；" + DB_HELP)] = None,
 ) -> None:
     """统计指标：每个单位、按地区/级别/年度汇总（比率为分子之和除以分母之和）、逐年变化、排名。"""
     from nianbao.metrics import rollup, rows_with_directory
     from nianbao.stats_view import rollup_json, rollup_text
 
     keys = _metric_keys(metric)
-    units = _units(agencies)
-    reports = [r for r in load_reports(paths) if not r.errors]
+    units = _units(agencies) if agencies or db is None else _stored_units(db)
+    loaded = load_reports(paths, db)
+    reports = [r for r in loaded if not r.errors]
+    if len(reports) < len(loaded):
+        typer.echo(f"{len(loaded) - len(reports)} 个文件无法读取，未计入统计（用 nianbao check 查看原因）", err=True)
     result = rollup(rows_with_directory(reports, units), by=by.value, min_n=min_n, keys=keys)
     if by is not GroupBy.year and not units:
-        typer.echo(f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True)
+        typer.echo(
+            f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True
+        )
     if output_format is StatsFormat.json:
         sys.stdout.write(rollup_json(result) + "\n")
     else:
@@ -624,15 +776,18 @@ class ExportWhat(StrEnum):
 
 @app.command("export")
 def export_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹", exists=True)],
     what: Annotated[
         ExportWhat, typer.Option("--what", help="data 数据明细、findings 问题清单、metrics 指标、coverage 报送情况")
     ],
     out: Annotated[Path, typer.Option("--out", help="输出文件：.xlsx .csv .parquet .json")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="报告文件或文件夹；用 --db 时不需要", exists=True)] = None,
     by: Annotated[GroupBy, typer.Option("--by", help="指标的汇总分组")] = GroupBy.year,
     min_n: Annotated[int, typer.Option("--min-n", min=0, help="指标排名的最少新收申请数")] = 30,
     config_file: Annotated[Path | None, typer.Option("--config", help="项目文件（问题清单用）")] = None,
     agencies: AgencyList = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="使用数据库中的报告（问题清单为最近一次 check --db 的结果及审核状态）；" + DB_HELP)
+    ] = None,
 ) -> None:
     """导出 Excel 等格式：数据明细、问题清单（整改清单）、指标、报送情况（有名录时列出没有年报的机关）。"""
     from nianbao import exports
@@ -641,18 +796,24 @@ def export_command(
     if out.suffix.lower() not in exports.FORMATS:
         typer.echo(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(exports.FORMATS)}）", err=True)
         raise typer.Exit(2)
-    reports = load_reports(paths)
+    if what is ExportWhat.findings and db is not None:
+        items, review = _stored_findings(db)
+        exports.write(exports.findings_sheet(items, review), out)
+        typer.echo(f"已导出 {sum(len(fs) for _, fs in items)} 行到 {out}")
+        return
+    reports = load_reports(paths, db)
     readable = [r for r in reports if not r.errors]
+    units = _units(agencies) if agencies or db is None else _stored_units(db)
     if what is ExportWhat.data:
         sheets = exports.data_sheet(readable)
     elif what is ExportWhat.findings:
         findings = check_collection(reports, _config(config_file))
         sheets = exports.findings_sheet(zip(reports, findings, strict=True))
     elif what is ExportWhat.metrics:
-        rows = rows_with_directory(readable, _units(agencies))
+        rows = rows_with_directory(readable, units)
         sheets = exports.metrics_sheet(rollup(rows, by=by.value, min_n=min_n))
     else:
-        names = sorted({u.name for u in _units(agencies).values()})
+        names = sorted({u.name for u in units.values()})
         sheets = exports.coverage_sheet(readable, agencies=names)
     exports.write(sheets, out)
     typer.echo(f"已导出 {len(sheets[0].rows)} 行到 {out}")

@@ -12,17 +12,17 @@ import html
 import itertools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nianbao import formats
-from nianbao.crossyear import CarryLink, StockLink, carry_links, similarity, stock_links
+from nianbao.agencies import agency_key
+from nianbao.crossyear import CarryLink, Num, StockLink, carry_links, similarity, stock_links
 from nianbao.extract.split import format_number
 from nianbao.metrics import Value, flat_values, unknown_cells
 from nianbao.numbers import normalize_text
 from nianbao.record import Report
-from nianbao.rules.collection import agency_key
 
 TABLE_NAMES = {"table2": "表二", "table3": "表三", "table4": "表四"}
 MIN_COPIED = 12  # a sentence shorter than this (几个字的套话) is not marked as copied
@@ -163,7 +163,7 @@ def _state(path: str, values: dict[str, Value], unknown: frozenset[str]) -> tupl
     return value, "" if value is not None else "空白"
 
 
-def _num(values: dict[str, Value], unknown: frozenset[str]) -> Any:
+def _num(values: dict[str, Value], unknown: frozenset[str]) -> Num:
     """The collection rules' reading: a printed blank is 0, an unread or absent cell None."""
 
     def num(path: str) -> Value:
@@ -195,7 +195,7 @@ def sentences(text: str) -> list[str]:
 def _section_diffs(a: Report, b: Report) -> list[SectionDiff]:
     texts_a = {s.number: s.text for s in a.sections}
     texts_b = {s.number: s.text for s in b.sections}
-    whole_a = normalize_text("".join(texts_a.values()))
+    whole_a = "\x00".join(normalize_text(t) for t in texts_a.values())  # no sentence spans two sections
     out = []
     for section in formats.SECTIONS:
         ta, tb = texts_a.get(section.number), texts_b.get(section.number)
@@ -249,7 +249,7 @@ def _signed(value: Value) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+    return "—（一份报告没有此部分）" if value is None else f"{value:.0%}"
 
 
 def _chain_line(link: CarryLink) -> str:
@@ -265,6 +265,14 @@ def _stock_line(s: StockLink) -> str:
     )
 
 
+def _links(title: str, links: Sequence[CarryLink | StockLink], line: Callable[[Any], str], unit: str) -> list[str]:
+    """A check's lines: only the broken or undecidable links, or one line when every link holds."""
+    shown = [link for link in links if link.broken or not link.known]
+    if not shown:
+        return [f"{title}：{len(links)} {unit}全部一致"]
+    return [f"{title}：", *map(line, shown)]
+
+
 def text_of(c: Comparison) -> str:
     lines = [f"== 比较：{c.a.name}（{c.a.path}） → {c.b.name}（{c.b.path}）", ""]
     changed = c.changed
@@ -278,9 +286,9 @@ def text_of(c: Comparison) -> str:
             f"{show(cell.after, cell.after_state)}{f'（{delta}）' if delta else ''}"
         )
     if c.consecutive:
-        lines += ["", "结转链条（上一年结转下年度 = 本年上年结转）：", *map(_chain_line, c.chain)]
+        lines += ["", *_links("结转链条（上一年结转下年度 = 本年上年结转）", c.chain, _chain_line, "列")]
         if c.stock:
-            lines += ["", "规章、规范性文件存量（现行有效 = 去年现行有效 + 制发 − 废止）：", *map(_stock_line, c.stock)]
+            lines += ["", *_links("规章、规范性文件存量（现行有效 = 去年现行有效 + 制发 − 废止）", c.stock, _stock_line, "项")]
     else:
         lines += ["", "两份报告不是同一机关的相邻年度，不检查结转链条和存量。"]
     lines += ["", "正文："]
@@ -294,7 +302,16 @@ def text_of(c: Comparison) -> str:
 def to_text(comparisons: list[Comparison]) -> str:
     if not comparisons:
         return "没有可比较的报告（--all 只比较同一机关相邻年度的报告）。\n"
-    return "\n".join(text_of(c) for c in comparisons)
+    body = "\n".join(text_of(c) for c in comparisons)
+    if len(comparisons) == 1:
+        return body
+    chain = sum(1 for c in comparisons if any(link.broken for link in c.chain))
+    stock = sum(1 for c in comparisons if any(s.broken for s in c.stock))
+    copied = sum(1 for c in comparisons if any(s.copied for s in c.sections))
+    return (
+        f"共比较 {len(comparisons)} 对报告：结转链条断裂 {chain} 对，规范性文件存量不衔接 {stock} 对，"
+        f"正文有照搬句子 {copied} 对。\n\n{body}"
+    )
 
 
 def to_json(comparisons: list[Comparison]) -> str:
@@ -305,7 +322,7 @@ def to_json(comparisons: list[Comparison]) -> str:
 _CSS = (
     "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}"
     "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:2px 6px}"
-    "td.n{text-align:right}tr.changed{background:#fff4cc}.bad{color:#b00;font-weight:bold}"
+    "td.n{text-align:right}td.n,td.k,th{white-space:nowrap}tr.changed{background:#fff4cc}.bad{color:#b00;font-weight:bold}"
     "mark{background:#ffd6d6}"
 )
 
@@ -314,30 +331,42 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _html_one(c: Comparison) -> str:
-    parts = [f"<h2>{_e(c.a.name)} → {_e(c.b.name)}</h2>", f"<p>{_e(c.a.path)} → {_e(c.b.path)}</p>"]
-    parts.append("<h3>统计表</h3><table><tr><th>表</th><th>行</th><th>列</th>"
-                 f"<th>{_e(c.a.name)}</th><th>{_e(c.b.name)}</th><th>变化</th></tr>")
-    for cell in c.cells:
+def _html_cells(c: Comparison, cells: Iterable[CellChange]) -> str:
+    rows = [
+        "<table><tr><th>表</th><th>行</th><th>列</th>"
+        f"<th>{_e(c.a.name)}</th><th>{_e(c.b.name)}</th><th>变化</th></tr>"
+    ]
+    for cell in cells:
         row_class = ' class="changed"' if cell.differs else ""
-        parts.append(
-            f"<tr{row_class}><td>{_e(cell.spec.table)}</td><td>{_e(cell.spec.row)}</td><td>{_e(cell.spec.column)}</td>"
+        rows.append(
+            f'<tr{row_class}><td class="k">{_e(cell.spec.table)}</td><td>{_e(cell.spec.row)}</td>'
+            f'<td class="k">{_e(cell.spec.column)}</td>'
             f'<td class="n">{_e(show(cell.before, cell.before_state))}</td>'
             f'<td class="n">{_e(show(cell.after, cell.after_state))}</td><td class="n">{_e(_signed(cell.change))}</td></tr>'
         )
-    parts.append("</table>")
+    return "\n".join([*rows, "</table>"])
+
+
+def _html_links(title: str, lines: list[tuple[str, bool]]) -> str:
+    items = "".join(f'<li{" class=bad" if bad else ""}>{_e(text)}</li>' for text, bad in lines)
+    return f"<h3>{_e(title)}</h3><ul>{items}</ul>"
+
+
+def _html_one(c: Comparison) -> str:
+    parts = [f"<h2>{_e(c.a.name)} → {_e(c.b.name)}</h2>", f"<p>{_e(c.a.path)} → {_e(c.b.path)}</p>"]
     if c.consecutive:
-        parts.append("<h3>结转链条</h3><ul>")
-        parts += [f'<li{" class=bad" if link.broken else ""}>{_e(_chain_line(link).strip())}</li>' for link in c.chain]
-        parts.append("</ul>")
+        parts.append(_html_links("结转链条", [(_chain_line(x).strip(), x.broken) for x in c.chain]))
         if c.stock:
-            parts.append("<h3>规章、规范性文件存量</h3><ul>")
-            parts += [f'<li{" class=bad" if s.broken else ""}>{_e(_stock_line(s).strip())}</li>' for s in c.stock]
-            parts.append("</ul>")
+            parts.append(_html_links("规章、规范性文件存量", [(_stock_line(x).strip(), x.broken) for x in c.stock]))
+    else:
+        parts.append("<p>两份报告不是同一机关的相邻年度，不检查结转链条和存量。</p>")
     parts.append("<h3>正文</h3>")
     for s in c.sections:
         body = "".join(f"<mark>{_e(t)}</mark>" if copied else _e(t) for t, copied in s.sentences)
         parts.append(f"<h4>{_e(s.title)}（相似度 {_e(_pct(s.similarity))}，照搬 {len(s.copied)} 句）</h4><p>{body}</p>")
+    parts.append(f"<h3>统计表：{len(c.changed)} 个单元格有变化</h3>")
+    parts.append(_html_cells(c, c.changed))
+    parts.append(f"<details><summary>全部 {len(c.cells)} 个单元格</summary>{_html_cells(c, c.cells)}</details>")
     return "\n".join(parts)
 
 

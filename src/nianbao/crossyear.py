@@ -75,9 +75,7 @@ class StockLink:
 def carry_links(prev: Num, this: Num) -> list[CarryLink]:
     """Every column of table 三: the previous year's 结转下年度 beside this year's 上年结转."""
     return [
-        CarryLink(
-            col.key, col.label, prev(f"table3/carried_forward/{col.key}"), this(f"table3/carried_in/{col.key}")
-        )
+        CarryLink(col.key, col.label, prev(f"table3/carried_forward/{col.key}"), this(f"table3/carried_in/{col.key}"))
         for col in formats.TABLE3_COLUMNS
     ]
 

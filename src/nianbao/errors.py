@@ -31,9 +31,13 @@ _CODES = (
     ReadingCode("RD04", ("error",), "不是政府信息公开工作年度报告，或不支持的文件类型"),
     ReadingCode("RD05", ("warning", "error"), "没有找到某张统计表；整份报告都没有可读的统计表时为错误"),
     ReadingCode("RD06", ("warning",), "统计表缺少某一行，或该行未能读取"),
-    ReadingCode("RD07", ("warning",), "连写的数字无法唯一拆分，相关单元格未读取（列出全部可能的拆法）", "请对照原件核实"),
+    ReadingCode(
+        "RD07", ("warning",), "连写的数字无法唯一拆分，相关单元格未读取（列出全部可能的拆法）", "请对照原件核实"
+    ),
     ReadingCode("RD08", ("notice",), "表中有一组数字无法对应到任何行，已忽略"),
-    ReadingCode("RD09", ("error",), "读取 DOC/WPS 需要 LibreOffice，但本机未安装", "运行 ./setup.sh 或安装 LibreOffice"),
+    ReadingCode(
+        "RD09", ("error",), "读取 DOC/WPS 需要 LibreOffice，但本机未安装", "运行 ./setup.sh 或安装 LibreOffice"
+    ),
     ReadingCode("RD10", ("error",), "2019 年以前的报告没有全国统一格式，不在检查范围内"),
     ReadingCode("RD11", ("notice",), "连写数字所在行本身合计不成立，已按表内其他勾稽关系确定拆法", "请核对该行"),
     ReadingCode("RD12", ("notice",), "表二连写数字按正文写明的数字确定了拆法（注明正文原句）", "请对照原件核实"),
@@ -44,7 +48,9 @@ _CODES = (
     ReadingCode("RD17", ("error",), "不是普通文件（设备、管道、套接字或循环、断开的链接），未读取"),
     ReadingCode("RD18", ("warning",), "有位数多得不可能是统计数字的数字，未读取（记为空）"),
     ReadingCode("RD19", ("error",), "读取意外中止（读取进程退出或程序内部错误）", "请把文件提交给 nianbao 的维护者"),
-    ReadingCode("RD20", ("warning",), "文字识别（OCR）不能确定的数值，单元格未读取（写明置信度和候选值）", "请对照原件核实"),
+    ReadingCode(
+        "RD20", ("warning",), "文字识别（OCR）不能确定的数值，单元格未读取（写明置信度和候选值）", "请对照原件核实"
+    ),
     ReadingCode("RD21", ("notice",), "扫描页已用文字识别（OCR）读取", "数值按识别结果记录，请对照原件核实"),
     ReadingCode("RD22", ("warning",), "扫描页未读取：本机未安装文字识别（OCR）组件", "安装 OCR 组件后再读取"),
     ReadingCode("RD25", ("warning",), "填报表中有单元格还没有填写（列出单元格）", "没有发生的事项填 0"),

@@ -4,7 +4,7 @@ Each export is a list of :class:`Sheet` (typed columns with two-level Chinese he
 keyed by column key), built from plain inputs (report records, findings, a metrics rollup), and
 written by :func:`write` as xlsx (frozen headers, filters, widths, number formats), CSV (UTF-8 with
 BOM so Excel shows the Chinese), Parquet (typed columns; column names are the keys, the Chinese
-header is kept in each field's metadata) or JSON.
+header is kept in each field's metadata) or JSON (per sheet: its columns, and its rows as arrays).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from nianbao import formats
+from nianbao.agencies import agency_key
 from nianbao.compare import Comparison, cell_specs
 from nianbao.metrics import GROUPINGS, METRIC_BY_KEY, Rollup, UnitMetrics, flat_values, unknown_cells
 from nianbao.model import Location
 from nianbao.record import Finding, Report
-from nianbao.rules.collection import agency_key, deadline, publication_date
+from nianbao.rules.collection import deadline, publication_date
 
 # Column types: str, int (a count), float (money), num (int or float), pct (a ratio shown as %).
 NUMBER_FORMATS = {"int": "#,##0", "float": "#,##0.00", "num": "General", "pct": "0.0%"}
@@ -73,11 +74,14 @@ def write(sheets: Sequence[Sheet], out: Path) -> None:
     if suffix not in FORMATS:
         raise ValueError(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(FORMATS)}）")
     out.parent.mkdir(parents=True, exist_ok=True)
-    {".xlsx": write_xlsx, ".json": write_json}.get(suffix, lambda s, o: _single(suffix, s, o))(sheets, out)
-
-
-def _single(suffix: str, sheets: Sequence[Sheet], out: Path) -> None:
-    (write_csv if suffix == ".csv" else write_parquet)(sheets[0], out)
+    if suffix == ".xlsx":
+        write_xlsx(sheets, out)
+    elif suffix == ".json":
+        write_json(sheets, out)
+    elif suffix == ".csv":
+        write_csv(sheets[0], out)
+    else:
+        write_parquet(sheets[0], out)
 
 
 def _two_levels(sheet: Sheet) -> bool:
@@ -99,20 +103,24 @@ def write_xlsx(sheets: Sequence[Sheet], out: Path) -> None:
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(out), {"nan_inf_to_errors": True})
-    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center",
-                            "valign": "vcenter", "text_wrap": True})
+    head = book.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
+    )
     formats = {t: book.add_format({"num_format": f}) for t, f in NUMBER_FORMATS.items()}
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     for sheet in sheets:
         ws = book.add_worksheet(sheet.name[:31])
         levels = 2 if _two_levels(sheet) else 1
         _xlsx_headers(ws, sheet, levels, head)
-        for r, row in enumerate(sheet.rows, start=levels):
-            for c, (column, value) in enumerate(zip(sheet.columns, sheet.values(row), strict=True)):
-                if value is not None:
-                    ws.write(r, c, value, formats.get(column.type, wrap if "\n" in str(value) else None))
         for c, column in enumerate(sheet.columns):
             ws.set_column(c, c, column.width, formats.get(column.type))
+        styles = [formats.get(column.type) for column in sheet.columns]
+        for r, row in enumerate(sheet.rows, start=levels):
+            for c, value in enumerate(sheet.values(row)):
+                if isinstance(value, str):
+                    ws.write_string(r, c, value, wrap if "\n" in value else None)
+                elif value is not None:
+                    ws.write_number(r, c, value, styles[c])
         ws.freeze_panes(levels, 0)
         ws.autofilter(levels - 1, 0, levels - 1 + len(sheet.rows), len(sheet.columns) - 1)
     book.close()
@@ -152,8 +160,13 @@ def write_parquet(sheet: Sheet, out: Path) -> None:
     import pyarrow.parquet as pq
 
     types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "num": pa.float64(), "pct": pa.float64()}
-    fields = [pa.field(c.key, types[c.type], metadata={"label": c.label}) for c in sheet.columns]
     columns = list(zip(*(sheet.values(r) for r in sheet.rows), strict=True)) or [() for _ in sheet.columns]
+    fields = [
+        # A count column holding a fraction (a misprinted cell read as printed) becomes a float column.
+        pa.field(c.key, pa.float64() if c.type == "int" and any(isinstance(v, float) for v in values)
+                 else types[c.type], metadata={"label": c.label})
+        for c, values in zip(sheet.columns, columns, strict=True)
+    ]
     arrays = [
         pa.array([_parquet_value(c, v) for v in values], type=f.type)
         for c, f, values in zip(sheet.columns, fields, columns, strict=True)
@@ -163,7 +176,7 @@ def write_parquet(sheet: Sheet, out: Path) -> None:
 
 
 def _parquet_value(column: Column, value: Any) -> Any:
-    if value is None or column.type in ("str", "int"):
+    if value is None or column.type == "str" or (column.type == "int" and isinstance(value, int)):
         return value
     return float(value)
 
@@ -173,11 +186,11 @@ def write_json(sheets: Sequence[Sheet], out: Path) -> None:
         {
             "sheet": s.name,
             "columns": [{"key": c.key, "header": c.label, "type": c.type} for c in s.columns],
-            "rows": [dict(zip([c.key for c in s.columns], s.values(r), strict=True)) for r in s.rows],
+            "rows": [s.values(r) for r in s.rows],  # in the order of "columns" (pandas' "split" orient)
         }
         for s in sheets
     ]
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 # --- 数据明细 ----------------------------------------------------------------------------------------
@@ -206,8 +219,14 @@ def data_sheet(reports: Iterable[Report]) -> list[Sheet]:
     )
     unread = Column("unknown", "未能读取的单元格", type="str", width=30)
     rows = [
-        {"file": r.source.path, "agency": r.agency, "year": r.year, "template": r.template, **flat_values(r),
-         "unknown": "、".join(sorted(unknown_cells(r)))}
+        {
+            "file": r.source.path,
+            "agency": r.agency,
+            "year": r.year,
+            "template": r.template,
+            **flat_values(r),
+            "unknown": "、".join(sorted(unknown_cells(r))),
+        }
         for r in reports
     ]
     return [Sheet("数据明细", (*_REPORT_COLUMNS, unread, *cells), rows)]
@@ -254,12 +273,20 @@ def findings_sheet(items: Iterable[tuple[Report, Sequence[Finding]]], review: Re
     for report, findings in items:
         for f in findings:
             status, comment = review(report, f) if review else (REVIEW_PENDING, "")
-            rows.append({
-                "file": report.source.path, "agency": report.agency, "year": report.year, "rule": f.rule,
-                "severity": SEVERITY_NAMES.get(f.severity, f.severity), "message": f.message,
-                "cells": "、".join(f.cells), "location": describe_location(f.location),
-                "status": status, "comment": comment,
-            })
+            rows.append(
+                {
+                    "file": report.source.path,
+                    "agency": report.agency,
+                    "year": report.year,
+                    "rule": f.rule,
+                    "severity": SEVERITY_NAMES.get(f.severity, f.severity),
+                    "message": f.message,
+                    "cells": "、".join(f.cells),
+                    "location": describe_location(f.location),
+                    "status": status,
+                    "comment": comment,
+                }
+            )
     return [Sheet("问题清单", _FINDING_COLUMNS, rows)]
 
 
@@ -284,26 +311,48 @@ def metrics_sheet(result: Rollup) -> list[Sheet]:
     rows = [_unit_row(u, result.metrics) for u in result.units]
     scope = f"按{GROUPINGS[result.by]}汇总"
     for g in (*result.groups, result.total):
-        row: dict[str, Any] = {"scope": scope if g is not result.total else "全部合计", "agency": g.group,
-                               "units": g.units}
+        row: dict[str, Any] = {
+            "scope": scope if g is not result.total else "全部合计",
+            "agency": g.group,
+            "units": g.units,
+        }
         row.update({k: g.values[k].value for k in result.metrics})
         row["notes"] = _notes(g.values, result.metrics)
         rows.append(row)
-    ranking = Sheet("排名", (
-        Column("year", "年度", type="int", width=7), Column("metric", "指标", type="str", width=16),
-        Column("rank", "名次", type="int", width=6), Column("agency", "单位", type="str", width=24),
-        Column("value", "数值", type="num", width=10), Column("applications", "新收申请数", type="int", width=10),
-    ), [
-        {"year": r.year, "metric": METRIC_BY_KEY[r.metric].name, "rank": r.rank, "agency": r.agency,
-         "value": r.value, "applications": r.applications}
-        for r in result.rankings
-    ])
+    ranking = Sheet(
+        "排名",
+        (
+            Column("year", "年度", type="int", width=7),
+            Column("metric", "指标", type="str", width=16),
+            Column("rank", "名次", type="int", width=6),
+            Column("agency", "单位", type="str", width=24),
+            Column("value", "数值", type="num", width=10),
+            Column("applications", "新收申请数", type="int", width=10),
+        ),
+        [
+            {
+                "year": r.year,
+                "metric": METRIC_BY_KEY[r.metric].name,
+                "rank": r.rank,
+                "agency": r.agency,
+                "value": r.value,
+                "applications": r.applications,
+            }
+            for r in result.rankings
+        ],
+    )
     return [Sheet("指标", (*head, *metric_columns, notes), rows), ranking]
 
 
 def _unit_row(u: UnitMetrics, keys: tuple[str, ...]) -> dict[str, Any]:
-    row: dict[str, Any] = {"scope": "单位", "agency": u.agency, "year": u.year, "region": u.region,
-                           "level": u.level, "units": 1}
+    row: dict[str, Any] = {
+        "scope": "单位",
+        "agency": u.agency,
+        "year": u.year,
+        "region": u.region,
+        "level": u.level,
+        "units": 1,
+    }
     row.update({k: u.values[k].value for k in keys})
     row["notes"] = _notes(u.values, keys)
     return row
@@ -316,9 +365,7 @@ def _notes(values: Mapping[str, Any], keys: tuple[str, ...]) -> str:
 # --- 报送情况 ----------------------------------------------------------------------------------------
 
 
-def coverage_sheet(
-    reports: Iterable[Report], agencies: Iterable[str] = (), years: Iterable[int] = ()
-) -> list[Sheet]:
+def coverage_sheet(reports: Iterable[Report], agencies: Iterable[str] = (), years: Iterable[int] = ()) -> list[Sheet]:
     """Every agency (given, or seen in the reports) × year: has it a report, and was it published in time."""
     found: dict[tuple[str, int], Report] = {}
     names: dict[str, str] = {agency_key(a): a for a in agencies}
@@ -351,9 +398,13 @@ def _coverage_row(agency: str, year: int, report: Report | None) -> dict[str, An
     else:
         on_time = "是" if due is None or published[0] <= due else "否（逾期）"
     return {
-        "agency": agency, "year": year, "has_report": "有", "file": report.source.path,
+        "agency": agency,
+        "year": year,
+        "has_report": "有",
+        "file": report.source.path,
         "published": published[0].isoformat() if published else None,
-        "deadline": due.isoformat() if due else None, "on_time": on_time,
+        "deadline": due.isoformat() if due else None,
+        "on_time": on_time,
     }
 
 
@@ -364,39 +415,94 @@ def comparison_sheets(comparisons: list[Comparison]) -> list[Sheet]:
     """Comparisons as sheets: 单元格对比, 结转链条, 规范性文件存量, 正文对比 (every comparison's rows)."""
     pair = [Column("a", "前一份", "机关年度", "str", 24), Column("b", "后一份", "机关年度", "str", 24)]
     names = [{"a": c.a.name, "b": c.b.name} for c in comparisons]
-    cells = Sheet("单元格对比", (
-        *pair, Column("table", "单元格", "表", "str", 6), Column("row", "单元格", "行", "str", 36),
-        Column("column", "单元格", "列", "str", 14), Column("before", "数值", "前一份", "num", 12),
-        Column("after", "数值", "后一份", "num", 12), Column("change", "数值", "变化", "num", 10),
-        Column("note", "数值", "说明", "str", 16),
-    ), [
-        {**n, "table": x.spec.table, "row": x.spec.row, "column": x.spec.column, "before": x.before,
-         "after": x.after, "change": x.change, "note": "、".join(s for s in (x.before_state, x.after_state) if s)}
-        for n, c in zip(names, comparisons) for x in c.cells
-    ])
-    chain = Sheet("结转链条", (
-        *pair, Column("column", "结转链条", "列", "str", 14), Column("cf", "结转链条", "上年结转下年度", "num", 14),
-        Column("ci", "结转链条", "本年上年结转", "num", 14), Column("ok", "结转链条", "结论", "str", 10),
-    ), [
-        {**n, "column": x.label, "cf": x.carried_forward, "ci": x.carried_in,
-         "ok": "断裂" if x.broken else ("一致" if x.known else "无法判断")}
-        for n, c in zip(names, comparisons) for x in c.chain
-    ])
-    stock = Sheet("规范性文件存量", (
-        *pair, Column("row", "存量", "项目", "str", 14), Column("before", "存量", "去年现行有效", "num", 12),
-        Column("issued", "存量", "本年制发", "num", 10), Column("repealed", "存量", "本年废止", "num", 10),
-        Column("expected", "存量", "应为", "num", 10), Column("now", "存量", "本年现行有效", "num", 12),
-        Column("ok", "存量", "结论", "str", 10),
-    ), [
-        {**n, "row": x.label, "before": x.in_force_before, "issued": x.issued, "repealed": x.repealed,
-         "expected": x.expected, "now": x.in_force, "ok": "不衔接" if x.broken else ("衔接" if x.known else "无法判断")}
-        for n, c in zip(names, comparisons) for x in c.stock
-    ])
-    texts = Sheet("正文对比", (
-        *pair, Column("section", "正文", "部分", "str", 30), Column("score", "正文", "相似度", "pct", 10),
-        Column("copied", "正文", "照搬句数", "int", 10), Column("sentences", "正文", "照搬的句子", "str", 80),
-    ), [
-        {**n, "section": s.title, "score": s.similarity, "copied": len(s.copied), "sentences": "\n".join(s.copied)}
-        for n, c in zip(names, comparisons) for s in c.sections
-    ])
+    cells = Sheet(
+        "单元格对比",
+        (
+            *pair,
+            Column("table", "单元格", "表", "str", 6),
+            Column("row", "单元格", "行", "str", 36),
+            Column("column", "单元格", "列", "str", 14),
+            Column("before", "数值", "前一份", "num", 12),
+            Column("after", "数值", "后一份", "num", 12),
+            Column("change", "数值", "变化", "num", 10),
+            Column("note", "数值", "说明", "str", 16),
+        ),
+        [
+            {
+                **n,
+                "table": x.spec.table,
+                "row": x.spec.row,
+                "column": x.spec.column,
+                "before": x.before,
+                "after": x.after,
+                "change": x.change,
+                "note": "、".join(s for s in (x.before_state, x.after_state) if s),
+            }
+            for n, c in zip(names, comparisons)
+            for x in c.cells
+        ],
+    )
+    chain = Sheet(
+        "结转链条",
+        (
+            *pair,
+            Column("column", "结转链条", "列", "str", 14),
+            Column("cf", "结转链条", "上年结转下年度", "num", 14),
+            Column("ci", "结转链条", "本年上年结转", "num", 14),
+            Column("ok", "结转链条", "结论", "str", 10),
+        ),
+        [
+            {
+                **n,
+                "column": x.label,
+                "cf": x.carried_forward,
+                "ci": x.carried_in,
+                "ok": "断裂" if x.broken else ("一致" if x.known else "无法判断"),
+            }
+            for n, c in zip(names, comparisons)
+            for x in c.chain
+        ],
+    )
+    stock = Sheet(
+        "规范性文件存量",
+        (
+            *pair,
+            Column("row", "存量", "项目", "str", 14),
+            Column("before", "存量", "去年现行有效", "num", 12),
+            Column("issued", "存量", "本年制发", "num", 10),
+            Column("repealed", "存量", "本年废止", "num", 10),
+            Column("expected", "存量", "应为", "num", 10),
+            Column("now", "存量", "本年现行有效", "num", 12),
+            Column("ok", "存量", "结论", "str", 10),
+        ),
+        [
+            {
+                **n,
+                "row": x.label,
+                "before": x.in_force_before,
+                "issued": x.issued,
+                "repealed": x.repealed,
+                "expected": x.expected,
+                "now": x.in_force,
+                "ok": "不衔接" if x.broken else ("衔接" if x.known else "无法判断"),
+            }
+            for n, c in zip(names, comparisons)
+            for x in c.stock
+        ],
+    )
+    texts = Sheet(
+        "正文对比",
+        (
+            *pair,
+            Column("section", "正文", "部分", "str", 30),
+            Column("score", "正文", "相似度", "pct", 10),
+            Column("copied", "正文", "照搬句数", "int", 10),
+            Column("sentences", "正文", "照搬的句子", "str", 80),
+        ),
+        [
+            {**n, "section": s.title, "score": s.similarity, "copied": len(s.copied), "sentences": "\n".join(s.copied)}
+            for n, c in zip(names, comparisons)
+            for s in c.sections
+        ],
+    )
     return [cells, chain, stock, texts]

@@ -141,6 +141,17 @@ PATTERNS: tuple[FactPattern, ...] = (
         _p(rf"行政诉讼(?:案件)?(?:数|数量)?(?:为|共|共计)?\s*{NUM}{_UNIT}"),
         (_T4_LITIGATION,),
     ),
+    # Outcomes: a review that corrected the agency (被纠错), a suit it lost (败诉): 结果纠正.
+    FactPattern(
+        "行政复议被纠错",
+        _p(rf"复议[^。；，,、]{{0,10}}?(?:被)?(?:纠错|纠正)(?:的)?(?:案件)?(?:共|为)?\s*{NUM}{_UNIT}"),
+        (("table4/review/corrected",),),
+    ),
+    FactPattern(
+        "行政诉讼败诉",
+        _p(rf"诉讼[^。；，,、]{{0,10}}?败诉(?:的)?(?:案件)?(?:共|为)?\s*{NUM}{_UNIT}"),
+        (("table4/litigation_direct/corrected", "table4/litigation_after_review/corrected"),),
+    ),
 )
 
 _DOCS = r"(?:行政)?规范性文件"
@@ -166,7 +177,8 @@ PATTERNS = (
 # "全年未发生因依申请公开被行政复议纠错或行政诉讼败诉情形" denies that a review *corrected* the agency
 # and that a suit was *lost* (结果纠正), not that there was any review or suit. A negation's scope is
 # read up to the clause's end (，), never beyond: "未发生行政复议、行政诉讼，未发生纠错" denies both.
-_NO = r"(?:未发生|未产生|没有发生|没有产生|未出现|没有出现|未有|没有|无)"
+# 无 negates, but not in 无法提供 or 无正当理由 (names of results, not denials).
+_NO = r"(?:未发生|未产生|没有发生|没有产生|未出现|没有出现|未有|没有|无(?!法|正当|需))"
 _CORRECTED = r"(?:纠错|纠正|撤销|变更|确认违法)"
 _T4_CORRECTED = tuple(f"table4/{g.key}/corrected" for g in formats.TABLE4_GROUPS)
 _T4_TOTALS = tuple(f"table4/{g.key}/total" for g in formats.TABLE4_GROUPS)
@@ -234,6 +246,8 @@ def zero_facts_in(text: str, section: int) -> Iterator[ZeroFact]:
     """Each zero claim once: where two claims read the same words, the first in the catalogue
     (the narrower scope) takes them."""
     for sentence in sentences(text):
+        if "复议" not in sentence and "诉讼" not in sentence and "申请" not in sentence:
+            continue  # every claim names reviews, suits or applications
         taken: list[tuple[int, int]] = []
         for claim in ZERO_CLAIMS:
             for m in claim.regex.finditer(sentence):
@@ -276,7 +290,13 @@ def facts_in(text: str, section: int, year: int | None) -> Iterator[Fact]:
         yield from _sentence_facts(sentence, section)
 
 
+# Every phrase ends in a count (a numeral and its unit): a sentence without one is not searched.
+_COUNT_RE = re.compile(rf"[\d{_CN_NUM}]{_UNIT}")
+
+
 def _sentence_facts(sentence: str, section: int) -> Iterator[Fact]:
+    if not _COUNT_RE.search(sentence):
+        return
     taken: set[int] = set()  # a figure belongs to the first phrase of the catalogue that reads it
     for pattern in PATTERNS:
         for m in pattern.regex.finditer(sentence):

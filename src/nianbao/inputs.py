@@ -171,7 +171,10 @@ def walk(paths: Iterable[str | Path]) -> Walk:
 def _folder(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
     top = root.resolve()
     found: list[Path] = []
-    for folder, dirs, names in os.walk(root, followlinks=False, onerror=None):
+    def unreadable(exc: OSError) -> None:
+        skipped.append(Skipped(Path(exc.filename or root), f"无法读取该文件夹（{_reason(exc)}）"))
+
+    for folder, dirs, names in os.walk(root, followlinks=False, onerror=unreadable):
         here = Path(folder)
         for name in list(dirs):
             if (here / name).is_symlink():

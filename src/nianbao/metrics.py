@@ -14,12 +14,14 @@ units only among those with at least ``min_n`` new applications.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from nianbao import formats
+from nianbao.agencies import agency_key, split_aliases
 from nianbao.record import Report
 
 CATALOGUE_VERSION = "1"
@@ -66,7 +68,7 @@ class Metric:
     caliber: str  # 口径
     version: str = "1"
 
-    @property
+    @functools.cached_property
     def is_ratio(self) -> bool:
         return any(f.denominator for f in self.formulas.values())
 
@@ -215,18 +217,21 @@ def _col(columns: tuple[formats.Column, ...], key: str) -> str:
     return next((c.label for c in columns if c.key == key), key)
 
 
-def _sum(paths: tuple[str, ...], values: Mapping[str, Value], unknown: Set[str]) -> tuple[float | int | None, str, bool]:
+_ABSENT = object()
+
+
+def _sum(paths: tuple[str, ...], values: Mapping[str, Any], unknown: Set[str]) -> tuple[float | int | None, str, bool]:
     """The sum of the cells, or None with the reason; and whether a printed blank was counted as 0."""
     total: float | int = 0
     blank = False
     for path in paths:
-        if path in unknown:
+        if unknown and path in unknown:
             return None, f"{_label(path)}未能读取（读取时放弃）", blank
-        if path not in values:
-            return None, f"报告中没有{_label(path)}", blank
-        value = values[path]
+        value = values.get(path, _ABSENT)
         if value is None:
             blank = True
+        elif value is _ABSENT:
+            return None, f"报告中没有{_label(path)}", blank
         else:
             total += value
     return total, "", blank
@@ -234,7 +239,7 @@ def _sum(paths: tuple[str, ...], values: Mapping[str, Value], unknown: Set[str])
 
 def infer_template(values: Mapping[str, Value]) -> str:
     """The format a flat map's table 二 is in (2021 unless a 2019-only column is there)."""
-    return "2019" if any(p.endswith(("/made", "/previous_items", "/total_published")) for p in values) else "2021"
+    return "2019" if any(str(p).endswith(("/made", "/previous_items", "/total_published")) for p in values) else "2021"
 
 
 def evaluate_one(metric: Metric, values: Mapping[str, Value], unknown: Set[str], template: str) -> MetricValue:
@@ -278,12 +283,7 @@ def evaluate(
 
 def flat_values(report: Report) -> dict[str, Value]:
     """Every cell the report holds, by path (a printed blank as None; a row not printed is absent)."""
-    return {
-        f"{table}/{row}/{col}": value
-        for table in ("table2", "table3", "table4")
-        for row, cols in (getattr(report, table) or {}).items()
-        for col, value in cols.items()
-    }
+    return report.flat()
 
 
 def unknown_cells(report: Report) -> frozenset[str]:
@@ -316,26 +316,20 @@ class UnitInfo:
 
 
 def directory(rows: Iterable[Mapping[str, Any]]) -> dict[str, UnitInfo]:
-    """An agency list's rows (名称, 级别, 行政区划代码, 别名 separated by 、 or ;) by normalised name and alias."""
-    from nianbao.rules.collection import agency_key
-
+    """An agency list's rows (名称, 级别, 行政区划代码, 别名) by normalised name and by alias."""
     out: dict[str, UnitInfo] = {}
     for row in rows:
         name = str(row.get("名称") or "").strip()
         if not name:
             continue
         info = UnitInfo(name, str(row.get("行政区划代码") or "").strip() or None, str(row.get("级别") or "").strip() or None)
-        aliases = str(row.get("别名") or "").replace(";", "、").replace("；", "、").split("、")
-        for alias in (name, *aliases):
-            if alias.strip():
-                out.setdefault(agency_key(alias.strip()), info)
+        for alias in (name, *split_aliases(str(row.get("别名") or ""))):
+            out.setdefault(agency_key(alias), info)
     return out
 
 
 def rows_with_directory(reports: Iterable[Report], units: Mapping[str, UnitInfo]) -> list[dict[str, Any]]:
     """Reports as rollup rows, with region and level (and the list's name) where the list has the unit."""
-    from nianbao.rules.collection import agency_key
-
     rows = []
     for r in reports:
         info = units.get(agency_key(r.agency))
@@ -347,8 +341,8 @@ def rows_with_directory(reports: Iterable[Report], units: Mapping[str, UnitInfo]
 
 
 def evaluate_row(row: Mapping[str, Any], keys: Iterable[str] | None = None) -> dict[str, MetricValue]:
-    values = {k: v for k, v in row.items() if "/" in k and k.startswith("table")}
-    return evaluate(values, frozenset(row.get("unknown") or ()), row.get("template"), keys)
+    # The row's own keys (agency, year…) are never cell paths, so the row serves as the value map.
+    return evaluate(row, frozenset(row.get("unknown") or ()), row.get("template"), keys)
 
 
 # --- aggregation --------------------------------------------------------------------------------
@@ -417,13 +411,16 @@ def _combine(key: str, parts: list[MetricValue]) -> MetricValue:
     A unit whose inputs are incomplete (unread, not printed) or that lacks the item in its format
     is left out, and the note says how many; a unit with a zero denominator adds 0 to both sums."""
     metric = METRIC_BY_KEY[key]
-    known = [p for p in parts if p.numerator is not None and (p.denominator is not None or not metric.is_ratio)]
-    left = [p for p in parts if p not in known]
+    known: list[MetricValue] = []
+    left: list[MetricValue] = []
+    for p in parts:
+        complete = p.numerator is not None and (p.denominator is not None or not metric.is_ratio)
+        (known if complete else left).append(p)
     other_format = sum(1 for p in left if "格式没有此项" in p.reason)
     notes = [f"{n} 个单位{why}，未计入" for n, why in ((len(left) - other_format, "数据不全"), (other_format, "的格式没有此项")) if n]
     note = "；".join(notes)
     if not known:
-        return MetricValue(key, None, "没有可计算的单位")
+        return MetricValue(key, None, f"没有可计算的单位（{note}）" if note else "没有可计算的单位")
     top = sum(p.numerator or 0 for p in known)
     if not metric.is_ratio:
         return MetricValue(key, top, note, top)
@@ -451,15 +448,17 @@ def _rankings(units: list[UnitMetrics], keys: tuple[str, ...], min_n: int) -> tu
     ranked: list[Ranked] = []
     left_out: dict[str, int] = {}
     for year, members in itertools.groupby(sorted(units, key=lambda u: u.year or 0), key=lambda u: u.year):
-        pool = [u for u in members if (u.values[BASE_METRIC].value or 0) >= min_n]
-        left_out[str(year)] = sum(1 for u in units if u.year == year) - len(pool)
+        group = list(members)
+        pool = [u for u in group if (u.values[BASE_METRIC].value or 0) >= min_n]
+        left_out[str(year)] = len(group) - len(pool)
         for key in keys:
             if key == BASE_METRIC:
                 continue
             scored = [(u, u.values[key].value) for u in pool if u.values[key].value is not None]
             scored.sort(key=lambda uv: (-(uv[1] or 0), uv[0].agency))
-            for u, value in scored:  # equal values share a rank (1, 1, 3)
-                rank = 1 + sum(1 for _, other in scored if (other or 0) > (value or 0))
+            rank = 0
+            for place, (u, value) in enumerate(scored, start=1):  # equal values share a rank (1, 1, 3)
+                rank = rank if place > 1 and value == scored[place - 2][1] else place
                 ranked.append(Ranked(year, key, rank, u.agency, value or 0, u.values[BASE_METRIC].value or 0))
     return ranked, left_out
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from nianbao.record import Finding
 
 # A location as the record carries it: {"line": n} for text, {"table", "row", "col"} for DOCX and
 # HTML, {"page", "bbox"} for PDF (see shared/spec/report-json.md).
@@ -81,3 +84,5 @@ class Document:
     # The reader met characters it could not read and put U+FFFD for them (numbers.UNREADABLE):
     # found where the reader has the whole text at hand, so that others need not look.
     unreadable: bool = False
+    # Reading findings only the reader can make (a workbook's empty cells), kept in the record.
+    findings: tuple[Finding, ...] = ()

@@ -17,9 +17,12 @@ SEVERITY_ZH = {"error": "错误", "warning": "警告", "notice": "提示"}
 
 
 def place(location: dict[str, Any]) -> str:
-    """A location as a person reads it after the file name: ``143``, ``第4页``, ``表2第3行第4列``."""
+    """A location as a person reads it after the file name: ``143``, ``第4页``, ``表2第3行第4列``,
+    ``表三 申请办理!D12``."""
     if "line" in location:
         return str(location["line"])
+    if "sheet" in location:  # a workbook's cell: 表三 申请办理!D12
+        return f"{location['sheet']}!{location.get('cell', '')}"
     if "page" in location:
         return f"第{location['page']}页"
     if "table" in location:

@@ -21,10 +21,13 @@ The work function given to :func:`run` is the test hook: a test passes one that 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import faulthandler
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +36,14 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+# Imported here, never in a worker: an import in a forked child can fail on the import lock's
+# state copied from the parent (KeyError in importlib's module lock).
+try:
+    import resource
+except ImportError:  # not on Windows: no memory ceiling there
+    resource = None  # type: ignore[assignment]
+
+from nianbao.api import parse
 from nianbao.inputs import shown
 from nianbao.limits import LIMITS, RD_CRASH, RD_MEMORY, RD_TIME, size_text
 from nianbao.record import Finding, Report, Source
@@ -40,8 +51,12 @@ from nianbao.record import Finding, Report, Source
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Items handed to a worker ahead of the one it is reading, so it never waits for the parent.
-_AHEAD = 2
+# Items handed to a worker ahead of the one it is reading, so it never waits for the parent: many
+# when its items take milliseconds (text reports: the parent's wake-ups would otherwise pace the
+# worker), few when they take longer (a queue behind a file that hangs waits for its time limit).
+_AHEAD_FAST = 8
+_AHEAD_SLOW = 2
+_FAST_SECONDS = 0.01
 # Results kept waiting for an earlier item (a slow file) before no more items are handed out.
 _WINDOW_PER_JOB = 256
 
@@ -53,6 +68,7 @@ class Isolation:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     seconds: float = LIMITS.seconds
     memory_bytes: int = LIMITS.memory_bytes
+    start_method: str | None = None  # "fork", "forkserver" or "spawn"; None: see _context
 
 
 @dataclass(frozen=True)
@@ -88,8 +104,8 @@ def failed_report(path: str | Path, failure: Finding) -> Report:
 def _limit_memory(memory_bytes: int) -> None:
     """Cap this process's address space at what it holds now plus ``memory_bytes`` (soft limit
     only: a program it starts, LibreOffice, may raise it back for itself)."""
-    import resource
-
+    if resource is None:
+        return
     try:
         with open("/proc/self/statm") as handle:
             held = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
@@ -105,6 +121,7 @@ def _limit_memory(memory_bytes: int) -> None:
 
 def _serve(conn: Connection, work: Callable[[Any], Any], memory_bytes: int) -> None:
     """A worker's loop: (index, item) in, (index, kind, value) out, until told to stop."""
+    faulthandler.disable()  # a worker that dies prints nothing: its file gets RD19 instead
     with contextlib.suppress(OSError):
         os.setsid()  # its own process group: a kill on time-out takes what it started with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
@@ -140,26 +157,52 @@ def _serve(conn: Connection, work: Callable[[Any], Any], memory_bytes: int) -> N
 # The parent side
 
 
-def _context() -> Any:
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
+def _context(method: str | None) -> Any:
+    """How workers are started. Forking is fastest (the worker has everything imported), but a
+    process with other threads (a web server, a Dask worker) is forked with their locks held: then
+    workers come from a fork server (a clean single-threaded process), and ``work`` and the items
+    must pickle (a top-level function or a functools.partial of one)."""
+    if method is None:
+        if not sys.platform.startswith("linux"):
+            method = "spawn"
+        else:
+            method = "fork" if threading.active_count() == 1 else "forkserver"
     return multiprocessing.get_context(method)
 
 
 class _Worker:
-    def __init__(self, work: Callable[[Any], Any], memory_bytes: int) -> None:
-        context = _context()
+    def __init__(self, work: Callable[[Any], Any], memory_bytes: int, method: str | None = None) -> None:
+        context = _context(method)
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, work, memory_bytes), daemon=True)
         self.process.start()
         child.close()
         self.pending: deque[int] = deque()  # items handed over, oldest (being read) first
         self.since = time.monotonic()  # when the oldest pending item was started
+        self.broken = False  # its pipe is closed: nothing more is handed over
+        self.typical = 1.0  # seconds an item takes (moving average): how many to hand over ahead
 
-    def give(self, index: int, item: Any) -> None:
+    @property
+    def ahead(self) -> int:
+        return _AHEAD_FAST if self.typical < _FAST_SECONDS else _AHEAD_SLOW
+
+    def took(self) -> None:
+        """An item finished: the next starts now."""
+        now = time.monotonic()
+        self.typical = 0.8 * self.typical + 0.2 * (now - self.since)
+        self.since = now
+
+    def give(self, index: int, item: Any) -> bool:
+        """Hand an item over; False when the worker has gone (it may have ended itself after its
+        last reply, still to be read): the item stays pending and is read again elsewhere."""
         if not self.pending:
             self.since = time.monotonic()
         self.pending.append(index)
-        self.conn.send((index, item))
+        try:
+            self.conn.send((index, item))
+        except (OSError, ValueError):
+            self.broken = True
+        return not self.broken
 
     def stop(self, kill: bool = False) -> None:
         if not kill:
@@ -196,7 +239,7 @@ def run(
     next_out = 0
     finished = 0
     exhausted = False
-    workers = [_Worker(work, isolation.memory_bytes) for _ in range(jobs)]
+    workers = [_Worker(work, isolation.memory_bytes, isolation.start_method) for _ in range(jobs)]
     window = _WINDOW_PER_JOB * jobs
 
     def replace(worker: _Worker, kill: bool) -> _Worker:
@@ -204,7 +247,7 @@ def run(
         for index in worker.pending:  # items queued behind the failed one are read again
             retry.append((index, given[index]))
         worker.pending.clear()
-        return _Worker(work, isolation.memory_bytes)
+        return _Worker(work, isolation.memory_bytes, isolation.start_method)
 
     def finish(index: int, outcome: Outcome[R]) -> None:
         nonlocal finished
@@ -217,7 +260,7 @@ def run(
     try:
         while True:
             for worker in workers:
-                while len(worker.pending) < _AHEAD and len(given) + len(done) < window:
+                while not worker.broken and len(worker.pending) < worker.ahead and len(given) + len(done) < window:
                     if retry:
                         index, item = retry.popleft()
                     elif not exhausted:
@@ -229,7 +272,8 @@ def run(
                     else:
                         break
                     given[index] = item
-                    worker.give(index, item)
+                    if not worker.give(index, item):
+                        break
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
@@ -249,7 +293,7 @@ def run(
                     while worker.pending and worker.conn.poll():
                         index, kind, value = worker.conn.recv()
                         worker.pending.popleft()
-                        worker.since = time.monotonic()
+                        worker.took()
                         if kind == "ok":
                             finish(index, Outcome(index, value=value))
                         elif kind == "memory":
@@ -262,7 +306,7 @@ def run(
                     dead = True  # the worker died while (or before) sending
                 if recycle:
                     workers[position] = replace(worker, kill=False)
-                elif dead or (worker.pending and not worker.process.is_alive()):
+                elif dead or worker.broken or (worker.pending and not worker.process.is_alive()):
                     if worker.pending:
                         index = worker.pending.popleft()
                         finish(index, Outcome(index, failure=_death(worker, isolation)))
@@ -292,8 +336,6 @@ def _death(worker: _Worker, isolation: Isolation) -> Finding:
 
 
 def _parse(path: str | Path) -> Report:
-    from nianbao.api import parse
-
     return parse(path)
 
 
@@ -313,4 +355,4 @@ def parse_many(
 def read_isolated(path: str | Path, isolation: Isolation | None = None) -> Report:
     """One file read under the limits in a child process: for a web worker or a Dask task."""
     isolation = isolation or Isolation(jobs=1)
-    return next(parse_many([path], Isolation(1, isolation.seconds, isolation.memory_bytes)))
+    return next(parse_many([path], dataclasses.replace(isolation, jobs=1)))

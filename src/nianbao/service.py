@@ -223,10 +223,20 @@ def check_store(store: Store, config: Config | None = None) -> StoreCheck:
     counts: dict[str, int] = {}
     checked = 0
     batch: dict[int, list[Finding]] = {}
+    collection = [r for r in REGISTRY.values() if r.scope == "collection" and config.wants(r.code)]
+    # rules grouped by report alone run in this pass, on the record already read
+    alone = [r for r in collection if r.group_by == ("report",)]
+    collected: dict[int, list[Finding]] = {}
     for active in store.iter_active(with_record=True):
         assert active.record is not None
         found = check(active.record, config)
         batch[active.version_id] = found
+        contexts = [Context(active.record)]
+        contexts[0].aggregates = config.aggregates
+        for rule in alone:
+            for hit in rule.func(contexts):
+                _, finding = cast(tuple[Report, Finding], hit)
+                collected.setdefault(active.version_id, []).append(config.grade(finding))
         checked += 1
         for f in found:
             counts[f.severity] = counts.get(f.severity, 0) + 1
@@ -234,9 +244,8 @@ def check_store(store: Store, config: Config | None = None) -> StoreCheck:
             store.replace_many(batch, "report")
             batch = {}
     store.replace_many(batch, "report")
-    collected: dict[int, list[Finding]] = {}
-    for rule in REGISTRY.values():
-        if rule.scope != "collection" or not config.wants(rule.code):
+    for rule in collection:
+        if rule in alone:
             continue
         for aggregates, group in _store_groups(store, rule, config):
             contexts = [Context(a.record) for a in group if a.record is not None]
@@ -279,6 +288,8 @@ def _deduplicated(found: Mapping[int, list[Finding]]) -> dict[int, list[Finding]
     """One finding per fingerprint and version (a rule run on two kinds of group may meet a pair twice)."""
     out: dict[int, list[Finding]] = {}
     for version, findings in found.items():
-        seen: set[str] = set()
-        out[version] = [f for f in findings if not (f.fingerprint in seen or seen.add(f.fingerprint))]  # type: ignore[func-returns-value]
+        unique: dict[str, Finding] = {}
+        for f in findings:
+            unique.setdefault(f.fingerprint, f)
+        out[version] = list(unique.values())
     return out

@@ -23,8 +23,12 @@ def _groups_table(result: Rollup) -> list[str]:
     lines.append("\t".join(["指标", *(f"{g.group}（{g.units} 个单位）" for g in groups)]))
     for key in result.metrics:
         lines.append("\t".join([METRIC_BY_KEY[key].name, *(_cell(g.values[key]) for g in groups)]))
-    notes = [f"  {g.group} {METRIC_BY_KEY[k].name}：{g.values[k].reason}" for g in groups for k in result.metrics
-             if g.values[k].reason and g.values[k].value is not None]
+    notes = [
+        f"  {g.group} {METRIC_BY_KEY[k].name}：{g.values[k].reason}"
+        for g in groups
+        for k in result.metrics
+        if g.values[k].reason and g.values[k].value is not None
+    ]
     return lines + (["", "说明：", *notes] if notes else [])
 
 
@@ -37,7 +41,9 @@ def _rankings(result: Rollup, top: int, keys: Sequence[str]) -> list[str]:
         ranked = [r for r in result.rankings if r.metric == key and r.rank <= top]
         for r in ranked:
             value = format_value(METRIC_BY_KEY[key], r.value)
-            lines.append(f"  {r.year} 年 {METRIC_BY_KEY[key].name} 第 {r.rank} 名：{r.agency} {value}（新收 {r.applications:,g} 件）")
+            lines.append(
+                f"  {r.year} 年 {METRIC_BY_KEY[key].name} 第 {r.rank} 名：{r.agency} {value}（新收 {r.applications:,g} 件）"
+            )
     return lines
 
 
@@ -47,8 +53,10 @@ def _changes(result: Rollup, keys: Sequence[str]) -> list[str]:
         if c.metric in keys:
             m = METRIC_BY_KEY[c.metric]
             delta = "" if c.change is None else (f"{c.change * 100:+.1f} 个百分点" if m.is_ratio else f"{c.change:+g}")
-            lines.append(f"  {c.agency} {m.name}：{c.year_before} 年 {format_value(m, c.before)} → "
-                         f"{c.year} 年 {format_value(m, c.now)}{f'（{delta}）' if delta else ''}")
+            lines.append(
+                f"  {c.agency} {m.name}：{c.year_before} 年 {format_value(m, c.before)} → "
+                f"{c.year} 年 {format_value(m, c.now)}{f'（{delta}）' if delta else ''}"
+            )
     return lines if len(lines) > 2 else [*lines, "  （没有相邻年度的报告）"]
 
 
@@ -62,20 +70,41 @@ def rollup_text(result: Rollup, top: int = 10, ranked: Sequence[str] | None = No
 
 
 def _values(values: dict[str, MetricValue]) -> dict[str, Any]:
-    return {k: {"value": v.value, "reason": v.reason or None, "numerator": v.numerator, "denominator": v.denominator}
-            for k, v in values.items()}
+    return {
+        k: {"value": v.value, "reason": v.reason or None, "numerator": v.numerator, "denominator": v.denominator}
+        for k, v in values.items()
+    }
 
 
 def rollup_json(result: Rollup) -> str:
     data = {
         "by": result.by,
         "min_n": result.min_n,
-        "units": [{"agency": u.agency, "year": u.year, "region": u.region, "level": u.level, "file": u.file,
-                   "metrics": _values(u.values)} for u in result.units],
+        "units": [
+            {
+                "agency": u.agency,
+                "year": u.year,
+                "region": u.region,
+                "level": u.level,
+                "file": u.file,
+                "metrics": _values(u.values),
+            }
+            for u in result.units
+        ],
         "groups": [{"group": g.group, "units": g.units, "metrics": _values(g.values)} for g in result.groups],
         "total": {"units": result.total.units, "metrics": _values(result.total.values)},
-        "changes": [{"agency": c.agency, "metric": c.metric, "year_before": c.year_before, "year": c.year,
-                     "before": c.before, "now": c.now, "change": c.change} for c in result.changes],
+        "changes": [
+            {
+                "agency": c.agency,
+                "metric": c.metric,
+                "year_before": c.year_before,
+                "year": c.year,
+                "before": c.before,
+                "now": c.now,
+                "change": c.change,
+            }
+            for c in result.changes
+        ],
         "rankings": [vars(r) for r in result.rankings],
         "left_out": result.left_out,
     }

@@ -8,6 +8,7 @@ module wrote, which only ever add cells up.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from nianbao.render.layout import Grid, expand, table2_grid, table3_grid, table4
 
 MAP_SHEET = "_nianbao"
 INFO_SHEET = "封面"
+SIGNED_LABEL = "落款日期"  # printed under the agency's name at the end of the report (2025年1月20日)
 TABLE_SHEETS = ("表二 主动公开", "表三 申请办理", "表四 复议诉讼")
 _THIN = Side(style="thin", color="333333")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -138,8 +140,13 @@ def write_template(report: Report, path: Path) -> Path:
     info.append(["机关名称", report.agency or ""])
     info.append(["报告年度", report.year])
     info.append(["格式版本", "2021 年修订格式" if report.template == "2021" else "2019 年试行格式"])
+    info.append([SIGNED_LABEL, report.meta.get("signed", "")])
     info.append(
-        ["说明", "黄色单元格填写数字（没有发生的填 0）；灰色单元格为合计，自动计算。各部分文字填在对应工作表。"]
+        [
+            "说明",
+            "黄色单元格填写数字（没有发生的填 0）；灰色单元格为合计，自动计算。各部分文字填在对应工作表。"
+            "落款日期印在报告末尾机关名称之下（如 2025年1月20日），不填时为生成报告的日期。",
+        ]
     )
     info.column_dimensions["A"].width, info.column_dimensions["B"].width = 12, 80
     placed: list[_Placed] = []
@@ -159,7 +166,7 @@ def write_template(report: Report, path: Path) -> Path:
             ws.column_dimensions[get_column_letter(col)].width = 14 if col > 3 else 22
     texts = {s.number: s.text for s in report.sections}
     for section in formats.SECTIONS:
-        ws = wb.create_sheet(_section_sheet(section.number))
+        ws = wb.create_sheet(section_sheet(section.number))
         ws["A1"] = f"{formats.CHINESE_SECTION_NUMERALS[section.number - 1]}、{section.title}"
         ws["A1"].font = Font(bold=True)
         ws["A2"] = texts.get(section.number, "")
@@ -185,7 +192,7 @@ def _fill(ws: Worksheet, report: Report, at: dict[str, str], formulas: dict[str,
             cell.value = report.value(path)
 
 
-def _section_sheet(number: int) -> str:
+def section_sheet(number: int) -> str:
     return f"{formats.CHINESE_SECTION_NUMERALS[number - 1]}、{formats.SECTIONS[number - 1].title}"[:31]
 
 
@@ -217,18 +224,27 @@ def read_workbook(path: Path) -> Report:
     year = int(str(info["报告年度"]))
     report = blank_report(str(info.get("机关名称") or ""), year)
     data = report.to_dict()
+    if info.get(SIGNED_LABEL):
+        data["meta"] = {"signed": signed_text(info[SIGNED_LABEL])}
     for cell_path, sheet, coordinate in formulas_wb[MAP_SHEET].iter_rows(min_row=2, values_only=True):
         table, row, col = str(cell_path).split("/")
-        data[table][row][col] = _cell_value(formulas_wb[str(sheet)], values_wb[str(sheet)], str(coordinate))
+        data[table][row][col] = cell_value(formulas_wb[str(sheet)], values_wb[str(sheet)], str(coordinate))
     sections = []
     for section in formats.SECTIONS:
-        text = formulas_wb[_section_sheet(section.number)]["A2"].value
+        text = formulas_wb[section_sheet(section.number)]["A2"].value
         sections.append(SectionText(section.number, section.title, str(text or "")))
     data["source"] = {"path": str(path), "format": "xlsx"}
     return Report.from_dict({**data, "sections": [s.to_dict() for s in sections]})
 
 
-def _cell_value(formulas: Worksheet, values: Worksheet, coordinate: str) -> int | float | None:
+def signed_text(value: object) -> str:
+    """The 落款日期 as written (2025年1月20日), or from a date Excel keeps as a date."""
+    if isinstance(value, dt.datetime | dt.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value).strip()
+
+
+def cell_value(formulas: Worksheet, values: Worksheet, coordinate: str) -> int | float | None:
     raw = formulas[coordinate].value
     if not (isinstance(raw, str) and raw.startswith("=")):
         return _number(raw)
@@ -243,9 +259,9 @@ def _evaluate(formulas: Worksheet, values: Worksheet, formula: str) -> int | flo
     m = _SUM_RE.match(formula)
     if m:
         cells = [c for row in formulas[f"{m.group(1)}{m.group(2)}:{m.group(3)}{m.group(4)}"] for c in row]
-        parts = [_cell_value(formulas, values, c.coordinate) for c in cells]
+        parts = [cell_value(formulas, values, c.coordinate) for c in cells]
     elif _ADD_RE.match(formula):
-        parts = [_cell_value(formulas, values, ref) for ref in formula[1:].split("+")]
+        parts = [cell_value(formulas, values, ref) for ref in formula[1:].split("+")]
     else:
         return None
     return sum(p for p in parts if p is not None)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from nianbao import formats
 from nianbao.extract.meta import (
     fallback_year,
     find_published,
-    find_sections,
     find_signed,
     find_title,
-    reading_doubts,
+    read_sections,
 )
 from nianbao.extract.rows import find_regions, without_narrative
 from nianbao.extract.stated import narrow_by_narrative
 from nianbao.extract.stream import document_rows
-from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4
+from nianbao.extract.tables import TableResult, extract_table2, extract_table3, extract_table4, merged_blank_notices
 from nianbao.model import Document, Location, Paragraph, Table
 from nianbao.numbers import UNREADABLE
 from nianbao.record import Finding, Report, SectionText, Source
@@ -39,6 +39,24 @@ def _fallback_year(doc: Document) -> int | None:
     return year
 
 
+def _without_signature(sections: list[SectionText], agency: str | None) -> list[SectionText]:
+    """The sections without the 落款 that closes the report: its last lines, a date alone on its
+    line under the agency's name (or under nothing), belong to no section."""
+    if not sections:
+        return sections
+    last = sections[-1]
+    lines = last.text.split("\n")
+    if len(lines) < 2 or not find_signed(Document((Paragraph(lines[-1], {}),), "txt")):
+        return sections
+    lines.pop()
+    name = lines[-1].replace(" ", "")
+    if (agency and name == agency.replace(" ", "")) or (
+        len(lines) > 1 and len(name) <= 40 and name[-1:] not in "。；："
+    ):
+        lines.pop()
+    return [*sections[:-1], dataclasses.replace(last, text="\n".join(lines).strip())]
+
+
 def extract(doc: Document, source: Source) -> Report:
     title = find_title(doc)
     year = title.year if title.year is not None else _fallback_year(doc)
@@ -48,7 +66,9 @@ def extract(doc: Document, source: Source) -> Report:
         # it prints (an old 统计表) is not one of them, and reading it as one would give wrong
         # numbers. It gets RD10 below.
         _read_tables(doc, year, results)
-    sections = find_sections(doc)
+    # What was seen but not read (a heading, a table region): a reading notice, not the report's fault.
+    sections, doubts = read_sections(doc, {name for name, result in results.items() if result.values})
+    sections = _without_signature(sections, title.agency)
     if "table2" in results:
         narrow_by_narrative(results["table2"], sections, year)
     findings: list[Finding] = []
@@ -56,7 +76,7 @@ def extract(doc: Document, source: Source) -> Report:
     labels: dict[str, str] = {}
     for name in ("table2", "table3", "table4"):
         if name in results:
-            findings.extend(results[name].findings)
+            findings.extend(merged_blank_notices(results[name].findings))
             locations.update(results[name].locations)
             labels.update(results[name].labels)
     template = _template(results, year)
@@ -64,8 +84,8 @@ def extract(doc: Document, source: Source) -> Report:
     findings.extend(_missing_table_findings(results))
     findings.extend(_unreadable_characters(doc))
     if not errors:
-        # What was seen but not read (a heading, a table region): a reading notice, not the report's fault.
-        findings.extend(reading_doubts(doc, {name for name, result in results.items() if result.values}))
+        findings.extend(doubts)
+    findings.extend(doc.findings)
     return Report(
         source=source,
         agency=title.agency,

@@ -237,7 +237,16 @@ def _title_length(rest: str, section: formats.Section) -> int:
 
 
 def find_sections(doc: Document) -> list[SectionText]:
+    return sections_of(doc, _find_headings(doc))
+
+
+def read_sections(doc: Document, read_tables: set[str]) -> tuple[list[SectionText], list[Finding]]:
+    """The six sections, and the reading notices for what was seen but not read (RD29, RD30)."""
     headings = _find_headings(doc)
+    return sections_of(doc, headings), reading_doubts(doc, headings, read_tables)
+
+
+def sections_of(doc: Document, headings: list[_Heading]) -> list[SectionText]:
     blocks = doc.blocks
     sections: list[SectionText] = []
     for n, h in enumerate(headings):
@@ -295,6 +304,8 @@ def _heading_at(blocks: Sequence[Block], i: int, after: int) -> _Heading | None:
     if number is not None:
         return _Heading(number, block.text, i, 0, len(block.text), block.location)
     nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+    if len(block.text) > _SPLIT_PART * 4 or not isinstance(nxt, Paragraph) or len(nxt.text) > _SHORT * 4:
+        return None  # not two short lines (and long texts are not copied by strip())
     first, second = block.text.strip(), nxt.text.strip() if isinstance(nxt, Paragraph) else ""
     if not first or not second or len(first) > _SPLIT_PART or len(second) > _SHORT:
         return None
@@ -332,11 +343,10 @@ _ROW_OF_NUMBERS = 5  # a paragraph with this many separate numbers is a table ro
 _HEADING_LIKE = 40  # compact characters of a line that may be a heading
 
 
-def reading_doubts(doc: Document, read_tables: set[str]) -> list[Finding]:
+def reading_doubts(doc: Document, headings: list[_Heading], read_tables: set[str]) -> list[Finding]:
     """RD29 for a section whose heading was not found where a line that looks like it stands;
     RD30 for a table of section 二, 三 or 四 not read where its section holds a table-like region.
     The rules (ST01, ST02) then say nothing: the report is not wrong because we could not read it."""
-    headings = _find_headings(doc)
     found = {h.number for h in headings}
     out = [f for n in range(1, 7) if n not in found for f in _section_doubt(doc, headings, n)]
     for h, nxt in zip(headings, [*headings[1:], None]):

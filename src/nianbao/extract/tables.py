@@ -189,11 +189,38 @@ def ambiguity_finding(
     return Finding("RD07", "warning", message, tuple(cells), location, detail)
 
 
-def _blank_notice(table: str, cells: list[str], location: Location) -> Finding:
+def merged_blank_notices(findings: list[Finding]) -> list[Finding]:
+    """One VA02 notice per table, naming every blank cell, in place of one per row: a column left
+    blank in every row (法人或其他组织 printed empty) is one cause, and 25 identical lines hid it."""
+    blanks = [f for f in findings if f.rule == "VA02"]
+    if len(blanks) < 2:
+        return findings
+    cells = [c for f in blanks for c in f.cells]
+    table = blanks[0].message.split("有", 1)[0]
+    merged = _blank_notice(table, cells, blanks[0].location, _blank_columns(cells))
+    at = findings.index(blanks[0])
+    rest = [f for f in findings if f.rule != "VA02"]
+    return [*rest[:at], merged, *rest[at:]]
+
+
+def _blank_columns(cells: list[str]) -> str:
+    """“：“商业企业”“科研机构”列各行均空白” for the columns blank in every row that has a blank."""
+    rows = {c.rsplit("/", 1)[0] for c in cells}
+    by_column: dict[str, int] = {}
+    for c in cells:
+        by_column[c.rsplit("/", 1)[1]] = by_column.get(c.rsplit("/", 1)[1], 0) + 1
+    whole = [col for col, n in by_column.items() if n == len(rows) and len(rows) > 1]
+    if not whole or not cells[0].startswith("table3/"):
+        return ""
+    labels = {c.key: c.label for c in formats.TABLE3_COLUMNS}
+    return "：" + "".join(f"“{labels.get(col, col)}”" for col in whole) + f"列在这 {len(rows)} 行均空白"
+
+
+def _blank_notice(table: str, cells: list[str], location: Location, where: str = "") -> Finding:
     return Finding(
         "VA02",
         "notice",
-        f"{table}有 {len(cells)} 个单元格未填数字（空白、“-”、“/”或“无”），已记为空；按格式应填写 0。",
+        f"{table}有 {len(cells)} 个单元格未填数字（空白、“-”、“/”或“无”）{where}，已记为空；按格式应填写 0。",
         tuple(cells),
         location,
     )

@@ -16,10 +16,25 @@ from nianbao.readers.docx import read_docx
 from nianbao.readers.errors import ReadError
 from nianbao.readers.html import read_html, read_mht, read_script
 from nianbao.readers.office import read_office
-from nianbao.readers.pdf import read_pdf
 from nianbao.readers.text import read_text, text_encoding
 
 Reader = Callable[[Path, bytes], Document]
+
+
+def read_pdf(path: Path, data: bytes) -> Document:
+    """The PDF reader, imported on first use: pdfplumber and pdfminer take longer to import than a
+    whole batch of text reports takes to read, and a run over text files never needs them."""
+    from nianbao.readers.pdf import read_pdf as read
+
+    return read(path, data)
+
+
+def read_xlsx(path: Path, data: bytes) -> Document:
+    """The fill-in workbook's reader, imported on first use (openpyxl is slow to import)."""
+    from nianbao.readers.xlsx import read_xlsx as read
+
+    return read(path, data)
+
 
 READERS: dict[str, Reader] = {
     "txt": read_text,
@@ -32,6 +47,7 @@ READERS: dict[str, Reader] = {
     "doc": read_office,
     "wps": read_office,
     "rtf": read_office,
+    "xlsx": read_xlsx,
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -51,6 +67,7 @@ EXTENSIONS: dict[str, str] = {
     ".doc": "doc",
     ".wps": "wps",
     ".rtf": "rtf",
+    ".xlsx": "xlsx",
 }
 
 __all__ = ["EXTENSIONS", "READERS", "ReadError", "read_document", "sniff_format"]
@@ -65,7 +82,9 @@ _MHT_RE = re.compile(
     rb"^(?:(?:MIME-Version|From|Subject|Date|Content-Type|Content-Location|X-[\w-]+)\s*:.*\r?\n)+", re.I
 )
 # A script or JSON file carrying a page's HTML in a string (a portal's data file).
-_SCRIPT_START_RE = re.compile(r"\s*(?:var\s|let\s|const\s|window\.|document\.write|[\w$.]+\s*\(|[\[{])")
+_SCRIPT_START_RE = re.compile(
+    r"\s*(?:var\s|let\s|const\s|window\.|document\.write|[A-Za-z_$][\w$.]*\s*\(|[\[{])", re.ASCII
+)
 
 
 def sniff_format(path: Path, data: bytes) -> str | None:
@@ -95,11 +114,14 @@ def sniff_format(path: Path, data: bytes) -> str | None:
         return "html"
     if by_extension == "script" or (_SCRIPT_START_RE.match(text) and _holds_html_string(data)):
         return "script"
-    if by_extension in ("txt", "md"):
-        return by_extension
-    if _is_text(text):
-        return "md" if by_extension == "md" else "txt"
-    return None
+    if by_extension is not None and by_extension not in _CONTAINER_READERS:
+        return by_extension  # text whose form the name tells (.md, .txt, .html, a registered reader's)
+    return "txt" if _is_text(text) else None
+
+
+# Readers of a binary container: a file so named whose bytes are not that container is read by
+# what the bytes are (plain text as text), never by the name.
+_CONTAINER_READERS = frozenset({"doc", "wps", "docx", "pdf", "rtf", "mht", "xlsx"})
 
 
 def zip_format(data: bytes, by_extension: str | None) -> str | None:
@@ -114,7 +136,7 @@ def zip_format(data: bytes, by_extension: str | None) -> str | None:
 
 def _holds_html_string(data: bytes) -> bool:
     lowered = data[:1_000_000].lower()
-    return b"<table" in lowered or b"\\u003ctable" in lowered or b"\\x3ctable" in lowered or b"<p" in lowered
+    return any(mark in lowered for mark in (b"<table", b"\\u003ctable", b"\\x3ctable", b"<p>", b"<div"))
 
 
 def _head_text(head: bytes) -> str:
@@ -134,6 +156,7 @@ def _is_text(text: str) -> bool:
     return bad * 20 < len(text)
 
 
+# Office Open XML files are zips told apart by their main part, whatever their name.
 def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     """The file's document model; ``fmt`` when the caller has already sniffed it."""
     if not data.strip(b"\x00 \t\r\n\x0b\x0c"):

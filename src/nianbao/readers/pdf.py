@@ -202,12 +202,14 @@ def read_pdf(path: Path, data: bytes) -> Document:
         check_count("PDF 页数", len(pages), LIMITS.pdf_pages)
         turned: dict[int, UprightPage] = {}  # pages read through an upright view, by number
         heights: dict[int, float] = {}
+        widths: dict[int, float] = {}
         for page_no, page in enumerate(pages, start=1):
             check_contents(page.page_obj, page_no)
             view = as_seen(page)
             if isinstance(view, UprightPage):
                 turned[page_no] = view
             heights[page_no] = float(view.height)
+            widths[page_no] = float(view.width)
             chars += len(view.chars)
             if not view.chars:
                 drawn += sum(len(objects) for objects in view.objects.values())
@@ -221,7 +223,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
             raise ReadError("RD01", "PDF 页面上没有任何内容（没有文字，也没有图片或图形）：文件已损坏或被截断")
         if chars == 0:
             raise ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
-        joined = join_wrapped_lines(without_running_lines(blocks, heights, looks), looks)
+        joined = join_wrapped_lines(without_running_lines(blocks, heights, looks), looks, widths)
         if turned:
             joined = [_as_shown(b, turned) for b in joined]
         unreadable = any_text_holds(joined, UNREADABLE)
@@ -330,11 +332,14 @@ _MARGIN_SLACK = 14.0  # points: a line ending this close to the right margin was
 _MIN_LINE_WIDTH = 120.0  # points: narrower lines are headings, signatures or stray marks
 
 
-def join_wrapped_lines(blocks: list[Block], looks: dict[int, LineLook]) -> list[Block]:
+def join_wrapped_lines(
+    blocks: list[Block], looks: dict[int, LineLook], widths: dict[int, float] | None = None
+) -> list[Block]:
     """Lines of one paragraph, broken only by the page width, become one paragraph.
 
     A line wraps when it reaches the right margin (the rightmost line end on its page); the next
-    line in the same font size, on this page or the next, continues it. Chinese documents mark a
+    line in the same font size, on this page or the next, continues it (the margins are those of all
+    pages of the page's width). Chinese documents mark a
     new paragraph by indenting its first line: where a document does, an indented line starts a
     paragraph; where it does not, a line ending a sentence ends its paragraph. A numbered heading
     never joins the text above it. A row of a table drawn without rules (its characters spaced
@@ -348,6 +353,16 @@ def join_wrapped_lines(blocks: list[Block], looks: dict[int, LineLook]) -> list[
             page, box = line.location["page"], line.location["bbox"]
             right[page] = max(right.get(page, 0.0), box[2])
             left[page] = min(left.get(page, box[0]), box[0])
+    if widths:
+        # Pages of one width share their margins: on a page with few lines (a table, a heading and
+        # a short paragraph) the widest line is not the margin, and a heading taken as wrapped
+        # was joined with the paragraph under it.
+        for size in set(widths.values()):
+            same = [p for p, w in widths.items() if w == size and p in right]
+            for p in (p for p, w in widths.items() if w == size):
+                if same:
+                    right[p] = max(right[q] for q in same)
+                    left[p] = min(left[q] for q in same)
     indented = sum(1 for line in lines if _indented(line, left)) >= _INDENTED_LINES
     out: list[Block] = []
     for block in blocks:
@@ -403,10 +418,13 @@ def _wrapped(line: Paragraph, right: dict[int, float]) -> bool:
 
 
 def _file_dates(metadata: dict[str, Any]) -> dict[str, str]:
-    """The PDF's own creation date (``D:20250225100250+08'00'``) as ``2025-02-25``."""
+    """The PDF's own creation date (``D:20250225100250+08'00'``) as ``2025-02-25``. A PDF that
+    nianbao rendered from a record (its Creator says so) carries the rendering's date instead,
+    which says nothing of when the report was made: its 落款 does."""
     raw = metadata.get("CreationDate") or metadata.get("ModDate") or ""
     m = re.search(r"((?:19|20)\d{2})(\d{2})(\d{2})", str(raw))
-    return {"file_date": f"{m.group(1)}-{m.group(2)}-{m.group(3)}"} if m else {}
+    key = "rendered" if str(metadata.get("Creator", "")).startswith("nianbao") else "file_date"
+    return {key: f"{m.group(1)}-{m.group(2)}-{m.group(3)}"} if m else {}
 
 
 def _table_box(table: Table) -> tuple[float, float, float, float]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from nianbao.limits import LIMITS, check_count
 from nianbao.model import Block, Cell, Document, Paragraph, Table, new_cell
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
@@ -147,5 +148,6 @@ def read_text(path: Path, data: bytes) -> Document:
     if not data.strip():
         raise ReadError("RD01", "文件为空，没有可读取的内容")
     text = decode_text(data)
+    check_count("文件的字符数", len(text), LIMITS.text_chars)
     fmt = "md" if path.suffix.lower() == ".md" else "txt"
     return Document(tuple(read_lines(text)), fmt, unreadable=UNREADABLE in text)

@@ -6,14 +6,19 @@ renders to the same report in every format and parses back to the same record.
 
 from __future__ import annotations
 
+import datetime as dt
 import html as html_lib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from nianbao import formats
+from nianbao.numbers import DATE_PATTERN
 from nianbao.record import Report
-from nianbao.render.layout import Grid, GridCell, expand, table2_grid, table3_grid, table4_grid, word_rows
+from nianbao.render.layout import Grid, GridCell, expand, report_title, table2_grid, table3_grid, table4_grid, word_rows
+from nianbao.render.official import Signature, write_official_docx
 
+_DATE_RE = re.compile(DATE_PATTERN)
 OPENING = "依据《中华人民共和国政府信息公开条例》（以下简称《政府信息公开条例》）第五十条规定，编制本报告。"
 
 
@@ -22,11 +27,12 @@ class Item:
     kind: str  # "title", "paragraph", "heading", "table"
     text: str = ""
     grid: Grid = ()
+    table: int = 0  # 2, 3 or 4 for a table
 
 
 def outline(report: Report) -> list[Item]:
     items = [
-        Item("title", f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"),
+        Item("title", report_title(report)),
         Item("paragraph", OPENING),
     ]
     texts = {s.number: s.text for s in report.sections}
@@ -41,7 +47,7 @@ def outline(report: Report) -> list[Item]:
             if line.strip():
                 items.append(Item("paragraph", line.strip()))
         if section.number in tables and present[section.number] is not None:
-            items.append(Item("table", grid=tables[section.number](report)))
+            items.append(Item("table", grid=tables[section.number](report), table=section.number))
     return items
 
 
@@ -145,48 +151,31 @@ def to_markdown(report: Report) -> str:
 # --- DOCX / PDF ------------------------------------------------------------------------------
 
 
-def to_docx(report: Report, path: Path) -> None:
-    from docx import Document as new_document
-    from docx.shared import Pt
-
-    doc = new_document()
-    for item in outline(report):
-        if item.kind == "title":
-            doc.add_heading(item.text, level=0)
-        elif item.kind == "heading":
-            doc.add_heading(item.text, level=1)
-        elif item.kind == "paragraph":
-            # Chinese official documents indent a paragraph's first line by two characters.
-            doc.add_paragraph(item.text).paragraph_format.first_line_indent = Pt(22)
-        else:
-            _docx_table(doc, item.grid, Pt(9))
-    doc.save(str(path))
-
-
-def _docx_table(doc: object, grid: Grid, size: object) -> None:
-    expanded = expand(grid)
-    width = len(expanded[0])
-    table = doc.add_table(rows=len(expanded), cols=width)  # type: ignore[attr-defined]
-    table.style = "Table Grid"
-    # python-docx rebuilds its cell list on every table.cell() call: take the grid once.
-    cells = table._cells
-    for r, row in enumerate(expanded):
-        for c, cell in enumerate(row):
-            if cell is None:
+def signed_date(report: Report, when: dt.datetime) -> dt.date:
+    """The 落款 date: the record's signing date, else its publication date, else the rendering's day."""
+    for key in ("signed", "published"):
+        m = _DATE_RE.search(report.meta.get(key, ""))
+        if m:
+            try:
+                return dt.date(int(m["year"]), int(m["month"]), int(m["day"]))
+            except ValueError:
                 continue
-            target = cells[r * width + c]
-            target.text = cell.text
-            for run in target.paragraphs[0].runs:
-                run.font.size = size
-            if cell.rowspan > 1 or cell.colspan > 1:
-                target.merge(cells[(r + cell.rowspan - 1) * width + c + cell.colspan - 1])
+    return when.astimezone().date()
 
 
-def write(report: Report, path: Path) -> Path:
-    """Write ``report`` to ``path``; the suffix chooses the format."""
+def to_docx(report: Report, path: Path, signed: dt.date | None = None, now: dt.datetime | None = None) -> None:
+    """A GB/T 9704 document (see ``render.official``) with its 落款 dated ``signed``."""
+    now = now or dt.datetime.now(dt.UTC)
+    signature = Signature(report.agency or "", signed or signed_date(report, now))
+    write_official_docx(report, path, outline(report), signature, now)
+
+
+def write(report: Report, path: Path, signed: dt.date | None = None) -> Path:
+    """Write ``report`` to ``path``; the suffix chooses the format. ``signed`` dates the 落款
+    of a DOCX, PDF or DOC (default: the record's signing date, else the rendering's day)."""
     suffix = path.suffix.lower()
     if suffix == ".docx":
-        to_docx(report, path)
+        to_docx(report, path, signed)
     elif suffix in (".html", ".htm"):
         path.write_bytes(to_html(report))
     elif suffix == ".md":
@@ -194,19 +183,20 @@ def write(report: Report, path: Path) -> Path:
     elif suffix == ".txt":
         path.write_text(to_text(report), encoding="utf-8")
     elif suffix in (".pdf", ".doc"):
-        _via_libreoffice(report, path)
+        _via_libreoffice(report, path, signed)
     else:
         raise ValueError(f"不支持的输出格式：{suffix}")
     return path
 
 
-def _via_libreoffice(report: Report, path: Path) -> None:
+def _via_libreoffice(report: Report, path: Path, signed: dt.date | None) -> None:
     import tempfile
 
-    from nianbao.readers.office import convert
+    from nianbao.render.pdf import convert_official
 
+    now = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory(prefix="nianbao-render-") as tmp:
         source = Path(tmp) / f"{path.stem}.docx"
-        to_docx(report, source)
-        produced = convert(source, path.suffix.lstrip(".").lower(), Path(tmp))
+        to_docx(report, source, signed, now)
+        produced = convert_official(source, path.suffix.lstrip(".").lower(), Path(tmp), report, now)
         path.write_bytes(produced.read_bytes())

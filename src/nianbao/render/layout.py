@@ -25,6 +25,11 @@ GridRow = tuple[GridCell, ...]
 Grid = tuple[GridRow, ...]
 
 
+def report_title(report: Report) -> str:
+    """The title a rendered report prints: the record's agency and year."""
+    return f"{report.agency or ''}{report.year or ''}年政府信息公开工作年度报告"
+
+
 def show(value: Number) -> str:
     return "" if value is None else format_number(value)
 

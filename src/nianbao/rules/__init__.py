@@ -149,7 +149,7 @@ def _list(value: object, where: str) -> list[object]:
 def _strings(value: object, key: str) -> list[str]:
     items = _list(value, key)
     if not all(isinstance(v, str) for v in items):
-        raise ConfigError(f"{key} 应为文字的列表，如 [\"AR\", \"NA01\"]")
+        raise ConfigError(f'{key} 应为文字的列表，如 ["AR", "NA01"]')
     return [str(v).strip().upper() if key != "members" else str(v) for v in items]
 
 

@@ -28,8 +28,9 @@ def ar01(ctx: Context) -> Iterator[Finding]:
         new, carried_in, total, forward = values
         if new + carried_in != total + forward:
             yield ctx.finding(
-                f"表三“{column_label(c)}”列：新收 {fmt(new)} + 上年结转 {fmt(carried_in)} = {fmt(new + carried_in)}，"
-                f"办理结果总计 {fmt(total)} + 结转下年度 {fmt(forward)} = {fmt(total + forward)}，"
+                f"表三“{column_label(c)}”列：新收 {ctx.printed(paths[0])} + 上年结转 {ctx.printed(paths[1])} = "
+                f"{fmt(new + carried_in)}，办理结果总计 {ctx.printed(paths[2])} + 结转下年度 {ctx.printed(paths[3])} = "
+                f"{fmt(total + forward)}，"
                 f"相差 {fmt(abs(new + carried_in - total - forward))}{ctx.blanks_among(paths)}",
                 paths,
             )
@@ -50,7 +51,7 @@ def ar02(ctx: Context) -> Iterator[Finding]:
             continue
         if sum(parts) != total:
             yield ctx.finding(
-                f"表三“{column_label(c)}”列：各项办理结果之和为 {fmt(sum(parts))}，（七）总计印为 {fmt(total)}，"
+                f"表三“{column_label(c)}”列：各项办理结果之和为 {fmt(sum(parts))}，（七）总计{_as_printed(ctx, f'table3/total/{c}')}，"
                 f"相差 {fmt(abs(sum(parts) - total))}{ctx.blanks_among(f'table3/{k}/{c}' for k in ['total', *results])}",
                 [f"table3/total/{c}", *(f"table3/{k}/{c}" for k in results)],
             )
@@ -63,6 +64,10 @@ def ar03(ctx: Context) -> Iterator[Finding]:
     错误示例：“予以公开”行自然人 5、商业企业 2，其余为 0，总计印为 5（应为 7）。
     正确示例：“予以公开”行自然人 5、商业企业 2，其余为 0，总计 7。
     """
+    blank_total = _blank_total_column(ctx)
+    if blank_total is not None:
+        yield blank_total
+        return
     for key in ctx.t3_keys():
         parts = ctx.nums(f"table3/{key}/{c}" for c in formats.TABLE3_APPLICANT_COLUMNS)
         total = ctx.num(f"table3/{key}/total")
@@ -70,7 +75,7 @@ def ar03(ctx: Context) -> Iterator[Finding]:
             continue
         if sum(parts) != total:
             yield ctx.finding(
-                f"表三“{t3_row_label(key)}”行：各类申请人之和为 {fmt(sum(parts))}，总计印为 {fmt(total)}，"
+                f"表三“{t3_row_label(key)}”行：各类申请人之和为 {fmt(sum(parts))}，总计{_as_printed(ctx, f'table3/{key}/total')}，"
                 f"相差 {fmt(abs(sum(parts) - total))}{ctx.blanks_among(f'table3/{key}/{c}' for c in T3_COLUMNS)}",
                 [f"table3/{key}/total", *(f"table3/{key}/{c}" for c in formats.TABLE3_APPLICANT_COLUMNS)],
             )
@@ -92,7 +97,7 @@ def ar04(ctx: Context) -> Iterator[Finding]:
         if sum(parts) != total:
             yield ctx.finding(
                 f"表四“{group.label}”：结果维持 {fmt(parts[0])} + 结果纠正 {fmt(parts[1])} + 其他结果 {fmt(parts[2])} + "
-                f"尚未审结 {fmt(parts[3])} = {fmt(sum(parts))}，总计印为 {fmt(total)}",
+                f"尚未审结 {fmt(parts[3])} = {fmt(sum(parts))}，总计{_as_printed(ctx, f'table4/{group.key}/total')}",
                 [f"table4/{group.key}/total", *parts_paths],
             )
 
@@ -172,6 +177,29 @@ def va03(ctx: Context) -> Iterator[Finding]:
                 f"表二行政事业性收费金额 {fmt(value)} 与正文“{m.group(0)}”相同，正文以元计，表内应以万元计", [path]
             )
             return
+
+
+def _as_printed(ctx: Context, path: str) -> str:
+    """“印为 5”, or “空白” for a total printed blank (never “印为 0” for a cell with nothing in it)."""
+    shown = ctx.printed(path)
+    return "空白" if shown == "空白" else f"印为 {shown}"
+
+
+def _blank_total_column(ctx: Context) -> Finding | None:
+    """AR03 once for a 总计 column printed blank in every row while the rows hold applications:
+    one cause, where a finding per row said “总计印为 0” two dozen times."""
+    keys = ctx.t3_keys()
+    totals = [f"table3/{k}/total" for k in keys]
+    if len(keys) < 2 or any(ctx.printed(p) != "空白" for p in totals):
+        return None
+    rows = [ctx.nums(f"table3/{k}/{c}" for c in formats.TABLE3_APPLICANT_COLUMNS) for k in keys]
+    nonzero = sum(1 for parts in rows if parts is not None and sum(parts) != 0)
+    if not nonzero:
+        return None
+    return ctx.finding(
+        f"表三“总计”列各行均空白，其中 {nonzero} 行的各类申请人之和不为 0：总计列应填写各行之和",
+        [*totals, *(f"table3/{k}/{c}" for k in keys for c in formats.TABLE3_APPLICANT_COLUMNS)],
+    )
 
 
 def _where(path: str) -> str:

@@ -150,6 +150,10 @@ class Context:
             return None  # a section or table seen but not read: its own reading notice says so
         return unchecked_notice([finding.rule], cells, doubts, finding.location)
 
+    def printed(self, path: str) -> str:
+        """A value as a message should show it: “空白” for a cell printed blank (counted as 0)."""
+        return "空白" if path not in self.unknown and self._printed_blank(path) else fmt(self.num(path) or 0)
+
     def blanks_among(self, paths: Iterable[str]) -> str:
         """A note for messages when some of ``paths`` were printed blank and counted as 0."""
         blank = [p for p in paths if p not in self.unknown and self._printed_blank(p)]

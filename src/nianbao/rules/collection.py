@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from nianbao.agencies import agency_key
 from nianbao.crossyear import carry_links, stock_links
+from nianbao.nearcopy import first_copies
 from nianbao.numbers import DATE_PATTERN
 from nianbao.record import Finding, Report
 from nianbao.rules.base import Context, fmt, is_government, rule
@@ -152,35 +153,13 @@ def xy03(contexts: list[Context]) -> Iterator[Hit]:
 
 
 _SIMILAR = 0.9
-# XY04's index across agencies: sentences of at least this many characters, spaces dropped, and
-# each text's rarest few of them. (Last year's report of the same agency is compared directly.)
-_SENTENCE_RE = re.compile(r"[。；;！!？?\n]+")
-_MIN_SENTENCE = 10
-_RARE_SENTENCES = 3
-
-
-def _sentence_keys(text: str) -> set[str]:
-    return {re.sub(r"\s+", "", s) for s in _SENTENCE_RE.split(text) if len(s.strip()) >= _MIN_SENTENCE}
 
 
 def copy_candidates(texts: list[str]) -> set[tuple[int, int]]:
-    """Pairs (i < j) of texts worth comparing: one shares one of its rarest sentences with the other.
-
-    A shared-sentence index instead of every pair: two texts 90 % alike share most of their
-    sentences, their rare ones among them, while texts that differ share at most the common
-    sentences many reports print (which no text is looked up by while it has rarer ones). Only
-    texts made wholly of such common sentences meet many others, and those are copies indeed.
-    """
-    keys = [_sentence_keys(t) for t in texts]
-    postings: dict[str, list[int]] = {}
-    for i, ks in enumerate(keys):
-        for k in ks:
-            postings.setdefault(k, []).append(i)
-    pairs: set[tuple[int, int]] = set()
-    for i, ks in enumerate(keys):
-        for k in sorted(ks, key=lambda k: (len(postings[k]), k))[:_RARE_SENTENCES]:
-            pairs.update((min(i, j), max(i, j)) for j in postings[k] if j != i)
-    return pairs
+    """Pairs (i < j): text j is 90 % alike text i, the first earlier text found so (nianbao.nearcopy:
+    MinHash bands instead of every pair)."""
+    found = first_copies(texts, lambda i, j: similarity(texts[i], texts[j]), _SIMILAR)
+    return {(i, j) for j, (i, _) in found.items()}
 
 
 def similarity(a: str, b: str) -> float:
@@ -205,11 +184,7 @@ def xy04(contexts: list[Context]) -> Iterator[Hit]:
             if ctx.report.year and not ctx.report.errors and len(ctx.sections().get(number, "")) >= 50:
                 same_year.setdefault(ctx.report.year, []).append(ctx)
         for group in same_year.values():
-            texts = [c.sections()[number] for c in group]
-            for i, j in sorted(copy_candidates(texts)):
-                a, b = group[i], group[j]
-                if agency_key(a.report.agency) != agency_key(b.report.agency):
-                    pairs.append((a, b, "同年另一机关"))
+            pairs.extend(_copied_across_agencies(group, number))
         for a, b, relation in pairs:
             ta, tb = a.sections().get(number, ""), b.sections().get(number, "")
             if len(ta) < 50 or len(tb) < 50:
@@ -223,6 +198,18 @@ def xy04(contexts: list[Context]) -> Iterator[Hit]:
                     f"第{'一' if number == 1 else '五'}部分与{relation}报告（{a.report.agency} {a.report.year} 年，{a.report.source.path}）"
                     f"相似度 {ratio:.0%}",
                 )
+
+
+def _copied_across_agencies(group: list[Context], number: int) -> Iterator[tuple[Context, Context, str]]:
+    """(source, copy, relation) for each text of one year's group that copies another agency's."""
+    texts = [c.sections()[number] for c in group]
+    agencies = [agency_key(c.report.agency) for c in group]
+
+    def other_agency_similarity(i: int, j: int) -> float:
+        return 0.0 if agencies[i] == agencies[j] else similarity(texts[i], texts[j])
+
+    for j, (i, _) in sorted(first_copies(texts, other_agency_similarity, _SIMILAR).items()):
+        yield group[i], group[j], "同年另一机关"
 
 
 @rule("XY05", "汇总数与分项不符", "error", ("table3", "table4"), scope="collection", group_by=("aggregate",))

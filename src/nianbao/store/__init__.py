@@ -27,7 +27,7 @@ Reading:
 
 Findings and review decisions (kept per report and fingerprint, across re-imports and re-checks):
   ``replace_findings(version_id, findings, origin)``; ``clear_findings(origin, keep=)``
-  ``findings(report_id=, status=, rule=, severity=, active_only=True) -> list[FindingRow]``
+  ``findings(report_id=, status=, rule=, severity=, active_only=True, region=) -> list[FindingRow]``
   ``set_review(report_id, fingerprint, status, who, comment) -> ReviewRow``
   ``review(report_id, fingerprint) -> ReviewRow``; ``review_log(report_id=) -> list[ReviewChange]``
 
@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import itertools
 import json
 import os
 import zlib
@@ -54,9 +55,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nianbao.agencies import agency_key, closest, split_aliases
@@ -296,11 +298,6 @@ def unpack(data: bytes) -> bytes:
     return zlib.decompress(data)
 
 
-def _t(model: type[m.Base]) -> Table:
-    """A model's table, for Core statements (bulk inserts without the ORM's per-row work)."""
-    return cast(Table, model.__table__)
-
-
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -323,6 +320,7 @@ class Store:
         self.engine = create_engine(self.url, echo=echo, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -338,6 +336,7 @@ class Store:
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
+            session.connection(execution_options={"sqlite_immediate": True})  # a writer: see _sqlite_begin
             yield session
 
     # --- import ---------------------------------------------------------------------------------
@@ -348,13 +347,12 @@ class Store:
 
     def known(self, sha256: str, name: str = "") -> ImportOutcome | None:
         """未变化 with where the file is stored, when a file with these bytes is; None otherwise."""
-        q = (
-            select(m.Version.id, m.Version.report_id, m.Version.title_agency, m.StoredReport.year)
-            .join(m.StoredReport, m.StoredReport.id == m.Version.report_id)
-            .where(m.Version.sha256 == sha256)
+        sql = (
+            "SELECT v.id, v.report_id, v.title_agency, r.year FROM versions v JOIN reports r ON r.id = v.report_id "
+            "WHERE v.sha256 = ?"
         )
-        with self._sessions() as s:
-            row = s.execute(q).first()
+        with self.engine.connect() as c:
+            row = _raw(c, sql, (sha256,)).first()
         if row is None:
             return None
         return ImportOutcome(UNCHANGED, name, sha256, row[1], row[0], row[2], row[3])
@@ -364,52 +362,64 @@ class Store:
     ) -> ImportOutcome:
         """Store one parsed file in one transaction: its bytes, its version (active), its cells,
         sections and ``findings`` (the per-report check; the record's own reading findings when
-        None). A file already stored is 未变化; a file that could not be read is 失败 and not stored."""
-        name, sha = report.source.path, report.source.sha256
+        None). A file already stored is 未变化; a file that could not be read is 失败 and not stored.
+
+        Two writers adding the same agency, report or file at once (the web app beside an import):
+        the one that loses the race to a unique key tries again once, and finds the other's rows."""
         if report.errors:
             reason = "；".join(f"{e.rule} {e.message}" for e in report.errors)
-            return ImportOutcome(FAILED, name, sha, reason=reason)
-        versions, reports_t = _t(m.Version), _t(m.StoredReport)
-        with self.engine.begin() as c:
-            existing = c.execute(
-                select(versions.c.id, versions.c.report_id, versions.c.title_agency).where(versions.c.sha256 == sha)
-            ).first()
+            return ImportOutcome(FAILED, report.source.path, report.source.sha256, reason=reason)
+        try:
+            return self._add(report, data, findings)
+        except IntegrityError:
+            return self._add(report, data, findings)
+
+    def _add(self, report: Report, data: bytes | None, findings: Sequence[Finding] | None) -> ImportOutcome:
+        # The import's hot path speaks the driver's SQL directly: building SQLAlchemy statements
+        # and processing each of a report's few hundred cell rows through them cost more than
+        # reading the file.
+        name, sha = report.source.path, report.source.sha256
+        with self.engine.connect().execution_options(sqlite_immediate=True) as c, c.begin():
+            existing = _raw(c, "SELECT id, report_id, title_agency FROM versions WHERE sha256 = ?", (sha,)).first()
             if existing is not None:
                 return ImportOutcome(UNCHANGED, name, sha, existing[1], existing[0], existing[2], report.year)
             agency_id = _agency_id(c, report.agency) if report.agency else None
             identity = f"{agency_id}:{report.year}" if agency_id is not None and report.year else f"file:{sha}"
-            report_id = c.execute(select(reports_t.c.id).where(reports_t.c.identity == identity)).scalar()
+            report_id = _raw(c, "SELECT id FROM reports WHERE identity = ?", (identity,)).scalar()
             status = NEW_VERSION if report_id is not None else ADDED
             if report_id is None:
-                report_id = c.execute(
-                    insert(reports_t)
-                    .values(identity=identity, agency_id=agency_id, year=report.year)
-                    .returning(reports_t.c.id)
+                report_id = _raw(
+                    c,
+                    "INSERT INTO reports (identity, agency_id, year) VALUES (?, ?, ?) RETURNING id",
+                    (identity, agency_id, report.year),
                 ).scalar_one()
             else:
-                c.execute(update(versions).where(versions.c.report_id == report_id).values(active=False))
-            blobs = _t(m.Blob)
-            if data is not None and c.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first() is None:
+                _raw(c, "UPDATE versions SET active = ? WHERE report_id = ?", (False, report_id))
+            if data is not None and _raw(c, "SELECT sha256 FROM blobs WHERE sha256 = ?", (sha,)).first() is None:
                 packed = pack(data)
-                if len(packed) < len(data):
-                    c.execute(insert(blobs).values(sha256=sha, size=len(data), compressed=True, data=packed))
-                else:
-                    c.execute(insert(blobs).values(sha256=sha, size=len(data), compressed=False, data=data))
-            version_id = c.execute(
-                insert(versions)
-                .values(
-                    report_id=report_id,
-                    sha256=sha,
-                    file_name=name,
-                    format=report.source.format,
-                    size=len(data) if data is not None else 0,
-                    imported_at=m.utcnow(),
-                    extractor=report.source.extractor,
-                    title_agency=report.agency,
-                    record=pack(_json(report.to_dict()).encode("utf-8")),
-                    active=True,
+                smaller = len(packed) < len(data)
+                _raw(
+                    c,
+                    "INSERT INTO blobs (sha256, size, compressed, data) VALUES (?, ?, ?, ?)",
+                    (sha, len(data), smaller, packed if smaller else data),
                 )
-                .returning(versions.c.id)
+            now = m.utcnow()
+            version_id = _raw(
+                c,
+                "INSERT INTO versions (report_id, sha256, file_name, format, size, imported_at, extractor, "
+                "title_agency, record, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    report_id,
+                    sha,
+                    name,
+                    report.source.format,
+                    len(data) if data is not None else 0,
+                    now.strftime("%Y-%m-%d %H:%M:%S.%f") if c.dialect.name == "sqlite" else now,
+                    report.source.extractor,
+                    report.agency,
+                    pack(_json(report.to_dict()).encode("utf-8")),
+                    True,
+                ),
             ).scalar_one()
             _write_contents(c, version_id, report)
             chosen = list(report.findings) if findings is None else list(findings)
@@ -575,10 +585,12 @@ class Store:
                     .where(m.Version.id.in_(version_ids))
                 ).all()
                 texts: dict[int, list[SectionText]] = {}
-                for x in s.scalars(
-                    select(m.Section).where(m.Section.version_id.in_(version_ids)).order_by(m.Section.id)
+                for vid, number, title, text, heading in s.execute(
+                    select(m.Section.version_id, m.Section.number, m.Section.title, m.Section.text, m.Section.heading)
+                    .where(m.Section.version_id.in_(version_ids))
+                    .order_by(m.Section.id)
                 ):
-                    texts.setdefault(x.version_id, []).append(SectionText(x.number, x.title, x.text, x.heading))
+                    texts.setdefault(vid, []).append(SectionText(number, title, text, heading))
                 for vid, name, fmt, sha, extractor, agency, year in heads:
                     source = Source(name, fmt, sha, None, extractor)
                     out[vid] = Report(source, agency, year, sections=tuple(texts.get(vid, ())))
@@ -635,18 +647,22 @@ class Store:
                     yield [dataclasses.replace(a, record=records[a.version_id])]
             return
         known = base.where(m.StoredReport.agency_id.is_not(None), m.StoredReport.year.is_not(None))
+        if kind in ("agency", "year"):
+            # One query for every active version's heading (ids and names, not records), split into
+            # groups in order; records are then read for a few groups at a time.
+            if kind == "year":
+                known = known.order_by(None).order_by(m.StoredReport.year, m.Agency.key, m.Version.sha256)
+            with self._sessions() as s:
+                heads = s.execute(known).all()
+            column = 5 if kind == "agency" else 9
+            groups = [list(g) for _, g in itertools.groupby(heads, key=lambda r: r[column])]
+            for chunk in _batched_groups(groups, 200):
+                records = self._records([r[1] for g in chunk for r in g], parts)
+                for g in chunk:
+                    yield [ActiveReport(r[0], r[1], r[2], r[3], r[5], r[6], r[7], r[8], r[9], records[r[1]]) for r in g]
+            return
         with self._sessions() as s:
-            if kind == "agency":
-                keys = s.scalars(
-                    select(m.StoredReport.agency_id)
-                    .where(m.StoredReport.agency_id.is_not(None), m.StoredReport.year.is_not(None))
-                    .distinct()
-                ).all()
-                wheres = [m.StoredReport.agency_id == k for k in sorted(k for k in keys if k is not None)]
-            elif kind == "year":
-                years = s.scalars(select(m.StoredReport.year).where(m.StoredReport.year.is_not(None)).distinct()).all()
-                wheres = [m.StoredReport.year == y for y in sorted(y for y in years if y is not None)]
-            elif kind == "aggregate":
+            if kind == "aggregate":
                 wheres = []
                 agencies = s.execute(select(m.Agency.id, m.Agency.key)).all()
                 for name, patterns in aggregates:
@@ -676,13 +692,14 @@ class Store:
     def replace_many(self, found: Mapping[int, Sequence[Finding]], origin: str) -> None:
         """``replace_findings`` for many versions in one transaction; versions not in ``found`` keep theirs."""
         with self._tx() as s:
-            for version_id, findings in found.items():
+            for chunk in _batched(list(found), 500):
                 s.execute(
                     delete(m.StoredFinding).where(
-                        m.StoredFinding.version_id == version_id, m.StoredFinding.origin == origin
+                        m.StoredFinding.version_id.in_(chunk), m.StoredFinding.origin == origin
                     )
                 )
-                _insert_findings(s, version_id, list(findings), origin)
+            rows = [(version_id, f) for version_id, findings in found.items() for f in findings]
+            _insert_findings_of(s, rows, origin)
 
     def clear_findings(self, origin: str, keep: Iterable[int] = ()) -> None:
         """Drop every finding of ``origin`` except those of versions in ``keep``."""
@@ -706,8 +723,10 @@ class Store:
         active_only: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        region: str | None = None,
     ) -> list[FindingRow]:
-        """Stored findings with their review status (待处理 when never reviewed), by file then order found."""
+        """Stored findings with their review status (待处理 when never reviewed), by file then order
+        found; ``region`` keeps the agencies whose region code starts with it (a user's scope)."""
         q = (
             select(m.StoredFinding, m.Version, m.StoredReport, m.Agency.name, m.Review)
             .join(m.Version, m.Version.id == m.StoredFinding.version_id)
@@ -720,6 +739,8 @@ class Store:
         )
         if report_id is not None:
             q = q.where(m.StoredReport.id == report_id)
+        if region:
+            q = q.where(m.Agency.region_code.startswith(region))
         if active_only:
             q = q.where(m.Version.active.is_(True))
         if rule:
@@ -982,12 +1003,21 @@ def open_store(url: str | None = None) -> Store:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the sqlite3 module, begins transactions (see _sqlite_begin)
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # a killed writer leaves the last whole transaction
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """A writer's transaction takes the write lock first (BEGIN IMMEDIATE): one that read first and
+    wrote after another writer's commit would fail at once instead of waiting its turn."""
+    immediate = connection.get_execution_options().get("sqlite_immediate")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _number(value: float | None, is_int: bool) -> Number:
@@ -1000,51 +1030,89 @@ def _stored_cell(path: str, value: float | None, is_int: bool, state: str, locat
     return StoredCell(path, _number(value, is_int), state, json.loads(location))
 
 
+def _raw(c: Connection, sql: str, params: Any = ()) -> Any:
+    """The driver's SQL, written with ``?`` placeholders (rewritten for drivers that want ``%s``);
+    a list of tuples runs it once per tuple."""
+    if c.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    return c.exec_driver_sql(sql, params)
+
+
+def _insert_rows(c: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """``INSERT … VALUES (?, …)`` for many rows. SQLite runs it once per row in-process;
+    PostgreSQL through psycopg gets them by COPY, other servers in multi-row statements (500 rows
+    each): one round trip instead of one a row."""
+    if not rows:
+        return
+    if c.dialect.name == "sqlite":
+        _raw(c, sql, rows)
+        return
+    head, _, one = sql.partition(" VALUES ")
+    if c.dialect.driver == "psycopg":  # PostgreSQL's COPY: the rows in one stream
+        cursor = c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {head.removeprefix('INSERT INTO ')} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        _raw(c, f"{head} VALUES {', '.join([one] * len(chunk))}", tuple(v for row in chunk for v in row))
+
+
 def _insert_findings(c: Session | Connection, version_id: int, findings: list[Finding], origin: str) -> None:
-    if not findings:
+    _insert_findings_of(c, [(version_id, f) for f in findings], origin)
+
+
+def _insert_findings_of(c: Session | Connection, found: list[tuple[int, Finding]], origin: str) -> None:
+    """Findings (version id, finding) inserted in one statement run once per row."""
+    if not found:
         return
     rows = [
-        {
-            "version_id": version_id,
-            "origin": origin,
-            "rule": f.rule,
-            "severity": f.severity,
-            "message": f.message,
-            "cells": _json(list(f.cells)),
-            "location": _json(f.location),
-            "fingerprint": f.fingerprint,
-        }
-        for f in findings
+        (
+            version_id,
+            origin,
+            f.rule,
+            f.severity,
+            f.message,
+            _json(list(f.cells)),
+            _json(f.location),
+            f.fingerprint,
+        )
+        for version_id, f in found
     ]
     connection = c.connection() if isinstance(c, Session) else c
-    connection.execute(insert(_t(m.StoredFinding)), rows)
+    _insert_rows(
+        connection,
+        "INSERT INTO findings (version_id, origin, rule, severity, message, cells, location, fingerprint) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def _write_contents(c: Connection, version_id: int, report: Report) -> None:
-    """A version's cells and sections (Core inserts: a report has hundreds of cells)."""
+    """A version's cells and sections."""
     unknown = {p for f in report.findings if f.rule in UNKNOWN_RULES for p in f.cells}
     locations = report.locations
-    cells = []
-    for path, value in report.flat().items():
-        state = "value" if value is not None else "unknown" if path in unknown else "blank"
-        cells.append(
-            {
-                "version_id": version_id,
-                "path": path,
-                "value": value,
-                "is_int": not isinstance(value, float),
-                "state": state,
-                "location": _location_json(locations.get(path)),
-            }
+    cells = [
+        (
+            version_id,
+            path,
+            value,
+            not isinstance(value, float),
+            "value" if value is not None else "unknown" if path in unknown else "blank",
+            _location_json(locations.get(path)),
         )
-    if cells:
-        c.execute(insert(_t(m.Cell)), cells)
-    sections = [
-        {"version_id": version_id, "number": x.number, "title": x.title, "heading": x.heading, "text": x.text}
-        for x in report.sections
+        for path, value in report.flat().items()
     ]
+    if cells:
+        _insert_rows(
+            c, "INSERT INTO cells (version_id, path, value, is_int, state, location) VALUES (?, ?, ?, ?, ?, ?)", cells
+        )
+    sections = [(version_id, x.number, x.title, x.heading, x.text) for x in report.sections]
     if sections:
-        c.execute(insert(_t(m.Section)), sections)
+        _insert_rows(
+            c, "INSERT INTO sections (version_id, number, title, heading, text) VALUES (?, ?, ?, ?, ?)", sections
+        )
 
 
 def _location_json(location: dict[str, Any] | None) -> str:
@@ -1061,14 +1129,13 @@ def _location_json(location: dict[str, Any] | None) -> str:
 
 def _agency_id(c: Connection, name: str) -> int:
     """The agency a printed name is (by key, then by alias key); made from the name when none is."""
-    agencies, aliases = _t(m.Agency), _t(m.AgencyAlias)
     key = agency_key(name)
-    found = c.execute(select(agencies.c.id).where(agencies.c.key == key)).scalar()
+    found = _raw(c, "SELECT id FROM agencies WHERE key = ?", (key,)).scalar()
     if found is None:
-        found = c.execute(select(aliases.c.agency_id).where(aliases.c.key == key)).scalar()
+        found = _raw(c, "SELECT agency_id FROM agency_aliases WHERE key = ?", (key,)).scalar()
     if found is None:
-        found = c.execute(
-            insert(agencies).values(name=name, key=key, listed=False).returning(agencies.c.id)
+        found = _raw(
+            c, "INSERT INTO agencies (name, key, listed) VALUES (?, ?, ?) RETURNING id", (name, key, False)
         ).scalar_one()
     return int(found)
 
@@ -1083,6 +1150,9 @@ def _merge_agency(s: Session, source: m.Agency, target: m.Agency) -> None:
             report.agency_id, report.identity = target.id, identity
             continue
         s.execute(update(m.Version).where(m.Version.report_id == report.id).values(report_id=held.id))
+        decided = set(s.scalars(select(m.Review.fingerprint).where(m.Review.report_id == held.id)))
+        # a decision both reports hold: the listed agency's report keeps its own
+        s.execute(delete(m.Review).where(m.Review.report_id == report.id, m.Review.fingerprint.in_(decided)))
         s.execute(update(m.Review).where(m.Review.report_id == report.id).values(report_id=held.id))
         s.execute(update(m.ReviewLog).where(m.ReviewLog.report_id == report.id).values(report_id=held.id))
         last = s.scalar(select(func.max(m.Version.id)).where(m.Version.report_id == held.id))
@@ -1092,6 +1162,20 @@ def _merge_agency(s: Session, source: m.Agency, target: m.Agency) -> None:
     s.execute(update(m.Agency).where(m.Agency.parent_id == source.id).values(parent_id=target.id))
     s.flush()
     s.delete(source)
+
+
+def _batched_groups(groups: list[list[Any]], n: int) -> Iterator[list[list[Any]]]:
+    """Consecutive groups gathered until they hold at least ``n`` items (a big group alone)."""
+    chunk: list[list[Any]] = []
+    size = 0
+    for group in groups:
+        chunk.append(group)
+        size += len(group)
+        if size >= n:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
 
 
 def _batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:

@@ -1,0 +1,170 @@
+"""nianbao.pool: files read in worker processes under a time limit and a memory ceiling (#14, #17)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from builders import valid_report
+from conftest import CORPUS
+from nianbao import pool
+from nianbao.cli import app
+from nianbao.model import Document
+from nianbao.readers import EXTENSIONS, READERS
+from nianbao.render import write
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _work(item: int) -> int:
+    if item == 3:
+        time.sleep(60)  # hangs
+    if item == 5:
+        bytearray(3 << 30)  # over the memory ceiling
+    if item == 7:
+        os.kill(os.getpid(), signal.SIGSEGV)  # the worker dies
+    if item == 8:
+        raise ValueError("a bug")
+    return item * 2
+
+
+def test_failures_are_outcomes_in_order_and_the_rest_finish() -> None:
+    started = time.monotonic()
+    outcomes = list(pool.run(_work, range(12), pool.Isolation(jobs=2, seconds=2, memory_bytes=1 << 30)))
+    assert time.monotonic() - started < 30
+    assert [o.index for o in outcomes] == list(range(12))
+    failed = {o.index: o.failure.rule for o in outcomes if o.failure is not None}
+    assert failed == {3: "RD14", 5: "RD15", 7: "RD19", 8: "RD19"}
+    assert [o.value for o in outcomes if o.failure is None] == [i * 2 for i in range(12) if i not in failed]
+    assert all("\u4e00" <= o.failure.message[0] <= "\u9fff" for o in outcomes if o.failure is not None)
+
+
+def _slow_then_fast(item: int) -> int:
+    if item == 0:
+        time.sleep(3)
+    return item
+
+
+def test_results_stream_as_soon_as_those_before_them_are_done() -> None:
+    started = time.monotonic()
+    seen: list[tuple[int, float]] = []
+    for outcome in pool.run(lambda i: i, range(3), pool.Isolation(jobs=1, seconds=10)):
+        seen.append((outcome.index, time.monotonic() - started))
+    assert [i for i, _ in seen] == [0, 1, 2]
+    started = time.monotonic()
+    first = next(iter(pool.run(_slow_then_fast, [1, 0, 2], pool.Isolation(jobs=2, seconds=10))))
+    assert first.value == 1 and time.monotonic() - started < 2.5  # not held back by the slow item after it
+
+
+def _sleeping_reader(path: Path, data: bytes) -> Document:
+    time.sleep(120)
+    raise AssertionError("not reached")
+
+
+def _reports(folder: Path) -> list[Path]:
+    folder.mkdir()
+    paths = [
+        write(valid_report(year=2019 + i % 6), folder / f"r{i}.{fmt}")
+        for i, fmt in enumerate(["txt", "html", "md", "docx"] * 2)
+    ]
+    return paths
+
+
+def test_a_file_that_hangs_gets_the_time_limit_error_and_the_others_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(READERS, "slow", _sleeping_reader)  # the test hook: a reader that hangs
+    monkeypatch.setitem(EXTENSIONS, ".slow", "slow")
+    paths = _reports(tmp_path / "in")
+    hang = tmp_path / "hangs.slow"
+    hang.write_text("不会读完", encoding="utf-8")
+    given = [*paths[:3], hang, *paths[3:]]
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["parse", "--jobs", "2", "--timeout", "3", *map(str, given)])
+    assert time.monotonic() - started < 60
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["source"]["path"] for r in records] == list(map(str, given))
+    assert [e["rule"] for e in records[3]["errors"]] == ["RD14"]
+    assert "3 秒" in records[3]["errors"][0]["message"]
+    assert all(not r["errors"] and r["table3"] for i, r in enumerate(records) if i != 3)
+    assert result.exit_code == 1
+
+
+def _hungry_reader(path: Path, data: bytes) -> Document:
+    blocks = [bytearray(1 << 20) for _ in range(4096)]  # 4 GB, a page at a time
+    raise AssertionError(f"not reached {len(blocks)}")
+
+
+def test_a_file_over_the_memory_ceiling_gets_its_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(READERS, "hungry", _hungry_reader)
+    monkeypatch.setitem(EXTENSIONS, ".hungry", "hungry")
+    hungry = tmp_path / "a.hungry"
+    hungry.write_text("x", encoding="utf-8")
+    after = write(valid_report(), tmp_path / "b.txt")
+    result = CliRunner().invoke(app, ["parse", "--jobs", "1", "--memory", "512", str(hungry), str(after)])
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["rule"] for e in records[0]["errors"]] == ["RD15"]
+    assert "内存超过上限（512 MB）" in records[0]["errors"][0]["message"]
+    assert records[1]["errors"] == [] and records[1]["table3"]
+
+
+def _parse_output(*args: str) -> list[str]:
+    result = CliRunner().invoke(app, ["parse", *args])
+    assert result.exit_code in (0, 1)
+    return result.stdout.splitlines()
+
+
+def test_the_order_of_parse_jobs_2_equals_jobs_1(tmp_path: Path) -> None:
+    given = [str(p) for p in _reports(tmp_path / "in")]
+    given.append(str(ROOT / "examples" / "reports"))
+    if (CORPUS / "real").is_dir():
+        given.append(str(CORPUS / "real"))
+    one = _parse_output("--jobs", "1", *given)
+    two = _parse_output("--jobs", "2", *given)
+    assert len(one) > 10
+    for a, b in zip(one, two):
+        assert json.loads(a) == json.loads(b), json.loads(a)["source"]["path"]
+    assert one == two
+    for fmt in ("json",):
+        assert _parse_output("--jobs", "1", "--format", fmt, *given) == _parse_output(
+            "--jobs", "2", "--format", fmt, *given
+        )
+
+
+def test_check_output_is_the_same_whatever_the_jobs(tmp_path: Path) -> None:
+    given = [str(ROOT / "examples" / "reports")]
+    for fmt in ("text", "jsonl", "sarif"):
+        one = CliRunner().invoke(app, ["check", "--jobs", "1", "--format", fmt, *given])
+        two = CliRunner().invoke(app, ["check", "--jobs", "2", "--format", fmt, *given])
+        assert one.stdout == two.stdout and one.exit_code == two.exit_code
+        if fmt == "sarif":
+            assert json.loads(one.stdout)["runs"][0]["results"]
+
+
+def test_one_file_read_isolated(tmp_path: Path) -> None:
+    path = write(valid_report(), tmp_path / "r.html")
+    report = pool.read_isolated(path, pool.Isolation(jobs=1, seconds=30))
+    assert report.errors == () and report.table3 == valid_report().table3
+
+
+def test_workers_from_a_fork_server_in_a_process_with_threads(tmp_path: Path) -> None:
+    # A web server or a Dask worker has threads: its workers come from a fork server, not a fork.
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert pool._context(None).get_start_method() == "forkserver"
+        path = write(valid_report(), tmp_path / "r.txt")
+        reports = list(pool.parse_many([path, path], pool.Isolation(jobs=2, seconds=60)))
+        assert [r.table3 for r in reports] == [valid_report().table3] * 2
+    finally:
+        stop.set()
+        thread.join()
