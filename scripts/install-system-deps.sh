@@ -9,6 +9,9 @@ command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 # PostgreSQL server binaries: the store's tests start a throwaway cluster (initdb + pg_ctl).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+# Chromium: the web app's browser tests drive Debian's chromium with Playwright (no browser download);
+# poppler-utils: pdftoppm draws a PDF original's pages on the report page.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # Rendered PDFs: free Simplified-Chinese fonts in place of the 公文 fonts (nianbao/render/pdf.py);
 # poppler-utils (pdftoppm, pdffonts) for the tests that look at the rendered pages.
 fc-list 2>/dev/null | grep -qi "AR PL UMing CN" || need+=(fonts-arphic-uming)

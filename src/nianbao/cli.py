@@ -999,6 +999,12 @@ def _batch_dir(source: Path, paths: list[Path] | None = None) -> Path:
     return source
 
 
+# --- the web app: nianbao serve, nianbao users (src/nianbao/web/commands.py) ----------------------
+from nianbao.web.commands import register as _register_web  # noqa: E402
+
+_register_web(app)
+
+
 def entry() -> None:
     """The ``nianbao`` program: the app, with usage errors in Chinese."""
     sys.exit(run(app))
