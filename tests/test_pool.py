@@ -53,6 +53,18 @@ def _slow_then_fast(item: int) -> int:
     return item
 
 
+@pytest.fixture(autouse=True)
+def _forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers forked, as the command line starts them. Earlier tests in the same session leave
+    threads behind (a Dask client's, a web server's), and the pool then starts workers from a fork
+    server, which neither sees this module's test readers nor pickles its lambdas. The fork-server
+    path has its own test (``start_method="forkserver"``)."""
+    import multiprocessing
+
+    real = pool._context
+    monkeypatch.setattr(pool, "_context", lambda method: real(method) if method else multiprocessing.get_context("fork"))
+
+
 def test_results_stream_as_soon_as_those_before_them_are_done() -> None:
     started = time.monotonic()
     seen: list[tuple[int, float]] = []
