@@ -611,10 +611,11 @@ def _stored_findings(db: str) -> tuple[list[tuple[Report, list[Finding]]], Calla
     grouped: dict[int, list[Finding]] = {}
     review: dict[tuple[str, str], tuple[str, str]] = {}
     for row in rows:
-        grouped.setdefault(row.version_id, []).append(row.finding())
+        finding = row.finding()
+        grouped.setdefault(row.version_id, []).append(finding)
         report = records.get(row.version_id)
         if report is not None:
-            review[(report.source.sha256, row.finding().fingerprint)] = (row.status, row.comment)
+            review[(report.source.sha256, finding.fingerprint)] = (row.status, row.comment)
     items = [(records[v], fs) for v, fs in grouped.items() if v in records]
     return items, lambda report, f: review.get((report.source.sha256, f.fingerprint), ("待处理", ""))
 

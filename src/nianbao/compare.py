@@ -24,7 +24,6 @@ from nianbao.metrics import Value, flat_values, unknown_cells
 from nianbao.numbers import normalize_text
 from nianbao.record import Report
 
-TABLE_NAMES = {"table2": "表二", "table3": "表三", "table4": "表四"}
 MIN_COPIED = 12  # a sentence shorter than this (几个字的套话) is not marked as copied
 
 

@@ -133,6 +133,9 @@ def table3_result_keys(row_keys: tuple[str, ...] | list[str]) -> list[str]:
 
 # --- 表四 政府信息公开行政复议、行政诉讼情况 ---------------------------------------------------
 
+# The tables' short names as reports print them (表三 …), by record key.
+TABLE_NAMES = {"table2": "表二", "table3": "表三", "table4": "表四"}
+
 TABLE4_GROUPS: tuple[Column, ...] = (
     Column("review", "行政复议"),
     Column("litigation_direct", "行政诉讼·未经复议直接起诉"),

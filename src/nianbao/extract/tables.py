@@ -197,7 +197,7 @@ def merged_blank_notices(findings: list[Finding]) -> list[Finding]:
     if len(blanks) < 2:
         return findings
     cells = [c for f in blanks for c in f.cells]
-    table = blanks[0].message.split("有", 1)[0]
+    table = formats.TABLE_NAMES[cells[0].split("/", 1)[0]]
     merged = _blank_notice(table, cells, blanks[0].location, _blank_columns(cells))
     at = findings.index(blanks[0])
     rest = [f for f in findings if f.rule != "VA02"]

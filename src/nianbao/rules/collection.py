@@ -178,38 +178,46 @@ def xy04(contexts: list[Context]) -> Iterator[Hit]:
     正确示例：每年根据实际情况写明当年的问题和改进措施。
     """
     for number in (1, 5):
-        pairs = [(p, t, "上一年") for p, t in consecutive(contexts)]
+        found = list(_copied_from_last_year(contexts, number))
         same_year: dict[int, list[Context]] = {}
         for ctx in contexts:
             if ctx.report.year and not ctx.report.errors and len(ctx.sections().get(number, "")) >= 50:
                 same_year.setdefault(ctx.report.year, []).append(ctx)
         for group in same_year.values():
-            pairs.extend(_copied_across_agencies(group, number))
-        for a, b, relation in pairs:
-            ta, tb = a.sections().get(number, ""), b.sections().get(number, "")
-            if len(ta) < 50 or len(tb) < 50:
-                continue
+            found.extend(_copied_across_agencies(group, number))
+        for a, b, relation, ratio in found:
+            yield _hit(
+                b,
+                "XY04",
+                "warning",
+                f"第{'一' if number == 1 else '五'}部分与{relation}报告（{a.report.agency} {a.report.year} 年，{a.report.source.path}）"
+                f"相似度 {ratio:.0%}",
+            )
+
+
+Copied = tuple[Context, Context, str, float]  # source, copy, relation, similarity
+
+
+def _copied_from_last_year(contexts: list[Context], number: int) -> Iterator[Copied]:
+    for a, b in consecutive(contexts):
+        ta, tb = a.sections().get(number, ""), b.sections().get(number, "")
+        if len(ta) >= 50 and len(tb) >= 50:
             ratio = similarity(ta, tb)
             if ratio >= _SIMILAR:
-                yield _hit(
-                    b,
-                    "XY04",
-                    "warning",
-                    f"第{'一' if number == 1 else '五'}部分与{relation}报告（{a.report.agency} {a.report.year} 年，{a.report.source.path}）"
-                    f"相似度 {ratio:.0%}",
-                )
+                yield a, b, "上一年", ratio
 
 
-def _copied_across_agencies(group: list[Context], number: int) -> Iterator[tuple[Context, Context, str]]:
-    """(source, copy, relation) for each text of one year's group that copies another agency's."""
+def _copied_across_agencies(group: list[Context], number: int) -> Iterator[Copied]:
+    """(source, copy, relation, similarity) for each text of one year's group that copies another
+    agency's; the similarity is the one first_copies computed (each pair is compared once)."""
     texts = [c.sections()[number] for c in group]
     agencies = [agency_key(c.report.agency) for c in group]
 
     def other_agency_similarity(i: int, j: int) -> float:
         return 0.0 if agencies[i] == agencies[j] else similarity(texts[i], texts[j])
 
-    for j, (i, _) in sorted(first_copies(texts, other_agency_similarity, _SIMILAR).items()):
-        yield group[i], group[j], "同年另一机关"
+    for j, (i, ratio) in sorted(first_copies(texts, other_agency_similarity, _SIMILAR).items()):
+        yield group[i], group[j], "同年另一机关", ratio
 
 
 @rule("XY05", "汇总数与分项不符", "error", ("table3", "table4"), scope="collection", group_by=("aggregate",))
