@@ -347,7 +347,7 @@ def test_a_file_that_hangs_gets_its_own_error_and_the_server_keeps_serving(monke
     from nianbao.web.jobs import ParseLimits
 
     monkeypatch.setattr(jobs, "_parse_item", _hangs_on_request)
-    c = client(backend(), parsing=ParseLimits(seconds=2))
+    c = client(backend(), parsing=ParseLimits(seconds=6))
     files = [
         ("files", ("挂起.txt", SHIMEN_2022.read_bytes(), "text/plain")),
         ("files", (SHIMEN_2021.name, SHIMEN_2021.read_bytes(), "text/plain")),

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from nianbao.api import iter_paths, load_record, parse, parse_bytes
+from nianbao.model import Document
+from nianbao.readers import read_document, sniff_format
 from nianbao.record import Finding, Report
 from nianbao.rules import REGISTRY, Config, check, check_collection, load_config
 from nianbao.rules.base import Context, Rule
@@ -50,6 +52,7 @@ __all__ = [
     "parse_bytes",
     "parse_path",
     "read_agency_rows",
+    "read_document_bytes",
     "render",
 ]
 
@@ -59,6 +62,14 @@ AGENCY_COLUMNS = ("名称", "上级", "级别", "行政区划代码", "别名")
 def parse_path(path: str | Path) -> Report:
     """One file's record (never raises for a bad file: see ``Report.errors``)."""
     return parse(path)
+
+
+def read_document_bytes(data: bytes, name: str) -> Document:
+    """The document model of a file's bytes (blocks, tables, cells with locations), as the readers
+    see it before the extractor: for showing an original. Raises ``ReadError`` for a bad file;
+    hostile bytes belong in a worker process (``nianbao.pool``), as the web app reads them."""
+    path = Path(name)
+    return read_document(path, data, sniff_format(path, data))
 
 
 def check_report(report: Report, config: Config | None = None) -> list[Finding]:

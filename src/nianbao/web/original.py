@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nianbao import pool, service
 from nianbao.model import Paragraph, Table
-from nianbao.readers import ReadError, read_document, sniff_format
+from nianbao.readers import ReadError, sniff_format
 from nianbao.readers.text import decode_text
 
 MAX_LINES = 20_000  # a text original longer than this is shown up to here
 PAGE_DPI = 120
 RASTER_SECONDS = 30
+# A stored original is read again to be shown: in a child process under these limits, as an
+# upload is, so that a hostile file cannot hang or exhaust the web server.
+VIEW_ISOLATION = pool.Isolation(jobs=1, seconds=30.0, memory_bytes=1024 * 1024 * 1024)
 
 
 def loc_key(location: dict[str, Any]) -> str:
@@ -72,29 +76,37 @@ class Original:
 def original_view(data: bytes, name: str) -> Original:
     """How to show a stored original. Never raises for a bad file: says why it cannot be shown."""
     fmt = sniff_format(Path(name), data[:2048])
+    if fmt in ("txt", "md"):
+        lines = decode_text(data).splitlines()
+        shown = tuple(OriginalLine(f"line-{i}", i, text) for i, text in enumerate(lines[:MAX_LINES], 1))
+        note = f"原文共 {len(lines)} 行，仅显示前 {MAX_LINES} 行" if len(lines) > MAX_LINES else ""
+        return Original("lines", lines=shown, note=note)
+    if fmt not in ("pdf", "docx", "html", "doc", "wps"):
+        return Original("none", note="不支持显示此类型的原文")
+    outcome = next(pool.run(_isolated_view, [(data, name, fmt)], VIEW_ISOLATION))
+    if outcome.value is None:
+        assert outcome.failure is not None
+        return Original("none", note=f"原文无法显示：{outcome.failure.message}")
+    return outcome.value
+
+
+def _isolated_view(item: tuple[bytes, str, str]) -> Original:
+    """A worker's part: the pages of a PDF, the blocks of the other formats."""
+    data, name, fmt = item
     try:
-        if fmt in ("txt", "md"):
-            lines = decode_text(data).splitlines()
-            shown = tuple(OriginalLine(f"line-{i}", i, text) for i, text in enumerate(lines[:MAX_LINES], 1))
-            note = f"原文共 {len(lines)} 行，仅显示前 {MAX_LINES} 行" if len(lines) > MAX_LINES else ""
-            return Original("lines", lines=shown, note=note)
         if fmt == "pdf":
             return Original("pages", pages=pdf_pages(data))
-        if fmt in ("docx", "html", "doc", "wps"):
-            return Original("blocks", blocks=_blocks(data, name, fmt))
+        return Original("blocks", blocks=_blocks(data, name))
     except ReadError as exc:
         return Original("none", note=exc.message)
-    except Exception as exc:  # a hostile original must not take the page down
-        return Original("none", note=f"原文无法显示（{type(exc).__name__}）")
-    return Original("none", note="不支持显示此类型的原文")
+    except MemoryError:
+        raise  # the worker's memory ceiling: reported by nianbao.pool
+    except Exception:  # a hostile original must not take the page down
+        return Original("none", note="原文无法显示（文件已损坏或格式不受支持）")
 
 
-def _blocks(data: bytes, name: str, fmt: str) -> tuple[OriginalBlock, ...]:
-    # Some readers open the file by its path (DOCX through zipfile, DOC through LibreOffice).
-    with tempfile.TemporaryDirectory(prefix="nianbao-original-") as tmp:
-        path = Path(tmp) / f"original.{fmt}"
-        path.write_bytes(data)
-        doc = read_document(path, data, fmt)
+def _blocks(data: bytes, name: str) -> tuple[OriginalBlock, ...]:
+    doc = service.read_document_bytes(data, name)
     out: list[OriginalBlock] = []
     for block in doc.blocks:
         if isinstance(block, Paragraph):
