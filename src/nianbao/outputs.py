@@ -21,12 +21,20 @@ def place(location: dict[str, Any]) -> str:
     ``表三 申请办理!D12``."""
     if "line" in location:
         return str(location["line"])
+    return place_words(location)
+
+
+def place_words(location: dict[str, Any]) -> str:
+    """A location as a person reads it on its own (the web app's finding list): ``第143行``,
+    ``第4页``, ``表2第3行第4列``, ``表三 申请办理!D12``, ``第7段``."""
+    if "line" in location:
+        return f"第{location['line']}行"
     if "sheet" in location:  # a workbook's cell: 表三 申请办理!D12
         return f"{location['sheet']}!{location.get('cell', '')}"
     if "page" in location:
         return f"第{location['page']}页"
     if "table" in location:
-        return f"表{location['table'] + 1}第{location['row'] + 1}行第{location['col'] + 1}列"
+        return f"表{location['table'] + 1}第{location.get('row', 0) + 1}行第{location.get('col', 0) + 1}列"
     if "paragraph" in location:
         return f"第{location['paragraph'] + 1}段"
     if "block" in location:

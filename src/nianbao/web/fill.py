@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 
 from nianbao import formats, service
 from nianbao.authoring.workbook import blank_report, write_template
+from nianbao.outputs import SEVERITY_ZH
 from nianbao.readers import ReadError
 from nianbao.record import Report
 from nianbao.web.analysis import MEDIA
@@ -25,7 +26,7 @@ from nianbao.web.errors import WebError
 from nianbao.web.pages import attachment
 from nianbao.web.security import User
 from nianbao.web.uploads import UploadLimits, UploadRefused, check_zip
-from nianbao.web.views import SEVERITY_ZH, view_sections, view_table
+from nianbao.web.views import view_sections, view_table
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations when defined.
 

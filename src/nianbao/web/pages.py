@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from nianbao.outputs import SEVERITY_ZH, place_words
 from nianbao.web.backend import REVIEW_STATES, Backend, Brief, Entry, fingerprint
 from nianbao.web.coverage import STATES as COVERAGE_STATES
 from nianbao.web.coverage import brief_state, coverage, state_label
@@ -25,7 +26,7 @@ from nianbao.web.original import loc_key, original_view, pdf_page_png
 from nianbao.web.security import User
 from nianbao.web.settings import WebSettings
 from nianbao.web.uploads import Incoming, UploadRefused, expand
-from nianbao.web.views import SEVERITY_ZH, finding_location, place, view_sections, view_table
+from nianbao.web.views import finding_location, view_sections, view_table
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
 
@@ -216,7 +217,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
                     "cells": list(f.cells),
                     "location": location,
                     "loc_key": loc_key(location),
-                    "place": place(location),
+                    "place": place_words(location),
                     "status": last.status if last else "open",
                     "status_zh": REVIEW_STATES[last.status if last else "open"],
                     "comment": last.comment if last else "",

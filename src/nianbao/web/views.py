@@ -17,7 +17,6 @@ from nianbao.extract.split import format_number
 from nianbao.record import Finding, Report, TableValues
 from nianbao.render.layout import Grid, table2_grid, table3_grid, table4_grid
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "notice": "提示"}
 TABLE_TITLES = {
     "table2": "表二 " + formats.SECTIONS[1].title,
     "table3": "表三 " + formats.SECTIONS[2].title,
@@ -148,17 +147,6 @@ def view_sections(report: Report) -> list[ViewSection]:
             )
         )
     return out
-
-
-def place(location: dict[str, Any]) -> str:
-    """Where a finding stands in the original, in words."""
-    if "line" in location:
-        return f"第 {location['line']} 行"
-    if "page" in location:
-        return f"第 {location['page']} 页"
-    if "table" in location:
-        return f"原文表格 {location['table'] + 1} 第 {location['row'] + 1} 行第 {location['col'] + 1} 列"
-    return ""
 
 
 def finding_location(report: Report, finding: Finding) -> dict[str, Any]:
