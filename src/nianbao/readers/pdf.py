@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nianbao.errors import read_error, reading
 from nianbao.limits import LIMITS, RD_LIMIT, Limits, check_count, check_size, size_text
 from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds, remade
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
 from nianbao.readers.pdf_views import UprightPage, as_seen
-from nianbao.record import Finding
 
 # pdfminer's text for a glyph its font maps to no character: the reader cannot know it.
 _UNMAPPED_GLYPH_RE = re.compile(r"\(cid:\d+\)")
@@ -185,11 +185,11 @@ def read_pdf(path: Path, data: bytes) -> Document:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))  # the bytes given: no file is read again
     except PDFPasswordIncorrect as exc:
-        raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
+        raise read_error("RD02") from exc
     except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many kinds for broken files
         if "password" in repr(exc).lower() or "encrypt" in repr(exc).lower():
-            raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
-        raise ReadError("RD01", "PDF 文件已损坏，无法打开") from exc
+            raise read_error("RD02") from exc
+        raise read_error("RD01", "pdf") from exc
     blocks: list[Block] = []
     looks: dict[int, LineLook] = {}  # how each text line is printed, by id of its Paragraph
     chars = 0
@@ -200,7 +200,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
         try:
             pages = list(pdf.pages)
         except Exception as exc:
-            raise ReadError("RD01", "PDF 页面无法读取（文件已损坏）") from exc
+            raise read_error("RD01", "pdf_pages") from exc
         check_count("PDF 页数", len(pages), LIMITS.pdf_pages)
         turned: dict[int, UprightPage] = {}  # pages read through an upright view, by number
         heights: dict[int, float] = {}
@@ -229,7 +229,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
             blocks.extend(b for _, _, b in items)
             page.flush_cache()
         if chars == 0 and drawn == 0:
-            raise ReadError("RD01", "PDF 页面上没有任何内容（没有文字，也没有图片或图形）：文件已损坏或被截断")
+            raise read_error("RD01", "pdf_blank")
         if chars == 0 and not scans.read:
             raise scans.error()
         joined = join_wrapped_lines(without_running_lines(blocks, heights, looks), looks, widths)
@@ -276,7 +276,7 @@ class _Scans:
 
         if self.skipped:
             return ocr.not_installed("PDF 没有文字层（扫描件或图片），")
-        return ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
+        return read_error("RD03")
 
     def settled(self, doc: Document) -> Document:
         from nianbao.readers import ocr
@@ -285,8 +285,7 @@ class _Scans:
             doc = ocr.settle(doc, self.session)
         if self.skipped:
             pages = "、".join(str(p) for p in self.skipped)
-            message = f"第 {pages} 页是扫描页（没有文字层），本机未安装 OCR 组件，未读取；请运行 {ocr.OCR_INSTALL_COMMAND} 安装"
-            finding = Finding("RD22", "warning", message, (), {"page": self.skipped[0]})
+            finding = reading("RD22", pages=pages, command=ocr.OCR_INSTALL_COMMAND, location={"page": self.skipped[0]})
             doc = dataclasses.replace(doc, findings=(*doc.findings, finding))
         return doc
 
@@ -309,7 +308,7 @@ def refuse_reference_loops(doc: Any) -> None:
             seen = {objid}
             while isinstance(obj, PDFObjRef):
                 if obj.objid in seen:
-                    raise ReadError(RD_LIMIT, f"PDF 中有引用自身的对象（第 {objid} 号对象循环引用），文件未读取")
+                    raise read_error(RD_LIMIT, "pdf_loop", object=objid)
                 seen.add(obj.objid)
                 obj = _object(doc, obj.objid)
 
@@ -356,7 +355,7 @@ def check_contents(page: Any, page_no: int, limits: Limits = LIMITS) -> None:
         check_size(f"PDF 第 {page_no} 页的内容（解压后）", len(data), limits.pdf_stream_bytes)
         if _LONG_TOKEN_RE.search(data):
             cap = size_text(limits.pdf_token_bytes)
-            raise ReadError(RD_LIMIT, f"PDF 第 {page_no} 页中有长于 {cap} 的字符串或注释（上限 {cap}），文件未读取")
+            raise read_error(RD_LIMIT, "pdf_token", page=page_no, cap=cap)
 
 
 # A page's header and footer lie within this share of its height from the top or the bottom.

@@ -12,7 +12,15 @@ from nianbao.rules.base import Context, cell_name, column_label, fmt, rule, t3_r
 T3_COLUMNS = [c.key for c in formats.TABLE3_COLUMNS]
 
 
-@rule("AR01", "表三勾稽关系", "error", ("table3",))
+@rule(
+    "AR01",
+    "表三勾稽关系",
+    "error",
+    ("table3",),
+    messages=(
+        "表三“{column}”列：新收 {new} + 上年结转 {carried_in} = {left}，办理结果总计 {total} + 结转下年度 {forward} = {right}，相差 {difference}{blanks}",
+    ),
+)
 def ar01(ctx: Context) -> Iterator[Finding]:
     """表三每一列：本年新收 + 上年结转 = 办理结果总计 + 结转下年度继续办理。
 
@@ -36,7 +44,13 @@ def ar01(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("AR02", "表三办理结果合计", "error", ("table3",))
+@rule(
+    "AR02",
+    "表三办理结果合计",
+    "error",
+    ("table3",),
+    messages=("表三“{column}”列：各项办理结果之和为 {sum}，（七）总计{total}，相差 {difference}{blanks}",),
+)
 def ar02(ctx: Context) -> Iterator[Finding]:
     """表三每一列：（七）总计 = 各项办理结果之和（按报告实际印制的行）。
 
@@ -57,7 +71,16 @@ def ar02(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("AR03", "表三行合计", "error", ("table3",))
+@rule(
+    "AR03",
+    "表三行合计",
+    "error",
+    ("table3",),
+    messages=(
+        "表三“{row}”行：各类申请人之和为 {sum}，总计{total}，相差 {difference}{blanks}",
+        "表三“总计”列各行均空白，其中 {count} 行的各类申请人之和不为 0：总计列应填写各行之和",
+    ),
+)
 def ar03(ctx: Context) -> Iterator[Finding]:
     """表三每一行：“总计”列 = 自然人与五类法人或其他组织之和。
 
@@ -81,7 +104,15 @@ def ar03(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("AR04", "表四合计", "error", ("table4",))
+@rule(
+    "AR04",
+    "表四合计",
+    "error",
+    ("table4",),
+    messages=(
+        "表四“{group}”：结果维持 {upheld} + 结果纠正 {corrected} + 其他结果 {other} + 尚未审结 {pending} = {sum}，总计{total}",
+    ),
+)
 def ar04(ctx: Context) -> Iterator[Finding]:
     """表四每一组：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结。
 
@@ -118,7 +149,13 @@ def _all_cells(ctx: Context) -> Iterator[tuple[str, int | float | None, bool]]:
                 yield path, value, path in money
 
 
-@rule("VA01", "数值无效", "error", ("table2", "table3", "table4"))
+@rule(
+    "VA01",
+    "数值无效",
+    "error",
+    ("table2", "table3", "table4"),
+    messages=("{cell}为负数（{value}）", "{cell}是件数，不应为小数（{value}）"),
+)
 def va01(ctx: Context) -> Iterator[Finding]:
     """件数为负数或小数，或金额为负数。
 
@@ -135,7 +172,13 @@ def va01(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(f"{_where(path)}是件数，不应为小数（{fmt(value)}）", [path])
 
 
-@rule("VA02", "空白单元格", "notice", ("table2", "table3", "table4"))
+@rule(
+    "VA02",
+    "空白单元格",
+    "notice",
+    ("table2", "table3", "table4"),
+    messages=("{table}有 {count} 个单元格未填数字（空白、“-”、“/”或“无”）{columns}，已记为空；按格式应填写 0。",),
+)
 def va02(ctx: Context) -> Iterator[Finding]:
     """应填数字的单元格印为空白、“-”、“—”、“/”或“无”（按 0 计算，但格式要求填 0）。
 
@@ -152,7 +195,18 @@ _SMALL_UNIT_RE = re.compile(r"街道|乡|镇|社区|办事处|县.{1,12}(局|委
 _YUAN_RE = re.compile(r"(?P<n>\d[\d,]*(?:\.\d+)?)\s*元")
 
 
-@rule("VA03", "收费金额单位", "warning", ("table2", "sections"))
+@rule(
+    "VA03",
+    "收费金额单位",
+    "warning",
+    ("table2", "sections"),
+    messages=(
+        "表二行政事业性收费金额为 {value} 万元（即 {yi} 亿元），对“{agency}”明显偏大，请确认单位是否为万元",
+        "表二行政事业性收费金额 {value} 与正文“{quote}”相同，正文以元计，表内应以万元计",
+        "表二“政府集中采购”采购总金额按“元”印制（“{printed}”），格式未规定单位，请注意换算。",
+    ),
+    also_severities=("notice",),
+)
 def va03(ctx: Context) -> Iterator[Finding]:
     """表二“行政事业性收费”本年收费金额以万元计，填入的数值看起来是按元填写的。
 

@@ -84,7 +84,17 @@ def _hit(ctx: Context, code: str, severity: str, message: str, cells: tuple[str,
     return ctx.report, ctx.finding(message, cells)
 
 
-@rule("XY01", "结转链条断裂", "error", ("table3",), scope="collection", group_by=("agency",))
+@rule(
+    "XY01",
+    "结转链条断裂",
+    "error",
+    ("table3",),
+    scope="collection",
+    group_by=("agency",),
+    messages=(
+        "表三“{column}”列：本年上年结转 {carried_in}，但 {year} 年报结转下年度继续办理为 {carried_forward}（{path}）",
+    ),
+)
 def xy01(contexts: list[Context]) -> Iterator[Hit]:
     """同一机关相邻两年：今年“上年结转” = 去年“结转下年度继续办理”，每一列都应相等。
 
@@ -104,7 +114,18 @@ def xy01(contexts: list[Context]) -> Iterator[Hit]:
                 )
 
 
-@rule("XY02", "规范性文件存量不衔接", "warning", ("table2",), scope="collection", group_by=("agency",))
+@rule(
+    "XY02",
+    "规范性文件存量不衔接",
+    "warning",
+    ("table2",),
+    scope="collection",
+    group_by=("agency",),
+    messages=(
+        "表二“{row}”：去年现行有效 {before} + 今年制发 {issued} − 今年废止 {repealed} = {expected}，"
+        "今年现行有效印为 {in_force}",
+    ),
+)
 def xy02(contexts: list[Context]) -> Iterator[Hit]:
     """表二（2021 年格式）存量与流量：今年现行有效 ≈ 去年现行有效 + 今年制发 − 今年废止（规章、行政规范性文件）。
 
@@ -130,7 +151,15 @@ def xy02(contexts: list[Context]) -> Iterator[Hit]:
 _SWING_CELLS = (("table3/new/total", "表三本年新收申请"), ("table4/review/total", "表四行政复议"))
 
 
-@rule("XY03", "年度数据骤变", "notice", ("table3", "table4"), scope="collection", group_by=("agency",))
+@rule(
+    "XY03",
+    "年度数据骤变",
+    "notice",
+    ("table3", "table4"),
+    scope="collection",
+    group_by=("agency",),
+    messages=("{cell}从 {year} 年的 {before} 变为 {now}，变化超过五倍",),
+)
 def xy03(contexts: list[Context]) -> Iterator[Hit]:
     """同一机关的合计数与上一年相比增减五倍以上。
 
@@ -170,7 +199,15 @@ def similarity(a: str, b: str) -> float:
     return matcher.ratio()
 
 
-@rule("XY04", "正文照搬", "warning", ("sections",), scope="collection", group_by=("agency", "year"))
+@rule(
+    "XY04",
+    "正文照搬",
+    "warning",
+    ("sections",),
+    scope="collection",
+    group_by=("agency", "year"),
+    messages=("第{numeral}部分与{relation}报告（{agency} {year} 年，{path}）相似度 {ratio}",),
+)
 def xy04(contexts: list[Context]) -> Iterator[Hit]:
     """第一部分或第五部分与同一机关上一年（或另一机关同年）的报告几乎相同（相似度 ≥ 90%）。
 
@@ -220,7 +257,15 @@ def _copied_across_agencies(group: list[Context], number: int) -> Iterator[Copie
         yield group[i], group[j], "同年另一机关", ratio
 
 
-@rule("XY05", "汇总数与分项不符", "error", ("table3", "table4"), scope="collection", group_by=("aggregate",))
+@rule(
+    "XY05",
+    "汇总数与分项不符",
+    "error",
+    ("table3", "table4"),
+    scope="collection",
+    group_by=("aggregate",),
+    messages=("汇总报告 {cell} 为 {whole}，{count} 份成员报告之和为 {sum}",),
+)
 def xy05(contexts: list[Context]) -> Iterator[Hit]:
     """汇总报告（一个地区或系统的汇总）不等于同年各成员报告之和。
 
@@ -295,7 +340,20 @@ def _without_publication_date(ctx: Context, made: list[tuple[str, dt.date]], due
     return _hit(ctx, "PU01", "notice", f"文件中没有发布日期{known}，无法检查是否在 {due:%Y年%m月%d日} 前发布")
 
 
-@rule("PU01", "逾期发布", "warning", ("meta",), scope="collection", group_by=("report",))
+@rule(
+    "PU01",
+    "逾期发布",
+    "warning",
+    ("meta",),
+    scope="collection",
+    group_by=("report",),
+    messages=(
+        "{made} {date} 已晚于规定期限 {due}，不可能按期发布",
+        "文件中没有发布日期{known}，无法检查是否在 {due} 前发布",
+        "发布日期 {date}（{source}）晚于规定期限 {due}",
+    ),
+    also_severities=("notice",),
+)
 def pu01(contexts: list[Context]) -> Iterator[Hit]:
     """逾期发布：县级以上政府部门应在 1 月 31 日前、县级以上人民政府应在 3 月 31 日前公布上一年度年报（条例第四十九条）。
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from nianbao.errors import reading
 from nianbao.facts import Fact, ZeroFact, facts_in, zero_facts_in
 from nianbao.record import Finding
 from nianbao.rules.base import Context, cell_name, fmt, is_government, rule
 
 
-@rule("NA01", "正文数字与表格矛盾", "error", ("sections", "table3", "table4"))
+@rule(
+    "NA01",
+    "正文数字与表格矛盾",
+    "error",
+    ("sections", "table3", "table4"),
+    messages=("正文“{quote}”与统计表不符：表中对应的数为 {shown}", "正文称“{quote}”，但{named}"),
+    also_codes=("RD31",),
+)
 def na01(ctx: Context) -> Iterator[Finding]:
     """正文陈述的数字与统计表矛盾（申请数、办理结果、结转、复议诉讼，含“十七件”这样的中文数字）。
 
@@ -46,8 +54,9 @@ def _contradiction(ctx: Context, fact: Fact, where: dict[str, object]) -> Findin
 
 def uncertain_phrase(finding: Finding, why: str) -> Finding:
     """RD31: a narrative figure that would contradict the table, but whose phrase is not certain."""
-    message = f"{finding.message}；但该句{why}，未作为错误报告，请人工核对"
-    return Finding(UNCERTAIN_PHRASE_CODE, "notice", message, finding.cells, finding.location)
+    return reading(
+        UNCERTAIN_PHRASE_CODE, finding=finding.message, why=why, cells=finding.cells, location=finding.location
+    )
 
 
 UNCERTAIN_PHRASE_CODE = "RD31"
@@ -67,7 +76,16 @@ _PERIOD_RE = re.compile(
 _CARRY_TO_RE = re.compile(r"结转(?:到|至)\s*((?:19|20)\d{2})\s*年")
 
 
-@rule("NA02", "年份不一致", "warning", ("sections", "title"))
+@rule(
+    "NA02",
+    "年份不一致",
+    "warning",
+    ("sections", "title"),
+    messages=(
+        "统计期限“{period}”与报告年度 {year} 不符",
+        "“{phrase}”：{year} 年度报告的未办结申请应结转到 {next_year} 年",
+    ),
+)
 def na02(ctx: Context) -> Iterator[Finding]:
     """统计期限、标题年份和正文中的年份不一致。
 
@@ -113,7 +131,16 @@ _PROBLEM_WORDS = (
 _MEASURE_WORDS = ("改进", "措施", "加强", "将", "下一步", "推进", "完善", "提升", "整改", "强化")
 
 
-@rule("NA03", "问题与改进不具体", "warning", ("sections",))
+@rule(
+    "NA03",
+    "问题与改进不具体",
+    "warning",
+    ("sections",),
+    messages=(
+        "第五部分内容过于简单（“{text}”），应写明存在的主要问题和改进措施",
+        "第五部分没有同时写明具体问题和改进措施",
+    ),
+)
 def na03(ctx: Context) -> Iterator[Finding]:
     """第五部分为空、写“无”，或没有写出具体问题和改进措施。
 
@@ -147,7 +174,18 @@ _ALL_ZERO_RE = re.compile(
 )
 
 
-@rule("NA04", "信息处理费说明", "warning", ("sections",))
+@rule(
+    "NA04",
+    "信息处理费说明",
+    "warning",
+    ("sections",),
+    messages=(
+        "第六部分未按规定说明信息处理费：发出收费通知的件数和总金额、实际收取的总金额{shown}",
+        "第六部分称发出收费通知 0 件，却实际收取信息处理费（“{quote}”）",
+        "第六部分实际收取金额（{collected}）大于收费通知金额（{notified}）",
+    ),
+    also_severities=("error",),
+)
 def na04(ctx: Context) -> Iterator[Finding]:
     """第六部分（2021 年及以后的报告）缺少信息处理费的说明：发出收费通知的件数和总金额、实际收取的总金额（“均为0”即可）。
 
@@ -201,7 +239,13 @@ def _impossible_fees(ctx: Context, text: str, location: dict[str, object]) -> It
         )
 
 
-@rule("NA05", "未报告考核评议追责", "warning", ("sections",))
+@rule(
+    "NA05",
+    "未报告考核评议追责",
+    "warning",
+    ("sections",),
+    messages=("“{agency}”是人民政府（或其办公室）的年报，正文未写{missing}情况（条例第五十条）",),
+)
 def na05(ctx: Context) -> Iterator[Finding]:
     """人民政府（或代其报告的政府办公室/厅）的年报没有写工作考核、社会评议和责任追究结果（条例第五十条）。
 

@@ -17,7 +17,13 @@ def _canonical_heading(number: int) -> str:
     return f"{formats.CHINESE_SECTION_NUMERALS[number - 1]}、{formats.SECTIONS[number - 1].title}"
 
 
-@rule("ST01", "缺少部分", "error", ("sections",))
+@rule(
+    "ST01",
+    "缺少部分",
+    "error",
+    ("sections",),
+    messages=("缺少第{numeral}部分“{heading}”",),
+)
 def st01(ctx: Context) -> Iterator[Finding]:
     """六个部分之一缺失（一、总体情况 …… 六、其他需要报告的事项）。
 
@@ -36,7 +42,13 @@ def st01(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("ST02", "缺少统计表", "error", ("table2", "table3", "table4"))
+@rule(
+    "ST02",
+    "缺少统计表",
+    "error",
+    ("table2", "table3", "table4"),
+    messages=("第{numeral}部分“{title}”没有{table}",),
+)
 def st02(ctx: Context) -> Iterator[Finding]:
     """第二、三、四部分没有统计表。
 
@@ -55,7 +67,13 @@ def st02(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("ST03", "标题写法不规范", "notice", ("sections",))
+@rule(
+    "ST03",
+    "标题写法不规范",
+    "notice",
+    ("sections",),
+    messages=("第{numeral}部分标题印为“{printed}”，规范写法为“{expected}”",),
+)
 def st03(ctx: Context) -> Iterator[Finding]:
     """部分标题的序号缺失或被 Word 自动编号替换（“2、”“（1）”），或标题措辞与格式不同。
 
@@ -72,7 +90,13 @@ def st03(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("ST04", "表注缺失", "notice", ("table3",))
+@rule(
+    "ST04",
+    "表注缺失",
+    "notice",
+    ("table3",),
+    messages=("表三“（二）部分公开”行缺少行注“{note}”",),
+)
 def st04(ctx: Context) -> Iterator[Finding]:
     """表三规定的行注被删去，如“（二）部分公开”后缺少“（区分处理的，只计这一情形，不计其他情形）”。
 
@@ -87,7 +111,17 @@ def st04(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@rule("ST05", "格式版本与年度不符", "warning", ("table2", "table3"))
+@rule(
+    "ST05",
+    "格式版本与年度不符",
+    "warning",
+    ("table2", "table3"),
+    messages=(
+        "{year} 年度报告使用了 2019 年（试行）格式的表二，应使用 2021 年修订格式",
+        "{year} 年度报告的表三“（六）其他处理”未按 2021 年格式分为三项",
+        "{year} 年度报告使用了 2021 年修订格式的表二，该年度应使用 2019 年（试行）格式",
+    ),
+)
 def st05(ctx: Context) -> Iterator[Finding]:
     """格式版本与报告年度不符：2021 年及以后的报告仍用 2019 年表二或不分项的“（六）其他处理”，或 2019—2020 年报告用了 2021 年格式。
 
@@ -113,7 +147,16 @@ def st05(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@rule("ST06", "报告标题不规范", "notice", ("title",))
+@rule(
+    "ST06",
+    "报告标题不规范",
+    "notice",
+    ("title",),
+    messages=(
+        "没有找到报告标题“<机关名称><年份>年政府信息公开工作年度报告”",
+        "报告标题印为“{title}”，规范写法为“{expected}”",
+    ),
+)
 def st06(ctx: Context) -> Iterator[Finding]:
     """报告标题不是“<机关名称><年份>年政府信息公开工作年度报告”。
 
@@ -137,7 +180,13 @@ _NO_RULE_MAKING_RE = re.compile(r"街道|乡|镇|县|(?<!自治)区(?!人民政�
 _RULE_MAKING_RE = re.compile(r"(省|自治区|市)人民政府$|^国务院|部$|^国家.+(局|委员会)$")
 
 
-@rule("PL01", "无规章制定权", "warning", ("table2",))
+@rule(
+    "PL01",
+    "无规章制定权",
+    "warning",
+    ("table2",),
+    messages=("“{agency}”没有规章制定权，但表二“规章”栏填了 {value}",),
+)
 def pl01(ctx: Context) -> Iterator[Finding]:
     """没有规章制定权的单位（县级机关、街道办事处、乡镇等）填报了规章件数。
 
@@ -154,7 +203,16 @@ def pl01(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(f"“{agency}”没有规章制定权，但表二“规章”栏填了 {fmt(value)}", [path])
 
 
-@rule("PL02", "跨表不合常理", "notice", ("table3", "table4"))
+@rule(
+    "PL02",
+    "跨表不合常理",
+    "notice",
+    ("table3", "table4"),
+    messages=(
+        "表四没有行政复议，但“复议后起诉”总计为 {after}",
+        "表三结转下年度继续办理 {forward} 件，多于本年新收 {new} 件",
+    ),
+)
 def pl02(ctx: Context) -> Iterator[Finding]:
     """跨表不合常理：没有行政复议却有“复议后起诉”，或结转下年度的申请多于本年新收。
 
