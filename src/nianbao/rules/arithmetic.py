@@ -35,12 +35,18 @@ def ar01(ctx: Context) -> Iterator[Finding]:
             continue
         new, carried_in, total, forward = values
         if new + carried_in != total + forward:
-            yield ctx.finding(
-                f"表三“{column_label(c)}”列：新收 {ctx.printed(paths[0])} + 上年结转 {ctx.printed(paths[1])} = "
-                f"{fmt(new + carried_in)}，办理结果总计 {ctx.printed(paths[2])} + 结转下年度 {ctx.printed(paths[3])} = "
-                f"{fmt(total + forward)}，"
-                f"相差 {fmt(abs(new + carried_in - total - forward))}{ctx.blanks_among(paths)}",
+            yield ctx.say(
+                1,
                 paths,
+                column=column_label(c),
+                new=ctx.printed(paths[0]),
+                carried_in=ctx.printed(paths[1]),
+                left=fmt(new + carried_in),
+                total=ctx.printed(paths[2]),
+                forward=ctx.printed(paths[3]),
+                right=fmt(total + forward),
+                difference=fmt(abs(new + carried_in - total - forward)),
+                blanks=ctx.blanks_among(paths),
             )
 
 
@@ -64,10 +70,14 @@ def ar02(ctx: Context) -> Iterator[Finding]:
         if total is None or parts is None or not results:
             continue
         if sum(parts) != total:
-            yield ctx.finding(
-                f"表三“{column_label(c)}”列：各项办理结果之和为 {fmt(sum(parts))}，（七）总计{_as_printed(ctx, f'table3/total/{c}')}，"
-                f"相差 {fmt(abs(sum(parts) - total))}{ctx.blanks_among(f'table3/{k}/{c}' for k in ['total', *results])}",
+            yield ctx.say(
+                1,
                 [f"table3/total/{c}", *(f"table3/{k}/{c}" for k in results)],
+                column=column_label(c),
+                sum=fmt(sum(parts)),
+                total=_as_printed(ctx, f"table3/total/{c}"),
+                difference=fmt(abs(sum(parts) - total)),
+                blanks=ctx.blanks_among(f"table3/{k}/{c}" for k in ["total", *results]),
             )
 
 
@@ -97,10 +107,14 @@ def ar03(ctx: Context) -> Iterator[Finding]:
         if parts is None or total is None:
             continue
         if sum(parts) != total:
-            yield ctx.finding(
-                f"表三“{t3_row_label(key)}”行：各类申请人之和为 {fmt(sum(parts))}，总计{_as_printed(ctx, f'table3/{key}/total')}，"
-                f"相差 {fmt(abs(sum(parts) - total))}{ctx.blanks_among(f'table3/{key}/{c}' for c in T3_COLUMNS)}",
+            yield ctx.say(
+                1,
                 [f"table3/{key}/total", *(f"table3/{key}/{c}" for c in formats.TABLE3_APPLICANT_COLUMNS)],
+                row=t3_row_label(key),
+                sum=fmt(sum(parts)),
+                total=_as_printed(ctx, f"table3/{key}/total"),
+                difference=fmt(abs(sum(parts) - total)),
+                blanks=ctx.blanks_among(f"table3/{key}/{c}" for c in T3_COLUMNS),
             )
 
 
@@ -126,10 +140,17 @@ def ar04(ctx: Context) -> Iterator[Finding]:
         if parts is None or total is None:
             continue
         if sum(parts) != total:
-            yield ctx.finding(
-                f"表四“{group.label}”：结果维持 {fmt(parts[0])} + 结果纠正 {fmt(parts[1])} + 其他结果 {fmt(parts[2])} + "
-                f"尚未审结 {fmt(parts[3])} = {fmt(sum(parts))}，总计{_as_printed(ctx, f'table4/{group.key}/total')}",
+            upheld, corrected, other, pending = (fmt(p) for p in parts)
+            yield ctx.say(
+                1,
                 [f"table4/{group.key}/total", *parts_paths],
+                group=group.label,
+                upheld=upheld,
+                corrected=corrected,
+                other=other,
+                pending=pending,
+                sum=fmt(sum(parts)),
+                total=_as_printed(ctx, f"table4/{group.key}/total"),
             )
 
 
@@ -167,9 +188,9 @@ def va01(ctx: Context) -> Iterator[Finding]:
         if value is None or formats.is_signed(path):
             continue
         if value < 0:
-            yield ctx.finding(f"{_where(path)}为负数（{fmt(value)}）", [path])
+            yield ctx.say(1, [path], cell=cell_name(path), value=fmt(value))
         elif not money and isinstance(value, float) and not value.is_integer():
-            yield ctx.finding(f"{_where(path)}是件数，不应为小数（{fmt(value)}）", [path])
+            yield ctx.say(2, [path], cell=cell_name(path), value=fmt(value))
 
 
 @rule(
@@ -220,16 +241,11 @@ def va03(ctx: Context) -> Iterator[Finding]:
         return
     agency = ctx.report.agency or ""
     if value >= 10000 and _SMALL_UNIT_RE.search(agency):
-        yield ctx.finding(
-            f"表二行政事业性收费金额为 {fmt(value)} 万元（即 {fmt(value / 10000)} 亿元），对“{agency}”明显偏大，请确认单位是否为万元",
-            [path],
-        )
+        yield ctx.say(1, [path], value=fmt(value), yi=fmt(value / 10000), agency=agency)
         return
     for m in _YUAN_RE.finditer(ctx.text()):
         if float(m.group("n").replace(",", "")) == float(value) and value >= 100:
-            yield ctx.finding(
-                f"表二行政事业性收费金额 {fmt(value)} 与正文“{m.group(0)}”相同，正文以元计，表内应以万元计", [path]
-            )
+            yield ctx.say(2, [path], value=fmt(value), quote=m.group(0))
             return
 
 
@@ -250,11 +266,6 @@ def _blank_total_column(ctx: Context) -> Finding | None:
     nonzero = sum(1 for parts in rows if parts is not None and sum(parts) != 0)
     if not nonzero:
         return None
-    return ctx.finding(
-        f"表三“总计”列各行均空白，其中 {nonzero} 行的各类申请人之和不为 0：总计列应填写各行之和",
-        [*totals, *(f"table3/{k}/{c}" for k in keys for c in formats.TABLE3_APPLICANT_COLUMNS)],
+    return ctx.say(
+        2, [*totals, *(f"table3/{k}/{c}" for k in keys for c in formats.TABLE3_APPLICANT_COLUMNS)], count=nonzero
     )
-
-
-def _where(path: str) -> str:
-    return cell_name(path)

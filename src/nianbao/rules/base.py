@@ -12,6 +12,7 @@ saying which rule broke its declaration, never a crash and never a finding no re
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import re
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from nianbao import formats
-from nianbao.errors import READING_CODES, Template, reading
+from nianbao.errors import READING_CODES, CatalogError, Template, reading
 from nianbao.record import Finding, Number, Report
 
 ReportCheck = Callable[["Context"], Iterable[Finding]]
@@ -119,12 +120,19 @@ def _declared_only(code: str, scope: str, func: Callable[..., Iterable[object]])
     @functools.wraps(func)
     def run(given: object) -> Iterator[object]:
         declared = REGISTRY[code]
-        for item in func(given):
-            if scope == "collection":
-                report, finding = cast(tuple[Report, Finding], item)
-                yield report, admitted(declared, finding)
-            else:
-                yield admitted(declared, item) if isinstance(item, Finding) else item
+        try:
+            for item in func(given):
+                if scope == "collection":
+                    report, finding = cast(tuple[Report, Finding], item)
+                    yield report, admitted(declared, finding)
+                else:
+                    yield admitted(declared, item) if isinstance(item, Finding) else item
+        except CatalogError:  # a message its template does not fit: the rule stops here
+            failed = reading(BROKEN_RULE_CODE, "rule", rule=code, why="信息与声明的模板不符")
+            if scope != "collection":
+                yield failed
+            elif isinstance(given, list) and given:
+                yield cast(Context, given[-1]).report, failed
 
     return run
 
@@ -255,6 +263,22 @@ class Context:
         if location is None:
             location = next((self.report.locations[c] for c in cells if c in self.report.locations), {})
         return Finding(self.code, self.severity, message, cells, dict(location), dict(detail or {}))
+
+    def say(
+        self,
+        template: int,
+        cells: Iterable[str] = (),
+        location: dict[str, object] | None = None,
+        detail: dict[str, object] | None = None,
+        severity: str = "",
+        **fields: object,
+    ) -> Finding:
+        """A finding of the running rule: its declared message ``template`` (1 for the first)
+        filled with ``fields`` (the catalogue refuses a field the template does not name), at the
+        rule's severity or ``severity`` (one it declares besides)."""
+        message = REGISTRY[self.code].messages[template - 1].fill(fields)
+        found = self.finding(message, cells, location, detail)
+        return dataclasses.replace(found, severity=severity) if severity else found
 
     def sections(self) -> dict[int, str]:
         return {s.number: s.text for s in self.report.sections}

@@ -79,9 +79,10 @@ def consecutive(contexts: list[Context]) -> Iterator[tuple[Context, Context]]:
                 yield prev, this
 
 
-def _hit(ctx: Context, code: str, severity: str, message: str, cells: tuple[str, ...] = ()) -> Hit:
+def _hit(ctx: Context, code: str, severity: str, template: int, cells: tuple[str, ...] = (), **fields: object) -> Hit:
+    """A finding of rule ``code`` on ``ctx``'s report: its declared message ``template`` filled in."""
     ctx.code, ctx.severity = code, severity
-    return ctx.report, ctx.finding(message, cells)
+    return ctx.report, ctx.say(template, cells, None, None, "", **fields)
 
 
 @rule(
@@ -108,9 +109,13 @@ def xy01(contexts: list[Context]) -> Iterator[Hit]:
                     this,
                     "XY01",
                     "error",
-                    f"表三“{link.label}”列：本年上年结转 {fmt(link.carried_in)}，但 {prev.report.year} 年报结转下年度继续办理为 "
-                    f"{fmt(link.carried_forward)}（{prev.report.source.path}）",
+                    1,
                     (link.cell,),
+                    column=link.label,
+                    carried_in=fmt(link.carried_in),
+                    year=prev.report.year,
+                    carried_forward=fmt(link.carried_forward),
+                    path=prev.report.source.path,
                 )
 
 
@@ -142,9 +147,14 @@ def xy02(contexts: list[Context]) -> Iterator[Hit]:
                     this,
                     "XY02",
                     "warning",
-                    f"表二“{link.label}”：去年现行有效 {fmt(link.in_force_before)} + 今年制发 {fmt(link.issued)} − "
-                    f"今年废止 {fmt(link.repealed)} = {fmt(link.expected)}，今年现行有效印为 {fmt(link.in_force)}",
+                    1,
                     (link.cell,),
+                    row=link.label,
+                    before=fmt(link.in_force_before),
+                    issued=fmt(link.issued),
+                    repealed=fmt(link.repealed),
+                    expected=fmt(link.expected),
+                    in_force=fmt(link.in_force),
                 )
 
 
@@ -176,8 +186,12 @@ def xy03(contexts: list[Context]) -> Iterator[Hit]:
                     this,
                     "XY03",
                     "notice",
-                    f"{label}从 {prev.report.year} 年的 {fmt(before)} 变为 {fmt(now)}，变化超过五倍",
+                    1,
                     (path,),
+                    cell=label,
+                    year=prev.report.year,
+                    before=fmt(before),
+                    now=fmt(now),
                 )
 
 
@@ -227,8 +241,13 @@ def xy04(contexts: list[Context]) -> Iterator[Hit]:
                 b,
                 "XY04",
                 "warning",
-                f"第{'一' if number == 1 else '五'}部分与{relation}报告（{a.report.agency} {a.report.year} 年，{a.report.source.path}）"
-                f"相似度 {ratio:.0%}",
+                1,
+                numeral="一" if number == 1 else "五",
+                relation=relation,
+                agency=a.report.agency,
+                year=a.report.year,
+                path=a.report.source.path,
+                ratio=f"{ratio:.0%}",
             )
 
 
@@ -288,8 +307,8 @@ def xy05(contexts: list[Context]) -> Iterator[Hit]:
                 if whole is None or len(known) < len(parts):
                     continue
                 if whole != sum(known):
-                    message = f"汇总报告 {path} 为 {fmt(whole)}，{len(members)} 份成员报告之和为 {fmt(sum(known))}"
-                    yield _hit(total_ctx, "XY05", "error", message, (path,))
+                    sums = {"whole": fmt(whole), "count": len(members), "sum": fmt(sum(known))}
+                    yield _hit(total_ctx, "XY05", "error", 1, (path,), cell=path, **sums)
 
 
 _DATE_RE = re.compile(DATE_PATTERN)
@@ -333,11 +352,9 @@ def _without_publication_date(ctx: Context, made: list[tuple[str, dt.date]], due
     late = [(name, date) for name, date in made if date > due]
     if late:
         name, date = late[0]
-        return _hit(
-            ctx, "PU01", "warning", f"{name} {date:%Y年%m月%d日} 已晚于规定期限 {due:%Y年%m月%d日}，不可能按期发布"
-        )
+        return _hit(ctx, "PU01", "warning", 1, made=name, date=f"{date:%Y年%m月%d日}", due=f"{due:%Y年%m月%d日}")
     known = "".join(f"（{name}为 {date:%Y年%m月%d日}）" for name, date in made)
-    return _hit(ctx, "PU01", "notice", f"文件中没有发布日期{known}，无法检查是否在 {due:%Y年%m月%d日} 前发布")
+    return _hit(ctx, "PU01", "notice", 2, known=known, due=f"{due:%Y年%m月%d日}")
 
 
 @rule(
@@ -371,6 +388,5 @@ def pu01(contexts: list[Context]) -> Iterator[Hit]:
         if found is None:
             yield _without_publication_date(ctx, _made_dates(r), due)
         elif found[0] > due:
-            yield _hit(
-                ctx, "PU01", "warning", f"发布日期 {found[0]:%Y年%m月%d日}（{found[1]}）晚于规定期限 {due:%Y年%m月%d日}"
-            )
+            date, source = found
+            yield _hit(ctx, "PU01", "warning", 3, date=f"{date:%Y年%m月%d日}", source=source, due=f"{due:%Y年%m月%d日}")

@@ -36,10 +36,9 @@ def st01(ctx: Context) -> Iterator[Finding]:
     for section in formats.SECTIONS:
         if section.number not in found:
             # The section it names: where the reader saw a line like its heading (RD29), no error stands.
-            yield ctx.finding(
-                f"缺少第{formats.CHINESE_SECTION_NUMERALS[section.number - 1]}部分“{_canonical_heading(section.number)}”",
-                detail={SECTION_KEY: section.number},
-            )
+            numeral = formats.CHINESE_SECTION_NUMERALS[section.number - 1]
+            heading = _canonical_heading(section.number)
+            yield ctx.say(1, detail={SECTION_KEY: section.number}, numeral=numeral, heading=heading)
 
 
 @rule(
@@ -62,9 +61,8 @@ def st02(ctx: Context) -> Iterator[Finding]:
     for number, (table, name) in _TABLE_OF_SECTION.items():
         if not getattr(ctx.report, table):  # rows read, even all blank or abstained from, are a table
             title = formats.SECTIONS[number - 1].title
-            yield ctx.finding(
-                f"第{formats.CHINESE_SECTION_NUMERALS[number - 1]}部分“{title}”没有{name}", detail={TABLE_KEY: table}
-            )
+            numeral = formats.CHINESE_SECTION_NUMERALS[number - 1]
+            yield ctx.say(1, detail={TABLE_KEY: table}, numeral=numeral, title=title, table=name)
 
 
 @rule(
@@ -83,11 +81,9 @@ def st03(ctx: Context) -> Iterator[Finding]:
     for section in ctx.report.sections:
         if section.heading:
             expected = _canonical_heading(section.number)
-            yield ctx.finding(
-                f"第{formats.CHINESE_SECTION_NUMERALS[section.number - 1]}部分标题印为“{section.heading.strip()}”，规范写法为“{expected}”",
-                (),
-                section.location,
-            )
+            numeral = formats.CHINESE_SECTION_NUMERALS[section.number - 1]
+            printed = section.heading.strip()
+            yield ctx.say(1, (), section.location, numeral=numeral, printed=printed, expected=expected)
 
 
 @rule(
@@ -105,10 +101,7 @@ def st04(ctx: Context) -> Iterator[Finding]:
     """
     label = ctx.report.labels.get("table3/partial")
     if label is not None and "区分处理" not in label:
-        yield ctx.finding(
-            f"表三“（二）部分公开”行缺少行注“{formats.TABLE3_NOTE_PARTIAL}”",
-            ["table3/partial/natural"],
-        )
+        yield ctx.say(1, ["table3/partial/natural"], note=formats.TABLE3_NOTE_PARTIAL)
 
 
 @rule(
@@ -133,18 +126,11 @@ def st05(ctx: Context) -> Iterator[Finding]:
         return
     modern = year >= formats.FIRST_2021_YEAR
     if modern and r.template == "2019":
-        yield ctx.finding(
-            f"{year} 年度报告使用了 2019 年（试行）格式的表二，应使用 2021 年修订格式", ["table2/regulations/made"]
-        )
+        yield ctx.say(1, ["table2/regulations/made"], year=year)
     if modern and r.table3 and "other_handling" in r.table3:
-        yield ctx.finding(
-            f"{year} 年度报告的表三“（六）其他处理”未按 2021 年格式分为三项", ["table3/other_handling/total"]
-        )
+        yield ctx.say(2, ["table3/other_handling/total"], year=year)
     if not modern and r.template == "2021" and r.table2:
-        yield ctx.finding(
-            f"{year} 年度报告使用了 2021 年修订格式的表二，该年度应使用 2019 年（试行）格式",
-            ["table2/regulations/issued"],
-        )
+        yield ctx.say(3, ["table2/regulations/issued"], year=year)
 
 
 @rule(
@@ -166,11 +152,11 @@ def st06(ctx: Context) -> Iterator[Finding]:
     r = ctx.report
     if r.errors or not r.agency or not r.year:
         if not r.errors and not r.title:
-            yield ctx.finding("没有找到报告标题“<机关名称><年份>年政府信息公开工作年度报告”")
+            yield ctx.say(1)
         return
     expected = f"{r.agency}{r.year}年政府信息公开工作年度报告"
     if normalize_text(r.title) != expected:
-        yield ctx.finding(f"报告标题印为“{r.title}”，规范写法为“{expected}”")
+        yield ctx.say(2, title=r.title, expected=expected)
 
 
 # --- plausibility ----------------------------------------------------------------------------
@@ -200,7 +186,7 @@ def pl01(ctx: Context) -> Iterator[Finding]:
         path = f"table2/regulations/{col}"
         value = ctx.num(path)
         if value:
-            yield ctx.finding(f"“{agency}”没有规章制定权，但表二“规章”栏填了 {fmt(value)}", [path])
+            yield ctx.say(1, [path], agency=agency, value=fmt(value))
 
 
 @rule(
@@ -222,13 +208,7 @@ def pl02(ctx: Context) -> Iterator[Finding]:
     review = ctx.num("table4/review/total")
     after = ctx.num("table4/litigation_after_review/total")
     if review == 0 and after:
-        yield ctx.finding(
-            f"表四没有行政复议，但“复议后起诉”总计为 {fmt(after)}",
-            ["table4/litigation_after_review/total", "table4/review/total"],
-        )
+        yield ctx.say(1, ["table4/litigation_after_review/total", "table4/review/total"], after=fmt(after))
     new, forward = ctx.num("table3/new/total"), ctx.num("table3/carried_forward/total")
     if new is not None and forward is not None and forward > max(new, 5):
-        yield ctx.finding(
-            f"表三结转下年度继续办理 {fmt(forward)} 件，多于本年新收 {fmt(new)} 件",
-            ["table3/carried_forward/total", "table3/new/total"],
-        )
+        yield ctx.say(2, ["table3/carried_forward/total", "table3/new/total"], forward=fmt(forward), new=fmt(new))
