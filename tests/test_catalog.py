@@ -194,6 +194,23 @@ def test_a_rule_emitting_what_it_did_not_declare_becomes_an_internal_error_recor
     assert "代码 ZZ01 给出了未声明的级别 error" in found[2].message
 
 
+def test_a_rule_whose_message_does_not_fit_its_template_stops_with_an_internal_error_record() -> None:
+    @rule("ZZ02", "信息不合模板的规则", "notice", ("table3",), messages=("表三“{row}”行有误",))
+    def misfit(ctx: Context) -> Iterator[Finding]:
+        yield ctx.say(1, row="予以公开")
+        yield ctx.say(1, column="自然人")  # the template names {row}, not {column}
+        yield ctx.say(1, row="never reached")
+
+    try:
+        found = [f for f in check(valid_report()) if f.rule in ("ZZ02", "RD19")]
+    finally:
+        del REGISTRY["ZZ02"]
+    assert [(f.rule, f.message) for f in found] == [
+        ("ZZ02", "表三“予以公开”行有误"),
+        ("RD19", "规则 ZZ02 程序内部错误（信息与声明的模板不符），该发现未报告；请把文件提交给 nianbao 的维护者"),
+    ]
+
+
 def test_every_rule_declares_its_messages_and_what_else_it_emits() -> None:
     for declared in REGISTRY.values():
         assert declared.messages, declared.code
