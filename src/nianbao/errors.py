@@ -17,6 +17,7 @@ met on the corpus or the hostile suite does not follow its code's template.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -61,6 +62,7 @@ class Template:
         return _pattern(self.text).fullmatch(message) is not None
 
 
+@functools.cache  # a template's pattern, built once however many messages are matched
 def _pattern(text: str) -> re.Pattern[str]:
     parts: list[str] = []
     for literal, name, _, _ in string.Formatter().parse(text):
