@@ -461,6 +461,33 @@ def message_follows(code: str, message: str) -> bool:
     return entry is not None and entry.matches(message)
 
 
+# --- notices the extractor gives under a review rule's code ------------------------------------
+
+# The extractor notes blank cells (VA02) and a sum printed in 元 (VA03) as it reads them; the rule
+# declares these same templates (rules/arithmetic.py), so the two cannot drift apart.
+EXTRACTOR_NOTICES: dict[str, Template] = {
+    "VA02": Template(
+        "blank",
+        "{table}有 {count} 个单元格未填数字（空白、“-”、“/”或“无”）{columns}，已记为空；按格式应填写 0。",
+        "notice",
+    ),
+    "VA03": Template(
+        "yuan", "表二“政府集中采购”采购总金额按“元”印制（“{printed}”），格式未规定单位，请注意换算。", "notice"
+    ),
+}
+
+
+def extractor_notice(code: str, /, *, cells: Iterable[str], location: Mapping[str, Any], **fields: object) -> Finding:
+    """The extractor's notice under rule ``code`` (VA02, VA03), filled with ``fields``."""
+    from nianbao.record import Finding
+
+    try:
+        template = EXTRACTOR_NOTICES[code]
+    except KeyError:
+        raise CatalogError(f"{code} is not a notice the extractor gives") from None
+    return Finding(code, template.severity, template.fill(fields), tuple(cells), dict(location))
+
+
 # --- the project file (nianbao.toml) and the rule selection -----------------------------------
 
 
@@ -548,6 +575,12 @@ def reading_reference() -> str:
     for c in _CODES:
         lines += [f"### {c.code}", "", *(_shown(t) for t in c.messages), ""]
     lines += [
+        "## 读取时给出的规则提示",
+        "",
+        "读取表格时发现的空白单元格（VA02）和按“元”印制的金额（VA03）以规则代码给出，其信息模板与规则的声明相同。",
+        "",
+        *(f"- {code}：{t.text}" for code, t in EXTRACTOR_NOTICES.items()),
+        "",
         "## 项目文件错误（CF）",
         "",
         "项目文件 nianbao.toml 或命令行的规则选择有误时，命令以退出码 2 结束并给出下列信息之一。",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from nianbao import formats
-from nianbao.errors import reading
+from nianbao.errors import extractor_notice, reading
 from nianbao.extract import split
 from nianbao.extract.rows import VALUE_KINDS, LogicalRow, logical_rows
 from nianbao.extract.stream import BLANK, DIGITS, TEXT, VALUE, Token
@@ -219,13 +219,7 @@ def _blank_columns(cells: list[str]) -> str:
 
 
 def _blank_notice(table: str, cells: list[str], location: Location, where: str = "") -> Finding:
-    return Finding(
-        "VA02",
-        "notice",
-        f"{table}有 {len(cells)} 个单元格未填数字（空白、“-”、“/”或“无”）{where}，已记为空；按格式应填写 0。",
-        tuple(cells),
-        location,
-    )
+    return extractor_notice("VA02", cells=cells, location=location, table=table, count=len(cells), columns=where)
 
 
 # --- table 四 ----------------------------------------------------------------------------
@@ -432,15 +426,7 @@ def _note_unit(
     result: TableResult, spec: formats.Table2Row, printed: str, location: Location, paths: Sequence[str]
 ) -> None:
     if spec.key == "procurement" and printed.endswith("元") and not printed.endswith("万元"):
-        result.findings.append(
-            Finding(
-                "VA03",
-                "notice",
-                f"表二“政府集中采购”采购总金额按“元”印制（“{printed}”），格式未规定单位，请注意换算。",
-                (paths[-1],),
-                location,
-            )
-        )
+        result.findings.append(extractor_notice("VA03", cells=paths[-1:], location=location, printed=printed))
 
 
 # --- table 三 ----------------------------------------------------------------------------

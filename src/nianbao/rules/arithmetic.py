@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from nianbao import formats
+from nianbao.errors import EXTRACTOR_NOTICES
 from nianbao.record import Finding
 from nianbao.rules.base import Context, cell_name, column_label, fmt, rule, t3_row_label
 
@@ -198,7 +199,7 @@ def va01(ctx: Context) -> Iterator[Finding]:
     "空白单元格",
     "notice",
     ("table2", "table3", "table4"),
-    messages=("{table}有 {count} 个单元格未填数字（空白、“-”、“/”或“无”）{columns}，已记为空；按格式应填写 0。",),
+    messages=(EXTRACTOR_NOTICES["VA02"].text,),
 )
 def va02(ctx: Context) -> Iterator[Finding]:
     """应填数字的单元格印为空白、“-”、“—”、“/”或“无”（按 0 计算，但格式要求填 0）。
@@ -224,7 +225,7 @@ _YUAN_RE = re.compile(r"(?P<n>\d[\d,]*(?:\.\d+)?)\s*元")
     messages=(
         "表二行政事业性收费金额为 {value} 万元（即 {yi} 亿元），对“{agency}”明显偏大，请确认单位是否为万元",
         "表二行政事业性收费金额 {value} 与正文“{quote}”相同，正文以元计，表内应以万元计",
-        "表二“政府集中采购”采购总金额按“元”印制（“{printed}”），格式未规定单位，请注意换算。",
+        EXTRACTOR_NOTICES["VA03"].text,
     ),
     also_severities=("notice",),
 )
