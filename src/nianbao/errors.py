@@ -4,7 +4,8 @@ each with its severity, its Chinese title, what it tells the user to do and the 
 templates an emitting site fills in.
 
 A site never spells a message itself: it names a code, the template's key and the fields
-(:func:`reading`, :func:`read_error`, :func:`config_message`). The helper refuses an unknown code or
+(:func:`reading`, :func:`read_error`, :func:`config_message`; the extractor's VA02/VA03 notices
+:func:`extractor_notice`, whose templates the rules declare too). The helper refuses an unknown code or
 key, a severity the code does not allow and fields that are not the template's, so a message
 always follows its code's template and every field a user reads is one the catalogue names.
 
@@ -21,14 +22,14 @@ import functools
 import re
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the readers import this module; ReadError is built lazily
-    from nianbao.readers.errors import ReadError
-    from nianbao.record import Finding
+from nianbao.record import SEVERITIES, Finding
 
-SEVERITIES = ("error", "warning", "notice")
+if TYPE_CHECKING:  # the readers import this module: ReadError is imported where it is built
+    from nianbao.readers.errors import ReadError
+
 # Keyword arguments of the helpers: a template field may not take one of these names.
 _RESERVED = frozenset({"severity", "cells", "location", "detail"})
 
@@ -82,7 +83,7 @@ class ReadingCode:
     severities: tuple[str, ...]  # the first is the usual one
     title: str  # what happened, in Chinese
     advice: str = ""  # what the user can do about it
-    messages: tuple[Template, ...] = field(default=())
+    messages: tuple[Template, ...] = ()
 
     @property
     def severity(self) -> str:
@@ -435,8 +436,6 @@ def reading(
 ) -> Finding:
     """A reading finding: ``code``'s template ``key`` filled with ``fields``, at the template's
     severity (or ``severity``, which the code must allow), naming ``cells`` and ``location``."""
-    from nianbao.record import Finding
-
     entry = _code(code)
     template = entry.template(key)
     severity = severity or template.severity or entry.severity
@@ -479,8 +478,6 @@ EXTRACTOR_NOTICES: dict[str, Template] = {
 
 def extractor_notice(code: str, /, *, cells: Iterable[str], location: Mapping[str, Any], **fields: object) -> Finding:
     """The extractor's notice under rule ``code`` (VA02, VA03), filled with ``fields``."""
-    from nianbao.record import Finding
-
     try:
         template = EXTRACTOR_NOTICES[code]
     except KeyError:
