@@ -9,9 +9,10 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from nianbao.errors import reading
 from nianbao.extract import EXTRACTOR_VERSION, extract
 from nianbao.inputs import open_error, read_bytes, refusal, shown, walk
-from nianbao.limits import LIMITS, RD_CRASH, RD_DIGITS, RD_LIMIT, longest_digit_run, too_many_digits_message
+from nianbao.limits import LIMITS, RD_CRASH, RD_DIGITS, RD_LIMIT, longest_digit_run
 from nianbao.model import Document, Paragraph
 from nianbao.readers import EXTENSIONS, ReadError, read_document, sniff_format
 from nianbao.record import Finding, Report, Source
@@ -32,7 +33,7 @@ def parse(path: str | Path) -> Report:
     try:
         data = read_bytes(path)
     except ReadError as exc:
-        return _failed(path, "", "", Finding(exc.code, "error", exc.message, (), {}))
+        return _failed(path, "", "", exc.finding())
     except OSError as exc:
         return _failed(path, "", "", open_error(exc))
     return parse_bytes(data, str(path))
@@ -49,22 +50,19 @@ def parse_bytes(data: bytes, name: str) -> Report:
     try:
         doc = read_document(path, data, sniffed)
     except ReadError as exc:
-        return _failed(path, fmt, digest, Finding(exc.code, "error", exc.message, (), {}))
+        return _failed(path, fmt, digest, exc.finding())
     except RecursionError:
-        return _failed(
-            path, fmt, digest, Finding(RD_LIMIT, "error", "文件的嵌套层次过深，超过上限，文件未读取", (), {})
-        )
+        return _failed(path, fmt, digest, reading(RD_LIMIT, "nesting"))
     except MemoryError:
         raise  # the pool's memory ceiling: reported as RD15 by nianbao.pool
     except Exception:  # a reader's library choked on a hostile or broken file
-        return _failed(path, fmt, digest, Finding("RD01", "error", "文件无法读取（文件已损坏或格式不受支持）", (), {}))
+        return _failed(path, fmt, digest, reading("RD01", "unreadable"))
     try:
         report = extract(doc, Source(shown(path), doc.format, digest, doc.pages, EXTRACTOR_VERSION))
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception:
-        message = "读取报告内容时程序出错，该文件未能读取；请把文件提交给 nianbao 的维护者"
-        return _failed(path, fmt, digest, Finding(RD_CRASH, "error", message, (), {}))
+        return _failed(path, fmt, digest, reading(RD_CRASH, "extract"))
     if sniffed in _PLAIN_READERS and not _MAYBE_LONG_DIGITS.search(data):
         return report  # the bytes hold no run of digits long enough (a look at C speed)
     return with_digit_warning(report, doc)
@@ -84,7 +82,7 @@ def with_digit_warning(report: Report, doc: Document) -> Report:
     longest = longest_digit_run(["\n".join(texts)])
     if not longest:
         return report
-    warning = Finding(RD_DIGITS, "warning", too_many_digits_message(longest), (), {})
+    warning = reading(RD_DIGITS, digits=longest, limit=LIMITS.digit_run)
     return dataclasses.replace(report, findings=(*report.findings, warning))
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from nianbao.errors import reading
 from nianbao.limits import LIMITS, RD_LIMIT, RD_NOT_FILE, Limits, exceeded, size_text
 from nianbao.record import Finding
 
@@ -53,34 +54,29 @@ def refusal(path: Path, limits: Limits = LIMITS) -> Finding | None:
         st = os.stat(path)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return _refused("符号链接循环指向自身，无法读取")
+            return _refused("link_loop")
         if os.path.islink(path):
-            return _refused("符号链接指向的文件不存在")
-        return Finding("RD01", "error", f"无法打开文件：{_reason(exc)}", (), {})
+            return _refused("link_dangling")
+        return open_error(exc)
     mode = st.st_mode
     if stat.S_ISREG(mode):
         if st.st_size > limits.file_bytes:
-            return Finding(
-                RD_LIMIT,
-                "error",
-                f"文件大小超过上限（{size_text(st.st_size)}，上限 {size_text(limits.file_bytes)}），文件未读取",
-                (),
-                {},
-            )
+            return reading(RD_LIMIT, what="文件大小", found=size_text(st.st_size), limit=size_text(limits.file_bytes))
         return None
     if stat.S_ISDIR(mode):
-        return _refused("这是一个文件夹，不是文件")
+        return _refused("folder")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return _refused("这是一个设备文件，不是报告文件，不读取")
+        return _refused("device")
     if stat.S_ISFIFO(mode):
-        return _refused("这是一个命名管道（FIFO），不是报告文件，不读取")
+        return _refused("fifo")
     if stat.S_ISSOCK(mode):
-        return _refused("这是一个套接字，不是报告文件，不读取")
-    return _refused("这不是普通文件，不读取")
+        return _refused("socket")
+    return _refused("other")
 
 
-def _refused(message: str) -> Finding:
-    return Finding(RD_NOT_FILE, "error", message, (), {})
+def _refused(why: str) -> Finding:
+    """RD17 with the catalogue's message for what the path is (``why``: a template key)."""
+    return reading(RD_NOT_FILE, why)
 
 
 _ERRNO_ZH = {
@@ -107,7 +103,7 @@ def read_bytes(path: Path, limits: Limits = LIMITS) -> bytes:
 
 
 def open_error(exc: OSError) -> Finding:
-    return Finding("RD01", "error", f"无法打开文件：{_reason(exc)}", (), {})
+    return reading("RD01", "open", reason=_reason(exc))
 
 
 def shown(path: str | Path) -> str:

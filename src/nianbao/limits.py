@@ -64,9 +64,10 @@ LIMITS = Limits()
 
 def exceeded(what: str, found: int | str, limit: int | str) -> Exception:
     """The reading error for running past a cap: RD16, its Chinese message naming the limit."""
+    from nianbao.errors import reading_message
     from nianbao.readers.errors import LimitExceeded  # the readers import this module
 
-    return LimitExceeded(RD_LIMIT, f"{what}超过上限（{found}，上限 {limit}），文件未读取")
+    return LimitExceeded(RD_LIMIT, reading_message(RD_LIMIT, what=what, found=found, limit=limit))
 
 
 def size_text(n: int) -> str:
@@ -107,10 +108,6 @@ def longest_digit_run(texts: Iterable[str]) -> int:
         for m in _LONG_DIGITS_RE.finditer(text):
             longest = max(longest, m.end() - m.start())
     return longest
-
-
-def too_many_digits_message(longest: int, limits: Limits = LIMITS) -> str:
-    return f"文件中有一个 {longest} 位的数字，超过数字位数上限（{limits.digit_run} 位），不当作数字读取（记为空值），请核对原件"
 
 
 def unlimited_memory() -> None:

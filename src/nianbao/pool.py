@@ -45,6 +45,7 @@ except ImportError:  # not on Windows: no memory ceiling there
     resource = None  # type: ignore[assignment]
 
 from nianbao.api import parse
+from nianbao.errors import reading
 from nianbao.inputs import shown
 from nianbao.limits import LIMITS, RD_CRASH, RD_MEMORY, RD_TIME, size_text
 from nianbao.record import Finding, Report, Source
@@ -82,15 +83,15 @@ class Outcome(Generic[R]):
 
 
 def time_failure(seconds: float) -> Finding:
-    return Finding(RD_TIME, "error", f"读取时间超过上限（{seconds:g} 秒），已停止读取该文件", (), {})
+    return reading(RD_TIME, seconds=seconds)
 
 
 def memory_failure(memory_bytes: int) -> Finding:
-    return Finding(RD_MEMORY, "error", f"读取该文件所需内存超过上限（{size_text(memory_bytes)}），已停止读取", (), {})
+    return reading(RD_MEMORY, size=size_text(memory_bytes))
 
 
 def crash_failure(detail: str) -> Finding:
-    return Finding(RD_CRASH, "error", f"读取进程意外终止（{detail}），该文件未读取", (), {})
+    return reading(RD_CRASH, "process", why=detail)
 
 
 def failed_report(path: str | Path, failure: Finding) -> Report:
@@ -320,7 +321,7 @@ def run(
                             recycle = True  # the worker has ended itself
                             break
                         else:
-                            finish(index, Outcome(index, failure=crash_failure(f"程序错误 {value}")))
+                            finish(index, Outcome(index, failure=crash_failure("程序内部错误")))
                 except (EOFError, OSError, ValueError, MemoryError):
                     dead = True  # the worker died while (or before) sending
                 if recycle:

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 
 from nianbao import formats
+from nianbao.errors import reading
 from nianbao.extract.meta import (
     fallback_year,
     find_published,
@@ -172,21 +173,13 @@ def _unreadable_characters(doc: Document) -> list[Finding]:
             first = first or location
     if not count:
         return []
-    message = (
-        f"文件中有 {count} 个字符无法识别（PDF 字体缺少文字映射，或文字编码有误）；"
-        "含有这些字符的数字未读取（记为空），请对照原件核实。"
-    )
-    return [Finding("RD13", "warning", message, (), first or {})]
+    return [reading("RD13", count=count, location=first)]
 
 
 def _missing_table_findings(results: dict[str, TableResult]) -> list[Finding]:
     if not results:
         return []
-    return [
-        Finding("RD05", "warning", f"未找到{label}", (), {})
-        for name, label in _TABLE_NAMES.items()
-        if name not in results
-    ]
+    return [reading("RD05", "missing", table=label) for name, label in _TABLE_NAMES.items() if name not in results]
 
 
 def _document_errors(
@@ -196,13 +189,9 @@ def _document_errors(
     if has_values:
         return []
     if not any(isinstance(b, (Paragraph, Table)) for b in doc.blocks):
-        return [Finding("RD01", "error", "文件中没有可读取的文字内容", (), {})]
+        return [reading("RD01", "no_text")]
     if year is not None and year < formats.FIRST_REGULATED_YEAR:
-        return [
-            Finding(
-                "RD10", "error", f"这是 {year} 年度的报告：2019 年以前的年报没有全国统一格式，不在检查范围内", (), {}
-            )
-        ]
+        return [reading("RD10", year=year)]
     if len(sections) >= 3:
-        return [Finding("RD05", "error", "找到了报告的章节，但没有找到可读取的统计表（可能以图片形式印制）", (), {})]
-    return [Finding("RD04", "error", "这不是政府信息公开工作年度报告（没有找到年报的章节和统计表）", (), {})]
+        return [reading("RD05", "no_tables")]
+    return [reading("RD04")]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from nianbao import formats
+from nianbao.errors import reading
 from nianbao.facts import chinese_number
 from nianbao.model import Block, Document, Location, Paragraph, Table
 from nianbao.numbers import DATE_PATTERN, normalize_text
@@ -370,11 +371,8 @@ def _section_doubt(doc: Document, headings: list[_Heading], number: int) -> list
         compact = normalize_text(block.text)
         if len(compact) <= _HEADING_LIKE and any(w in compact for w in words):
             numeral = formats.CHINESE_SECTION_NUMERALS[number - 1]
-            message = (
-                f"未能确认第{numeral}部分“{section.title}”的标题：报告中有“{block.text.strip()}”，可能是该部分的标题"
-                "（或其小标题），但未能按标题读取；未作为缺少该部分报告，请对照原件核实"
-            )
-            return [Finding(SECTION_DOUBT_CODE, "notice", message, (), block.location, {"section": number})]
+            fields = {"numeral": numeral, "title": section.title, "line": block.text.strip()}
+            return [reading(SECTION_DOUBT_CODE, location=block.location, detail={"section": number}, **fields)]
     return []
 
 
@@ -383,11 +381,7 @@ def _table_doubt(doc: Document, heading: _Heading, end: int, table: str, name: s
         if _table_like(block, table):
             location = block.location if isinstance(block, Paragraph) else next(r[0] for r in block.rows if r).location
             numeral = formats.CHINESE_SECTION_NUMERALS[heading.number - 1]
-            message = (
-                f"第{numeral}部分有表格样的内容，但未能读取为{name}（可能以图片印制，或格式无法识别）；"
-                "未作为缺少统计表报告，请对照原件核实"
-            )
-            return [Finding(TABLE_DOUBT_CODE, "notice", message, (), location, {"table": table})]
+            return [reading(TABLE_DOUBT_CODE, numeral=numeral, table=name, location=location, detail={"table": table})]
     return []
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nianbao.errors import reading
 from nianbao.extract import split
 from nianbao.extract.tables import (
     Ambiguous,
@@ -22,7 +23,7 @@ from nianbao.extract.tables import (
     split_basis,
 )
 from nianbao.facts import Fact, facts_in
-from nianbao.record import Finding, SectionText
+from nianbao.record import SectionText
 
 
 def narrow_by_narrative(result: TableResult, sections: Sequence[SectionText], year: int | None) -> None:
@@ -63,12 +64,16 @@ def _apply(result: TableResult, row: Ambiguous, fitting: list[Candidate], facts:
         finding = ambiguity_finding("表二", row.title, row.printed, row.location, open_cells, fitting, stated)
     else:
         shown = " / ".join(split.format_number(v) for v in fitting[0] if v is not None)
-        message = (
-            f"{printed_row('表二', row.title, row.printed)}，{split_basis('表二', stated)}拆为 {shown}，"
-            "请对照原件核实。"
-        )
         detail = {"printed": row.printed, "candidates": [list(fitting[0])], "stated": stated}
-        finding = Finding("RD12", "notice", message, row.paths, row.location, detail)
+        finding = reading(
+            "RD12",
+            row=printed_row("表二", row.title, row.printed),
+            basis=split_basis("表二", stated),
+            values=shown,
+            cells=row.paths,
+            location=row.location,
+            detail=detail,
+        )
     at = next(i for i, f in enumerate(result.findings) if f is row.finding)
     result.findings[at] = finding
     result.ambiguous.remove(row)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from nianbao import formats
+from nianbao.errors import extractor_notice, reading
 from nianbao.extract import split
 from nianbao.extract.rows import VALUE_KINDS, LogicalRow, logical_rows
 from nianbao.extract.stream import BLANK, DIGITS, TEXT, VALUE, Token
@@ -118,13 +119,7 @@ def relaxed_candidates(tokens: Sequence[Token], count: int, score: Callable[[Can
 
 def _relaxed_notice(table: str, title: str, row: LogicalRow, cells: Sequence[str]) -> Finding:
     printed = _printed_digits(row)
-    return Finding(
-        "RD11",
-        "notice",
-        f"{printed_row(table, title, printed)}，本行合计不成立，已按表内其他勾稽关系唯一确定拆法；请核对该行。",
-        tuple(cells),
-        row.location,
-    )
+    return reading("RD11", row=printed_row(table, title, printed), cells=cells, location=row.location)
 
 
 def resolve(candidates: Sequence[Candidate], size: int) -> tuple[list[Number], bool]:
@@ -176,18 +171,24 @@ def ambiguity_finding(
     stated: Sequence[str] = (),
 ) -> Finding:
     """RD07: the cells a row's run-together digits leave undecided, with the splits still possible."""
-    if candidates:
-        options = "；".join(split.describe(list(candidates)))
-        message = (
-            f"{printed_row(table, title, printed)}，{split_basis(table, stated)}，"
-            f"仍有 {len(candidates)} 种拆法：{options}。无法确定的单元格未读取（记为空），请对照原件核实。"
-        )
-    else:
-        message = f"{table}“{title}”行的数字“{printed}”无法拆分为本行应有的数值，该行未读取，请对照原件核实。"
     detail: dict[str, object] = {"printed": printed, "candidates": [list(c) for c in candidates[:50]]}
     if stated:
         detail["stated"] = list(stated)
-    return Finding("RD07", "warning", message, tuple(cells), location, detail)
+    if not candidates:
+        return reading(
+            "RD07", "none", table=table, title=title, printed=printed, cells=cells, location=location, detail=detail
+        )
+    return reading(
+        "RD07",
+        "splits",
+        row=printed_row(table, title, printed),
+        basis=split_basis(table, stated),
+        count=len(candidates),
+        options="；".join(split.describe(list(candidates))),
+        cells=cells,
+        location=location,
+        detail=detail,
+    )
 
 
 def merged_blank_notices(findings: list[Finding]) -> list[Finding]:
@@ -218,13 +219,7 @@ def _blank_columns(cells: list[str]) -> str:
 
 
 def _blank_notice(table: str, cells: list[str], location: Location, where: str = "") -> Finding:
-    return Finding(
-        "VA02",
-        "notice",
-        f"{table}有 {len(cells)} 个单元格未填数字（空白、“-”、“/”或“无”）{where}，已记为空；按格式应填写 0。",
-        tuple(cells),
-        location,
-    )
+    return extractor_notice("VA02", cells=cells, location=location, table=table, count=len(cells), columns=where)
 
 
 # --- table 四 ----------------------------------------------------------------------------
@@ -262,7 +257,7 @@ def extract_table4(rows: list[list[Token]]) -> TableResult:
     tokens = _table4_tokens(rows)
     result = TableResult()
     if not tokens:
-        result.findings.append(Finding("RD05", "warning", "未能读取表四（行政复议、行政诉讼情况）的数值", (), {}))
+        result.findings.append(reading("RD05", "values", table="表四（行政复议、行政诉讼情况）"))
         return result
     candidates = row_candidates(tokens, 15, accept_prefix=_table4_prefix_ok, forced=_table4_total)
     paths = [formats.cell_path("table4", g, o) for g, o in formats.TABLE4_CELLS]
@@ -375,15 +370,8 @@ def extract_table2(rows: list[list[Token]], year: int | None) -> TableResult:
         _read_table2_row(result, layout[key], lr)
     for key, spec in layout.items():
         if key not in result.values:
-            result.findings.append(
-                Finding(
-                    "RD06",
-                    "warning",
-                    f"表二缺少“{spec.label}”行（或未能读取）",
-                    tuple(formats.cell_path("table2", key, c.key) for c in spec.columns),
-                    {},
-                )
-            )
+            cells = [formats.cell_path("table2", key, c.key) for c in spec.columns]
+            result.findings.append(reading("RD06", "table2", row=spec.label, cells=cells))
     return result
 
 
@@ -438,15 +426,7 @@ def _note_unit(
     result: TableResult, spec: formats.Table2Row, printed: str, location: Location, paths: Sequence[str]
 ) -> None:
     if spec.key == "procurement" and printed.endswith("元") and not printed.endswith("万元"):
-        result.findings.append(
-            Finding(
-                "VA03",
-                "notice",
-                f"表二“政府集中采购”采购总金额按“元”印制（“{printed}”），格式未规定单位，请注意换算。",
-                (paths[-1],),
-                location,
-            )
-        )
+        result.findings.append(extractor_notice("VA03", cells=paths[-1:], location=location, printed=printed))
 
 
 # --- table 三 ----------------------------------------------------------------------------
@@ -567,21 +547,17 @@ def extract_table3(rows: list[list[Token]], year: int | None) -> TableResult:
     stray = [lr for lr in found if not lr.key and not _fits(lr, 7)]
     found = [lr for lr in found if lr not in stray]
     if not found:
-        result.findings.append(
-            Finding("RD05", "warning", "未能读取表三（收到和处理政府信息公开申请情况）的数值", (), {})
-        )
+        result.findings.append(reading("RD05", "values", table="表三（收到和处理政府信息公开申请情况）"))
         return result
     order = choose_layout(found, year)
     placed = align(found, order)
     for lr in stray + placed.unplaced:
         printed = " ".join(t.text for t in lr.values)
-        result.findings.append(
-            Finding("RD08", "notice", f"表三中有一组数字（“{printed}”）无法对应到任何行，已忽略", (), lr.location)
-        )
+        result.findings.append(reading("RD08", printed=printed, location=lr.location))
     for key in placed.missing:
         label = formats.TABLE3_ROW_BY_KEY[key].label
         cells = tuple(formats.cell_path("table3", key, c.key) for c in formats.TABLE3_COLUMNS)
-        result.findings.append(Finding("RD06", "warning", f"表三缺少“{label}”行（或该行未能读取）", cells, {}))
+        result.findings.append(reading("RD06", "table3", row=label, cells=cells))
     _read_table3_values(result, placed, order)
     return result
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from nianbao.errors import read_error
 from nianbao.model import Document, Paragraph, remade
 from nianbao.numbers import fold_compatible, holds_compatible
 from nianbao.readers.docx import read_docx
@@ -165,10 +166,10 @@ def _is_text(text: str) -> bool:
 def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     """The file's document model; ``fmt`` when the caller has already sniffed it."""
     if not data.strip(b"\x00 \t\r\n\x0b\x0c"):
-        raise ReadError("RD01", "文件为空，没有可读取的内容")
+        raise read_error("RD01", "empty")
     fmt = fmt or sniff_format(path, data)
     if fmt is None:
-        raise ReadError("RD04", f"不支持的文件类型：{path.suffix or '（无扩展名）'}（文件内容不是可识别的报告格式）")
+        raise read_error("RD04", "type", suffix=path.suffix or "（无扩展名）")
     return _unified(READERS[fmt](path, data))
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from lxml import etree
 
+from nianbao.errors import read_error
 from nianbao.limits import LIMITS, Limits, MiB, check_count, check_size, check_span, exceeded
 from nianbao.model import Block, Cell, Document, Paragraph, Table
 from nianbao.numbers import UNREADABLE
-from nianbao.readers.errors import ReadError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -189,9 +189,9 @@ def document_xml(data: bytes, limits: Limits = LIMITS) -> bytes:
             check_size("Word 正文（word/document.xml）解压后的大小", len(xml), limits.zip_member_bytes)
             return xml
     except KeyError as exc:
-        raise ReadError("RD01", "Word 文件中没有正文（缺少 word/document.xml），文件已损坏或不是 DOCX 格式") from exc
+        raise read_error("RD01", "docx_member") from exc
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
-        raise ReadError("RD01", "Word 文件已损坏或不是 DOCX 格式（压缩包无法打开）") from exc
+        raise read_error("RD01", "docx_zip") from exc
 
 
 def read_docx(path: Path, data: bytes) -> Document:
@@ -199,10 +199,10 @@ def read_docx(path: Path, data: bytes) -> Document:
     try:
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise ReadError("RD01", f"Word 文件内容无法解析（第 {exc.lineno} 行）") from exc
+        raise read_error("RD01", "docx_xml", line=exc.lineno) from exc
     body = root.find(f"{{{W}}}body")
     if body is None:
-        raise ReadError("RD01", "Word 文件没有正文")
+        raise read_error("RD01", "docx_body")
     accept_changes(body)
     unreadable = UNREADABLE.encode("utf-8") in xml
     return Document(tuple(_body_blocks(body)), "docx", unreadable=unreadable)

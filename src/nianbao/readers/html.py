@@ -15,10 +15,10 @@ from pathlib import Path
 from lxml import etree
 
 from nianbao import formats
+from nianbao.errors import read_error
 from nianbao.limits import LIMITS, Limits, check_count, check_span
 from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds, new_cell
 from nianbao.numbers import UNREADABLE
-from nianbao.readers.errors import ReadError
 from nianbao.readers.text import text_encoding
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
@@ -333,9 +333,9 @@ def _parse_page(utf8: bytes) -> etree._Element:
     try:
         root = _parse(utf8)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
-        raise ReadError("RD01", f"网页无法解析：{exc}") from exc
+        raise read_error("RD01", "html") from exc
     if root is None:
-        raise ReadError("RD01", "网页没有可读取的内容")
+        raise read_error("RD01", "html_empty")
     return root
 
 
@@ -379,7 +379,7 @@ def _is_last_heading(block: Block) -> bool:
 
 def read_html(path: Path, data: bytes) -> Document:
     if not data.strip():
-        raise ReadError("RD01", "文件为空，没有可读取的内容")
+        raise read_error("RD01", "empty")
     root = _parse_page(utf8_html(data))
     blocks = _blocks(root)
     return Document(tuple(blocks), "html", meta=page_meta(root), unreadable=any_text_holds(blocks, UNREADABLE))
@@ -399,7 +399,7 @@ def read_script(path: Path, data: bytes) -> Document:
     from nianbao.readers.text import decode_text
 
     if not data.strip():
-        raise ReadError("RD01", "文件为空，没有可读取的内容")
+        raise read_error("RD01", "empty")
     text = decode_text(data)
     check_count("文件的字符数", len(text), LIMITS.text_chars)
     parts: list[str] = []
@@ -410,7 +410,7 @@ def read_script(path: Path, data: bytes) -> Document:
         except json.JSONDecodeError:
             parts.append(raw.replace('\\"', '"').replace("\\'", "'").replace("\\/", "/").replace("\\n", "\n"))
     if not parts:
-        raise ReadError("RD04", "脚本或数据文件中没有网页内容，不是年度报告")
+        raise read_error("RD04", "script")
     page = "<html><body>" + "\n".join(parts) + "</body></html>"
     root = _parse_page(page.encode("utf-8", errors="replace"))
     blocks = _blocks(root)
@@ -437,4 +437,4 @@ def read_mht(path: Path, data: bytes) -> Document:
                     "utf-8"
                 )
         return read_html(path, payload)
-    raise ReadError("RD04", "MHT 文件中没有网页内容，不是年度报告")
+    raise read_error("RD04", "mht")

@@ -11,10 +11,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from nianbao.errors import read_error
 from nianbao.limits import unlimited_memory
 from nianbao.model import Document
 from nianbao.readers.docx import read_docx
-from nianbao.readers.errors import ReadError
 
 INSTALL_HINT = "请安装 LibreOffice（Debian/Ubuntu：apt-get install libreoffice-writer-nogui）"
 TIMEOUT_SECONDS = 120
@@ -32,7 +32,7 @@ def convert(path: Path, target: str, out_dir: Path) -> Path:
     """Convert ``path`` to ``target`` (e.g. ``docx``, ``pdf``) with LibreOffice; return the new file."""
     soffice = find_soffice()
     if soffice is None:
-        raise ReadError("RD09", f"读取 {path.suffix} 文件需要 LibreOffice，但本机未安装。{INSTALL_HINT}")
+        raise read_error("RD09", "read", suffix=path.suffix, hint=INSTALL_HINT)
     with tempfile.TemporaryDirectory(prefix="nianbao-lo-") as profile:
         cmd = [
             soffice,
@@ -48,16 +48,16 @@ def convert(path: Path, target: str, out_dir: Path) -> Path:
         try:
             subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_SECONDS, check=False, preexec_fn=unlimited_memory)
         except subprocess.TimeoutExpired as exc:
-            raise ReadError("RD01", f"LibreOffice 转换超时（{TIMEOUT_SECONDS} 秒）") from exc
+            raise read_error("RD01", "office_timeout", seconds=TIMEOUT_SECONDS) from exc
     produced = out_dir / f"{path.stem}.{target.split(':')[0]}"
     if not produced.exists():
-        raise ReadError("RD01", f"LibreOffice 无法转换该文件（可能已损坏或加密）：{path.name}")
+        raise read_error("RD01", "office_failed", name=path.name)
     return produced
 
 
 def read_office(path: Path, data: bytes) -> Document:
     if not data.strip(b"\x00"):
-        raise ReadError("RD01", "文件为空，没有可读取的内容")
+        raise read_error("RD01", "empty")
     with tempfile.TemporaryDirectory(prefix="nianbao-doc-") as out:
         # LibreOffice reads files only: the bytes given are written into this private folder (the
         # caller's path may not exist, e.g. an upload), never read from the caller's path.

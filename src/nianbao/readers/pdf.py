@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nianbao.errors import read_error
 from nianbao.limits import LIMITS, RD_LIMIT, Limits, check_count, check_size, size_text
 from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds, remade
 from nianbao.numbers import UNREADABLE
@@ -185,11 +186,11 @@ def read_pdf(path: Path, data: bytes) -> Document:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))  # the bytes given: no file is read again
     except PDFPasswordIncorrect as exc:
-        raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
+        raise read_error("RD02") from exc
     except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many kinds for broken files
         if "password" in repr(exc).lower() or "encrypt" in repr(exc).lower():
-            raise ReadError("RD02", "PDF 已加密，需要密码才能读取") from exc
-        raise ReadError("RD01", "PDF 文件已损坏，无法打开") from exc
+            raise read_error("RD02") from exc
+        raise read_error("RD01", "pdf") from exc
     blocks: list[Block] = []
     looks: dict[int, LineLook] = {}  # how each text line is printed, by id of its Paragraph
     chars = 0
@@ -200,7 +201,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
         try:
             pages = list(pdf.pages)
         except Exception as exc:
-            raise ReadError("RD01", "PDF 页面无法读取（文件已损坏）") from exc
+            raise read_error("RD01", "pdf_pages") from exc
         check_count("PDF 页数", len(pages), LIMITS.pdf_pages)
         turned: dict[int, UprightPage] = {}  # pages read through an upright view, by number
         heights: dict[int, float] = {}
@@ -229,7 +230,7 @@ def read_pdf(path: Path, data: bytes) -> Document:
             blocks.extend(b for _, _, b in items)
             page.flush_cache()
         if chars == 0 and drawn == 0:
-            raise ReadError("RD01", "PDF 页面上没有任何内容（没有文字，也没有图片或图形）：文件已损坏或被截断")
+            raise read_error("RD01", "pdf_blank")
         if chars == 0 and not scans.read:
             raise scans.error()
         joined = join_wrapped_lines(without_running_lines(blocks, heights, looks), looks, widths)
@@ -309,7 +310,7 @@ def refuse_reference_loops(doc: Any) -> None:
             seen = {objid}
             while isinstance(obj, PDFObjRef):
                 if obj.objid in seen:
-                    raise ReadError(RD_LIMIT, f"PDF 中有引用自身的对象（第 {objid} 号对象循环引用），文件未读取")
+                    raise read_error(RD_LIMIT, "pdf_loop", object=objid)
                 seen.add(obj.objid)
                 obj = _object(doc, obj.objid)
 
@@ -356,7 +357,7 @@ def check_contents(page: Any, page_no: int, limits: Limits = LIMITS) -> None:
         check_size(f"PDF 第 {page_no} 页的内容（解压后）", len(data), limits.pdf_stream_bytes)
         if _LONG_TOKEN_RE.search(data):
             cap = size_text(limits.pdf_token_bytes)
-            raise ReadError(RD_LIMIT, f"PDF 第 {page_no} 页中有长于 {cap} 的字符串或注释（上限 {cap}），文件未读取")
+            raise read_error(RD_LIMIT, "pdf_token", page=page_no, cap=cap)
 
 
 # A page's header and footer lie within this share of its height from the top or the bottom.

@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from nianbao.errors import read_error
 from nianbao.limits import LIMITS, check_count
 from nianbao.model import Block, Cell, Document, Paragraph, Table, new_cell
 from nianbao.numbers import UNREADABLE
-from nianbao.readers.errors import ReadError
 
 _MD_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
@@ -146,7 +146,7 @@ def read_lines(text: str) -> list[Block]:
 
 def read_text(path: Path, data: bytes) -> Document:
     if not data.strip():
-        raise ReadError("RD01", "文件为空，没有可读取的内容")
+        raise read_error("RD01", "empty")
     text = decode_text(data)
     check_count("文件的字符数", len(text), LIMITS.text_chars)
     fmt = "md" if path.suffix.lower() == ".md" else "txt"

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from nianbao import formats
+from nianbao.errors import read_error, reading
 from nianbao.extract.split import format_number
 from nianbao.model import Block, Cell, Document, Paragraph, Table
-from nianbao.readers.errors import ReadError
 from nianbao.record import Finding
 
 WORKBOOK_MEMBER = b"xl/workbook.xml"
@@ -35,7 +35,7 @@ def read_xlsx(path: Path, data: bytes) -> Document:
         formulas = load_workbook(io.BytesIO(data))
         values = load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
-        raise ReadError("RD01", f"Excel 文件已损坏或不是 XLSX 格式：{type(exc).__name__}") from exc
+        raise read_error("RD01", "xlsx") from exc
     if wb_format.MAP_SHEET not in formulas.sheetnames or wb_format.INFO_SHEET not in formulas.sheetnames:
         sheets = [_table(formulas[name], values[name], index) for index, name in enumerate(formulas.sheetnames)]
         return Document(tuple(sheets), "xlsx")
@@ -59,15 +59,7 @@ def read_xlsx(path: Path, data: bytes) -> Document:
                 Paragraph(line.strip(), {"sheet": name, "cell": "A2"}) for line in text.split("\n") if line.strip()
             )
             if not text:
-                empty_sections.append(
-                    Finding(
-                        "RD27",
-                        "warning",
-                        f"工作表“{name}”的 A2 单元格（该部分的正文）还没有填写",
-                        (),
-                        {"sheet": name, "cell": "A2"},
-                    )
-                )
+                empty_sections.append(reading("RD27", sheet=name, location={"sheet": name, "cell": "A2"}))
         table_sheet = table_sheets.get(section.number)
         if table_sheet in formulas.sheetnames:
             blocks.append(_table(formulas[table_sheet], values[table_sheet], tables))
@@ -130,24 +122,11 @@ def _empty_cells(formulas: Any) -> list[Finding]:
             empty.setdefault(str(sheet), []).append((str(path), str(coordinate)))
     findings: list[Finding] = []
     if inputs and sum(len(cells) for cells in empty.values()) == inputs:
-        findings.append(
-            Finding(
-                "RD26",
-                "error",
-                f"填报表还没有填写：三张表的 {inputs} 个黄色单元格都是空的（没有发生的事项填 0）",
-                (),
-                {"sheet": next(iter(empty)), "cell": empty[next(iter(empty))][0][1]},
-            )
-        )
+        first = next(iter(empty))
+        findings.append(reading("RD26", count=inputs, location={"sheet": first, "cell": empty[first][0][1]}))
     for sheet, cells in empty.items():
         shown = "、".join(c for _, c in cells[:40]) + ("等" if len(cells) > 40 else "")
-        findings.append(
-            Finding(
-                "RD25",
-                "warning",
-                f"工作表“{sheet}”有 {len(cells)} 个单元格还没有填写：{shown}（没有发生的事项填 0）",
-                tuple(p for p, _ in cells),
-                {"sheet": sheet, "cell": cells[0][1]},
-            )
-        )
+        where = {"sheet": sheet, "cell": cells[0][1]}
+        paths = [p for p, _ in cells]
+        findings.append(reading("RD25", sheet=sheet, count=len(cells), listed=shown, cells=paths, location=where))
     return findings

@@ -32,7 +32,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from nianbao import __version__
-from nianbao.readers.errors import ReadError
+from nianbao.errors import read_error
 from nianbao.readers.office import INSTALL_HINT, TIMEOUT_SECONDS, find_soffice
 from nianbao.record import Report
 from nianbao.render.layout import report_title
@@ -153,7 +153,7 @@ def convert_official(source: Path, target: str, out_dir: Path, report: Report, n
     """``source`` (a DOCX written by ``render.official``) as ``target`` ("pdf" or "doc")."""
     soffice = find_soffice()
     if soffice is None:
-        raise ReadError("RD09", f"生成 {target.upper()} 需要 LibreOffice，但本机未安装。{INSTALL_HINT}")
+        raise read_error("RD09", "write", target=target.upper(), hint=INSTALL_HINT)
     produced = out_dir / f"{source.stem}.{target}"
     with tempfile.TemporaryDirectory(prefix="nianbao-lo-") as tmp:
         profile = user_installation(Path(tmp))
@@ -163,9 +163,9 @@ def convert_official(source: Path, target: str, out_dir: Path, report: Report, n
         try:
             subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_SECONDS, check=False, env=env)
         except subprocess.TimeoutExpired as exc:
-            raise ReadError("RD01", f"LibreOffice 转换超时（{TIMEOUT_SECONDS} 秒）") from exc
+            raise read_error("RD01", "office_timeout", seconds=TIMEOUT_SECONDS) from exc
     if not produced.exists():
-        raise ReadError("RD01", f"LibreOffice 未能生成 {target.upper()}：{source.name}")
+        raise read_error("RD01", "render_failed", target=target.upper(), name=source.name)
     if target == "pdf":
         _stamp(produced, report, now)
     return produced

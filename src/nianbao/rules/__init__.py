@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from nianbao.errors import READING_CODES
+from nianbao.errors import READING_CODES, config_message
 from nianbao.record import SEVERITIES, Finding, Report
 from nianbao.rules import arithmetic, collection, narrative, structure  # noqa: F401  (registers rules)
 from nianbao.rules.base import REGISTRY, Context, Rule, unchecked_summary
@@ -59,7 +59,12 @@ class Config:
 
 
 class ConfigError(ValueError):
-    """A project file or a rule selection that cannot be what the user meant: a usage error."""
+    """A project file or a rule selection that cannot be what the user meant: a usage error.
+    ``code`` is its entry in the catalogue (CF…, nianbao.errors), the message that entry's template."""
+
+    def __init__(self, code: str, **fields: object) -> None:
+        super().__init__(config_message(code, **fields))
+        self.code = code
 
 
 _CHECK_KEYS = ("select", "ignore", "severity", "aggregate")
@@ -74,7 +79,7 @@ def load_config(path: Path | None = None) -> Config:
     path = path or Path("nianbao.toml")
     if not path.is_file():
         if explicit:
-            raise ConfigError(f"找不到项目文件 {path}")
+            raise ConfigError("CF01", path=path)
         return Config()
     document = _toml(path)
     _no_unknown_keys(document, ("check",), f"项目文件 {path}")
@@ -83,13 +88,13 @@ def load_config(path: Path | None = None) -> Config:
     severity = {str(k): str(v) for k, v in _table(data.get("severity", {}), "[check.severity]").items()}
     bad = [v for v in severity.values() if v not in SEVERITIES]
     if bad:
-        raise ConfigError(f"[check.severity] 中有未知的级别 {'、'.join(bad)}（可用 error、warning、notice）")
+        raise ConfigError("CF09", levels="、".join(bad))
     aggregates: list[tuple[str, tuple[str, ...]]] = []
     for entry in _list(data.get("aggregate", []), "[[check.aggregate]]"):
         entry = _table(entry, "[[check.aggregate]]")
         _no_unknown_keys(entry, _AGGREGATE_KEYS, "[[check.aggregate]]")
         if not isinstance(entry.get("name"), str):
-            raise ConfigError("[[check.aggregate]] 缺少汇总报告的机关名称 name")
+            raise ConfigError("CF10")
         aggregates.append((str(entry["name"]), tuple(_strings(entry.get("members", []), "members"))))
     config = Config(
         tuple(_strings(data.get("select", []), "select")),
@@ -105,7 +110,7 @@ def checked(config: Config) -> Config:
     named = [*config.select, *config.ignore, *config.severity]
     unknown = [c for c in named if not known_code(c)]
     if unknown:
-        raise ConfigError(f"没有这样的规则或代码：{'、'.join(dict.fromkeys(unknown))}（nianbao rules 列出全部规则）")
+        raise ConfigError("CF11", codes="、".join(dict.fromkeys(unknown)))
     return config
 
 
@@ -119,37 +124,37 @@ def _toml(path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"项目文件 {path} 不是 UTF-8 编码的文本") from exc
+        raise ConfigError("CF02", path=path) from exc
     except OSError as exc:
-        raise ConfigError(f"项目文件 {path} 无法读取") from exc
+        raise ConfigError("CF03", path=path) from exc
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
         where = f"第 {line.group(1)} 行" if line else "某处"
-        raise ConfigError(f"项目文件 {path} 的{where}写法有误（应为 TOML 格式）") from exc
+        raise ConfigError("CF04", path=path, where=where) from exc
 
 
 def _no_unknown_keys(table: dict[str, object], allowed: tuple[str, ...], where: str) -> None:
     unknown = [k for k in table if k not in allowed]
     if unknown:
-        raise ConfigError(f"{where}中有不认识的设置：{'、'.join(unknown)}（可用：{'、'.join(allowed)}）")
+        raise ConfigError("CF05", where=where, keys="、".join(unknown), allowed="、".join(allowed))
 
 
 def _table(value: object, where: str) -> dict[str, object]:
     if not isinstance(value, dict):
-        raise ConfigError(f"{where} 应为一个表")
+        raise ConfigError("CF06", where=where)
     return value
 
 
 def _list(value: object, where: str) -> list[object]:
     if not isinstance(value, list):
-        raise ConfigError(f"{where} 应为一个列表")
+        raise ConfigError("CF07", where=where)
     return value
 
 
 def _strings(value: object, key: str) -> list[str]:
     items = _list(value, key)
     if not all(isinstance(v, str) for v in items):
-        raise ConfigError(f'{key} 应为文字的列表，如 ["AR", "NA01"]')
+        raise ConfigError("CF08", key=key)
     return [str(v).strip().upper() if key != "members" else str(v) for v in items]
 
 

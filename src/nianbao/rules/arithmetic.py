@@ -6,13 +6,22 @@ import re
 from collections.abc import Iterator
 
 from nianbao import formats
+from nianbao.errors import EXTRACTOR_NOTICES
 from nianbao.record import Finding
 from nianbao.rules.base import Context, cell_name, column_label, fmt, rule, t3_row_label
 
 T3_COLUMNS = [c.key for c in formats.TABLE3_COLUMNS]
 
 
-@rule("AR01", "表三勾稽关系", "error", ("table3",))
+@rule(
+    "AR01",
+    "表三勾稽关系",
+    "error",
+    ("table3",),
+    messages=(
+        "表三“{column}”列：新收 {new} + 上年结转 {carried_in} = {left}，办理结果总计 {total} + 结转下年度 {forward} = {right}，相差 {difference}{blanks}",
+    ),
+)
 def ar01(ctx: Context) -> Iterator[Finding]:
     """表三每一列：本年新收 + 上年结转 = 办理结果总计 + 结转下年度继续办理。
 
@@ -27,16 +36,28 @@ def ar01(ctx: Context) -> Iterator[Finding]:
             continue
         new, carried_in, total, forward = values
         if new + carried_in != total + forward:
-            yield ctx.finding(
-                f"表三“{column_label(c)}”列：新收 {ctx.printed(paths[0])} + 上年结转 {ctx.printed(paths[1])} = "
-                f"{fmt(new + carried_in)}，办理结果总计 {ctx.printed(paths[2])} + 结转下年度 {ctx.printed(paths[3])} = "
-                f"{fmt(total + forward)}，"
-                f"相差 {fmt(abs(new + carried_in - total - forward))}{ctx.blanks_among(paths)}",
+            yield ctx.say(
+                1,
                 paths,
+                column=column_label(c),
+                new=ctx.printed(paths[0]),
+                carried_in=ctx.printed(paths[1]),
+                left=fmt(new + carried_in),
+                total=ctx.printed(paths[2]),
+                forward=ctx.printed(paths[3]),
+                right=fmt(total + forward),
+                difference=fmt(abs(new + carried_in - total - forward)),
+                blanks=ctx.blanks_among(paths),
             )
 
 
-@rule("AR02", "表三办理结果合计", "error", ("table3",))
+@rule(
+    "AR02",
+    "表三办理结果合计",
+    "error",
+    ("table3",),
+    messages=("表三“{column}”列：各项办理结果之和为 {sum}，（七）总计{total}，相差 {difference}{blanks}",),
+)
 def ar02(ctx: Context) -> Iterator[Finding]:
     """表三每一列：（七）总计 = 各项办理结果之和（按报告实际印制的行）。
 
@@ -50,14 +71,27 @@ def ar02(ctx: Context) -> Iterator[Finding]:
         if total is None or parts is None or not results:
             continue
         if sum(parts) != total:
-            yield ctx.finding(
-                f"表三“{column_label(c)}”列：各项办理结果之和为 {fmt(sum(parts))}，（七）总计{_as_printed(ctx, f'table3/total/{c}')}，"
-                f"相差 {fmt(abs(sum(parts) - total))}{ctx.blanks_among(f'table3/{k}/{c}' for k in ['total', *results])}",
+            yield ctx.say(
+                1,
                 [f"table3/total/{c}", *(f"table3/{k}/{c}" for k in results)],
+                column=column_label(c),
+                sum=fmt(sum(parts)),
+                total=_as_printed(ctx, f"table3/total/{c}"),
+                difference=fmt(abs(sum(parts) - total)),
+                blanks=ctx.blanks_among(f"table3/{k}/{c}" for k in ["total", *results]),
             )
 
 
-@rule("AR03", "表三行合计", "error", ("table3",))
+@rule(
+    "AR03",
+    "表三行合计",
+    "error",
+    ("table3",),
+    messages=(
+        "表三“{row}”行：各类申请人之和为 {sum}，总计{total}，相差 {difference}{blanks}",
+        "表三“总计”列各行均空白，其中 {count} 行的各类申请人之和不为 0：总计列应填写各行之和",
+    ),
+)
 def ar03(ctx: Context) -> Iterator[Finding]:
     """表三每一行：“总计”列 = 自然人与五类法人或其他组织之和。
 
@@ -74,14 +108,26 @@ def ar03(ctx: Context) -> Iterator[Finding]:
         if parts is None or total is None:
             continue
         if sum(parts) != total:
-            yield ctx.finding(
-                f"表三“{t3_row_label(key)}”行：各类申请人之和为 {fmt(sum(parts))}，总计{_as_printed(ctx, f'table3/{key}/total')}，"
-                f"相差 {fmt(abs(sum(parts) - total))}{ctx.blanks_among(f'table3/{key}/{c}' for c in T3_COLUMNS)}",
+            yield ctx.say(
+                1,
                 [f"table3/{key}/total", *(f"table3/{key}/{c}" for c in formats.TABLE3_APPLICANT_COLUMNS)],
+                row=t3_row_label(key),
+                sum=fmt(sum(parts)),
+                total=_as_printed(ctx, f"table3/{key}/total"),
+                difference=fmt(abs(sum(parts) - total)),
+                blanks=ctx.blanks_among(f"table3/{key}/{c}" for c in T3_COLUMNS),
             )
 
 
-@rule("AR04", "表四合计", "error", ("table4",))
+@rule(
+    "AR04",
+    "表四合计",
+    "error",
+    ("table4",),
+    messages=(
+        "表四“{group}”：结果维持 {upheld} + 结果纠正 {corrected} + 其他结果 {other} + 尚未审结 {pending} = {sum}，总计{total}",
+    ),
+)
 def ar04(ctx: Context) -> Iterator[Finding]:
     """表四每一组：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结。
 
@@ -95,10 +141,17 @@ def ar04(ctx: Context) -> Iterator[Finding]:
         if parts is None or total is None:
             continue
         if sum(parts) != total:
-            yield ctx.finding(
-                f"表四“{group.label}”：结果维持 {fmt(parts[0])} + 结果纠正 {fmt(parts[1])} + 其他结果 {fmt(parts[2])} + "
-                f"尚未审结 {fmt(parts[3])} = {fmt(sum(parts))}，总计{_as_printed(ctx, f'table4/{group.key}/total')}",
+            upheld, corrected, other, pending = (fmt(p) for p in parts)
+            yield ctx.say(
+                1,
                 [f"table4/{group.key}/total", *parts_paths],
+                group=group.label,
+                upheld=upheld,
+                corrected=corrected,
+                other=other,
+                pending=pending,
+                sum=fmt(sum(parts)),
+                total=_as_printed(ctx, f"table4/{group.key}/total"),
             )
 
 
@@ -118,7 +171,13 @@ def _all_cells(ctx: Context) -> Iterator[tuple[str, int | float | None, bool]]:
                 yield path, value, path in money
 
 
-@rule("VA01", "数值无效", "error", ("table2", "table3", "table4"))
+@rule(
+    "VA01",
+    "数值无效",
+    "error",
+    ("table2", "table3", "table4"),
+    messages=("{cell}为负数（{value}）", "{cell}是件数，不应为小数（{value}）"),
+)
 def va01(ctx: Context) -> Iterator[Finding]:
     """件数为负数或小数，或金额为负数。
 
@@ -130,12 +189,18 @@ def va01(ctx: Context) -> Iterator[Finding]:
         if value is None or formats.is_signed(path):
             continue
         if value < 0:
-            yield ctx.finding(f"{_where(path)}为负数（{fmt(value)}）", [path])
+            yield ctx.say(1, [path], cell=cell_name(path), value=fmt(value))
         elif not money and isinstance(value, float) and not value.is_integer():
-            yield ctx.finding(f"{_where(path)}是件数，不应为小数（{fmt(value)}）", [path])
+            yield ctx.say(2, [path], cell=cell_name(path), value=fmt(value))
 
 
-@rule("VA02", "空白单元格", "notice", ("table2", "table3", "table4"))
+@rule(
+    "VA02",
+    "空白单元格",
+    "notice",
+    ("table2", "table3", "table4"),
+    messages=(EXTRACTOR_NOTICES["VA02"].text,),
+)
 def va02(ctx: Context) -> Iterator[Finding]:
     """应填数字的单元格印为空白、“-”、“—”、“/”或“无”（按 0 计算，但格式要求填 0）。
 
@@ -152,7 +217,18 @@ _SMALL_UNIT_RE = re.compile(r"街道|乡|镇|社区|办事处|县.{1,12}(局|委
 _YUAN_RE = re.compile(r"(?P<n>\d[\d,]*(?:\.\d+)?)\s*元")
 
 
-@rule("VA03", "收费金额单位", "warning", ("table2", "sections"))
+@rule(
+    "VA03",
+    "收费金额单位",
+    "warning",
+    ("table2", "sections"),
+    messages=(
+        "表二行政事业性收费金额为 {value} 万元（即 {yi} 亿元），对“{agency}”明显偏大，请确认单位是否为万元",
+        "表二行政事业性收费金额 {value} 与正文“{quote}”相同，正文以元计，表内应以万元计",
+        EXTRACTOR_NOTICES["VA03"].text,
+    ),
+    also_severities=("notice",),
+)
 def va03(ctx: Context) -> Iterator[Finding]:
     """表二“行政事业性收费”本年收费金额以万元计，填入的数值看起来是按元填写的。
 
@@ -166,16 +242,11 @@ def va03(ctx: Context) -> Iterator[Finding]:
         return
     agency = ctx.report.agency or ""
     if value >= 10000 and _SMALL_UNIT_RE.search(agency):
-        yield ctx.finding(
-            f"表二行政事业性收费金额为 {fmt(value)} 万元（即 {fmt(value / 10000)} 亿元），对“{agency}”明显偏大，请确认单位是否为万元",
-            [path],
-        )
+        yield ctx.say(1, [path], value=fmt(value), yi=fmt(value / 10000), agency=agency)
         return
     for m in _YUAN_RE.finditer(ctx.text()):
         if float(m.group("n").replace(",", "")) == float(value) and value >= 100:
-            yield ctx.finding(
-                f"表二行政事业性收费金额 {fmt(value)} 与正文“{m.group(0)}”相同，正文以元计，表内应以万元计", [path]
-            )
+            yield ctx.say(2, [path], value=fmt(value), quote=m.group(0))
             return
 
 
@@ -196,11 +267,6 @@ def _blank_total_column(ctx: Context) -> Finding | None:
     nonzero = sum(1 for parts in rows if parts is not None and sum(parts) != 0)
     if not nonzero:
         return None
-    return ctx.finding(
-        f"表三“总计”列各行均空白，其中 {nonzero} 行的各类申请人之和不为 0：总计列应填写各行之和",
-        [*totals, *(f"table3/{k}/{c}" for k in keys for c in formats.TABLE3_APPLICANT_COLUMNS)],
+    return ctx.say(
+        2, [*totals, *(f"table3/{k}/{c}" for k in keys for c in formats.TABLE3_APPLICANT_COLUMNS)], count=nonzero
     )
-
-
-def _where(path: str) -> str:
-    return cell_name(path)

@@ -3,16 +3,25 @@
 A rule's docstring is its documentation: the first line is the message summary, and it carries
 a ``错误示例：`` and a ``正确示例：`` line (``docs/rules.md`` is generated from them, and a test
 fails when a rule lacks them).
+
+A rule also declares what it may emit: its own code at its severity (and the other severities it
+names), the other codes it names (a reading notice such as RD31), and its message templates. The
+runner refuses a finding outside the declaration (:func:`admitted`): it becomes an RD19 record
+saying which rule broke its declaration, never a crash and never a finding no reference explains.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from nianbao import formats
+from nianbao.errors import READING_CODES, CatalogError, Template, reading
 from nianbao.record import Finding, Number, Report
 
 ReportCheck = Callable[["Context"], Iterable[Finding]]
@@ -30,10 +39,24 @@ class Rule:
     # A collection rule's groups: it is run on each group of these kinds alone (see GROUPINGS),
     # so a store hands it just those reports; empty means the whole collection at once.
     group_by: tuple[str, ...] = ()
+    also_severities: tuple[str, ...] = ()  # severities its own code may take besides ``severity``
+    also_codes: tuple[str, ...] = ()  # reading codes it may emit besides its own (RD31)
+    messages: tuple[Template, ...] = ()  # its findings' message templates (Chinese, named fields)
 
     @property
     def group(self) -> str:
         return self.code[:2]
+
+    @property
+    def severities(self) -> tuple[str, ...]:
+        return (self.severity, *self.also_severities)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return (self.code, *self.also_codes)
+
+    def follows_template(self, message: str) -> bool:
+        return any(t.matches(message) for t in self.messages)
 
     @property
     def doc(self) -> str:
@@ -65,18 +88,76 @@ def rule(
     applies_to: tuple[str, ...],
     scope: str = "report",
     group_by: tuple[str, ...] = (),
+    *,
+    messages: tuple[str, ...],
+    also_severities: tuple[str, ...] = (),
+    also_codes: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Iterable[object]]], Callable[..., Iterable[object]]]:
-    """Declare a rule; the decorated function yields its findings."""
+    """Declare a rule; the decorated function yields its findings, each one of ``messages``
+    (templates with named fields) filled in, at ``severity`` or one of ``also_severities``."""
 
     def register(func: Callable[..., Iterable[object]]) -> Callable[..., Iterable[object]]:
         if code in REGISTRY:
             raise ValueError(f"rule {code} declared twice")
         if not set(group_by) <= set(GROUPINGS):
             raise ValueError(f"rule {code}: unknown grouping {group_by}")
-        REGISTRY[code] = Rule(code, name, severity, applies_to, scope, func, group_by)
+        if not messages or not set(also_codes) <= set(READING_CODES):
+            raise ValueError(f"rule {code}: no message template, or an uncatalogued code in {also_codes}")
+        templates = tuple(Template(str(i), text) for i, text in enumerate(messages, 1))
+        checked = _declared_only(code, scope, func)
+        REGISTRY[code] = Rule(
+            code, name, severity, applies_to, scope, checked, group_by, also_severities, also_codes, templates
+        )
         return func
 
     return register
+
+
+def _declared_only(code: str, scope: str, func: Callable[..., Iterable[object]]) -> Callable[..., Iterable[object]]:
+    """``func`` as the registry runs it: each finding passed through :func:`admitted`, so every
+    caller (the runner, a store's check, a batch) gets only what the rule declares."""
+
+    @functools.wraps(func)
+    def run(given: object) -> Iterator[object]:
+        declared = REGISTRY[code]
+        try:
+            for item in func(given):
+                if scope == "collection":
+                    report, finding = cast(tuple[Report, Finding], item)
+                    yield report, admitted(declared, finding)
+                else:
+                    yield admitted(declared, item) if isinstance(item, Finding) else item
+        except CatalogError:  # a message its template does not fit: the rule stops here
+            failed = reading(BROKEN_RULE_CODE, "rule", rule=code, why="信息与声明的模板不符")
+            if scope != "collection":
+                yield failed
+            elif isinstance(given, list) and given:
+                yield cast(Context, given[-1]).report, failed
+
+    return run
+
+
+# The reading code of a finding the framework refused (a rule outside its declaration).
+BROKEN_RULE_CODE = "RD19"
+
+
+def breach(declared: Rule, finding: Finding) -> str:
+    """How ``finding`` breaks what ``declared`` says it emits (in Chinese), or "" when it does not."""
+    if finding.rule not in declared.codes:
+        return f"给出了未声明的代码 {finding.rule}"
+    allowed = declared.severities if finding.rule == declared.code else READING_CODES[finding.rule].severities
+    if finding.severity not in allowed:
+        return f"代码 {finding.rule} 给出了未声明的级别 {finding.severity}"
+    return ""
+
+
+def admitted(declared: Rule, finding: Finding) -> Finding:
+    """The finding, or in its place an RD19 record when the rule emitted what it did not declare:
+    a programming error is reported for the maintainers, never passed to a user as a finding."""
+    why = breach(declared, finding)
+    if not why:
+        return finding
+    return reading(BROKEN_RULE_CODE, "rule", rule=declared.code, why=why, location=finding.location)
 
 
 # A reading finding that names cells at one of these severities says the cells were not read with
@@ -183,6 +264,22 @@ class Context:
             location = next((self.report.locations[c] for c in cells if c in self.report.locations), {})
         return Finding(self.code, self.severity, message, cells, dict(location), dict(detail or {}))
 
+    def say(
+        self,
+        template: int,
+        cells: Iterable[str] = (),
+        location: dict[str, object] | None = None,
+        detail: dict[str, object] | None = None,
+        severity: str = "",
+        **fields: object,
+    ) -> Finding:
+        """A finding of the running rule: its declared message ``template`` (1 for the first)
+        filled with ``fields`` (the catalogue refuses a field the template does not name), at the
+        rule's severity or ``severity`` (one it declares besides)."""
+        message = REGISTRY[self.code].messages[template - 1].fill(fields)
+        found = self.finding(message, cells, location, detail)
+        return dataclasses.replace(found, severity=severity) if severity else found
+
     def sections(self) -> dict[int, str]:
         return {s.number: s.text for s in self.report.sections}
 
@@ -237,9 +334,8 @@ def unchecked_notice(
     names = "、".join(subject_name(s) for s in subjects[:4]) + (f"等 {len(subjects)} 处" if len(subjects) > 4 else "")
     codes = "、".join(sorted({d.code for d in doubts}))
     checks = "、".join(sorted(set(rules)))
-    message = f"{names}未能确定读取（见 {codes}），规则 {checks} 涉及这些内容的检查未进行，请对照原件人工核对"
-    cells = tuple(s for s in subjects if s.count("/") == 2)
-    return Finding(UNCHECKED_CODE, "notice", message, cells, dict(location or {}))
+    cells = [s for s in subjects if s.count("/") == 2]
+    return reading(UNCHECKED_CODE, subjects=names, codes=codes, rules=checks, cells=cells, location=location)
 
 
 def unchecked_summary(ctx: Context) -> list[Finding]:

@@ -79,12 +79,23 @@ def consecutive(contexts: list[Context]) -> Iterator[tuple[Context, Context]]:
                 yield prev, this
 
 
-def _hit(ctx: Context, code: str, severity: str, message: str, cells: tuple[str, ...] = ()) -> Hit:
+def _hit(ctx: Context, code: str, severity: str, template: int, cells: tuple[str, ...] = (), **fields: object) -> Hit:
+    """A finding of rule ``code`` on ``ctx``'s report: its declared message ``template`` filled in."""
     ctx.code, ctx.severity = code, severity
-    return ctx.report, ctx.finding(message, cells)
+    return ctx.report, ctx.say(template, cells, None, None, "", **fields)
 
 
-@rule("XY01", "结转链条断裂", "error", ("table3",), scope="collection", group_by=("agency",))
+@rule(
+    "XY01",
+    "结转链条断裂",
+    "error",
+    ("table3",),
+    scope="collection",
+    group_by=("agency",),
+    messages=(
+        "表三“{column}”列：本年上年结转 {carried_in}，但 {year} 年报结转下年度继续办理为 {carried_forward}（{path}）",
+    ),
+)
 def xy01(contexts: list[Context]) -> Iterator[Hit]:
     """同一机关相邻两年：今年“上年结转” = 去年“结转下年度继续办理”，每一列都应相等。
 
@@ -98,13 +109,28 @@ def xy01(contexts: list[Context]) -> Iterator[Hit]:
                     this,
                     "XY01",
                     "error",
-                    f"表三“{link.label}”列：本年上年结转 {fmt(link.carried_in)}，但 {prev.report.year} 年报结转下年度继续办理为 "
-                    f"{fmt(link.carried_forward)}（{prev.report.source.path}）",
+                    1,
                     (link.cell,),
+                    column=link.label,
+                    carried_in=fmt(link.carried_in),
+                    year=prev.report.year,
+                    carried_forward=fmt(link.carried_forward),
+                    path=prev.report.source.path,
                 )
 
 
-@rule("XY02", "规范性文件存量不衔接", "warning", ("table2",), scope="collection", group_by=("agency",))
+@rule(
+    "XY02",
+    "规范性文件存量不衔接",
+    "warning",
+    ("table2",),
+    scope="collection",
+    group_by=("agency",),
+    messages=(
+        "表二“{row}”：去年现行有效 {before} + 今年制发 {issued} − 今年废止 {repealed} = {expected}，"
+        "今年现行有效印为 {in_force}",
+    ),
+)
 def xy02(contexts: list[Context]) -> Iterator[Hit]:
     """表二（2021 年格式）存量与流量：今年现行有效 ≈ 去年现行有效 + 今年制发 − 今年废止（规章、行政规范性文件）。
 
@@ -121,16 +147,29 @@ def xy02(contexts: list[Context]) -> Iterator[Hit]:
                     this,
                     "XY02",
                     "warning",
-                    f"表二“{link.label}”：去年现行有效 {fmt(link.in_force_before)} + 今年制发 {fmt(link.issued)} − "
-                    f"今年废止 {fmt(link.repealed)} = {fmt(link.expected)}，今年现行有效印为 {fmt(link.in_force)}",
+                    1,
                     (link.cell,),
+                    row=link.label,
+                    before=fmt(link.in_force_before),
+                    issued=fmt(link.issued),
+                    repealed=fmt(link.repealed),
+                    expected=fmt(link.expected),
+                    in_force=fmt(link.in_force),
                 )
 
 
 _SWING_CELLS = (("table3/new/total", "表三本年新收申请"), ("table4/review/total", "表四行政复议"))
 
 
-@rule("XY03", "年度数据骤变", "notice", ("table3", "table4"), scope="collection", group_by=("agency",))
+@rule(
+    "XY03",
+    "年度数据骤变",
+    "notice",
+    ("table3", "table4"),
+    scope="collection",
+    group_by=("agency",),
+    messages=("{cell}从 {year} 年的 {before} 变为 {now}，变化超过五倍",),
+)
 def xy03(contexts: list[Context]) -> Iterator[Hit]:
     """同一机关的合计数与上一年相比增减五倍以上。
 
@@ -147,8 +186,12 @@ def xy03(contexts: list[Context]) -> Iterator[Hit]:
                     this,
                     "XY03",
                     "notice",
-                    f"{label}从 {prev.report.year} 年的 {fmt(before)} 变为 {fmt(now)}，变化超过五倍",
+                    1,
                     (path,),
+                    cell=label,
+                    year=prev.report.year,
+                    before=fmt(before),
+                    now=fmt(now),
                 )
 
 
@@ -170,7 +213,15 @@ def similarity(a: str, b: str) -> float:
     return matcher.ratio()
 
 
-@rule("XY04", "正文照搬", "warning", ("sections",), scope="collection", group_by=("agency", "year"))
+@rule(
+    "XY04",
+    "正文照搬",
+    "warning",
+    ("sections",),
+    scope="collection",
+    group_by=("agency", "year"),
+    messages=("第{numeral}部分与{relation}报告（{agency} {year} 年，{path}）相似度 {ratio}",),
+)
 def xy04(contexts: list[Context]) -> Iterator[Hit]:
     """第一部分或第五部分与同一机关上一年（或另一机关同年）的报告几乎相同（相似度 ≥ 90%）。
 
@@ -190,8 +241,13 @@ def xy04(contexts: list[Context]) -> Iterator[Hit]:
                 b,
                 "XY04",
                 "warning",
-                f"第{'一' if number == 1 else '五'}部分与{relation}报告（{a.report.agency} {a.report.year} 年，{a.report.source.path}）"
-                f"相似度 {ratio:.0%}",
+                1,
+                numeral="一" if number == 1 else "五",
+                relation=relation,
+                agency=a.report.agency,
+                year=a.report.year,
+                path=a.report.source.path,
+                ratio=f"{ratio:.0%}",
             )
 
 
@@ -220,7 +276,15 @@ def _copied_across_agencies(group: list[Context], number: int) -> Iterator[Copie
         yield group[i], group[j], "同年另一机关", ratio
 
 
-@rule("XY05", "汇总数与分项不符", "error", ("table3", "table4"), scope="collection", group_by=("aggregate",))
+@rule(
+    "XY05",
+    "汇总数与分项不符",
+    "error",
+    ("table3", "table4"),
+    scope="collection",
+    group_by=("aggregate",),
+    messages=("汇总报告 {cell} 为 {whole}，{count} 份成员报告之和为 {sum}",),
+)
 def xy05(contexts: list[Context]) -> Iterator[Hit]:
     """汇总报告（一个地区或系统的汇总）不等于同年各成员报告之和。
 
@@ -243,8 +307,8 @@ def xy05(contexts: list[Context]) -> Iterator[Hit]:
                 if whole is None or len(known) < len(parts):
                     continue
                 if whole != sum(known):
-                    message = f"汇总报告 {path} 为 {fmt(whole)}，{len(members)} 份成员报告之和为 {fmt(sum(known))}"
-                    yield _hit(total_ctx, "XY05", "error", message, (path,))
+                    sums = {"whole": fmt(whole), "count": len(members), "sum": fmt(sum(known))}
+                    yield _hit(total_ctx, "XY05", "error", 1, (path,), cell=path, **sums)
 
 
 _DATE_RE = re.compile(DATE_PATTERN)
@@ -288,14 +352,25 @@ def _without_publication_date(ctx: Context, made: list[tuple[str, dt.date]], due
     late = [(name, date) for name, date in made if date > due]
     if late:
         name, date = late[0]
-        return _hit(
-            ctx, "PU01", "warning", f"{name} {date:%Y年%m月%d日} 已晚于规定期限 {due:%Y年%m月%d日}，不可能按期发布"
-        )
+        return _hit(ctx, "PU01", "warning", 1, made=name, date=f"{date:%Y年%m月%d日}", due=f"{due:%Y年%m月%d日}")
     known = "".join(f"（{name}为 {date:%Y年%m月%d日}）" for name, date in made)
-    return _hit(ctx, "PU01", "notice", f"文件中没有发布日期{known}，无法检查是否在 {due:%Y年%m月%d日} 前发布")
+    return _hit(ctx, "PU01", "notice", 2, known=known, due=f"{due:%Y年%m月%d日}")
 
 
-@rule("PU01", "逾期发布", "warning", ("meta",), scope="collection", group_by=("report",))
+@rule(
+    "PU01",
+    "逾期发布",
+    "warning",
+    ("meta",),
+    scope="collection",
+    group_by=("report",),
+    messages=(
+        "{made} {date} 已晚于规定期限 {due}，不可能按期发布",
+        "文件中没有发布日期{known}，无法检查是否在 {due} 前发布",
+        "发布日期 {date}（{source}）晚于规定期限 {due}",
+    ),
+    also_severities=("notice",),
+)
 def pu01(contexts: list[Context]) -> Iterator[Hit]:
     """逾期发布：县级以上政府部门应在 1 月 31 日前、县级以上人民政府应在 3 月 31 日前公布上一年度年报（条例第四十九条）。
 
@@ -313,6 +388,5 @@ def pu01(contexts: list[Context]) -> Iterator[Hit]:
         if found is None:
             yield _without_publication_date(ctx, _made_dates(r), due)
         elif found[0] > due:
-            yield _hit(
-                ctx, "PU01", "warning", f"发布日期 {found[0]:%Y年%m月%d日}（{found[1]}）晚于规定期限 {due:%Y年%m月%d日}"
-            )
+            date, source = found
+            yield _hit(ctx, "PU01", "warning", 3, date=f"{date:%Y年%m月%d日}", source=source, due=f"{due:%Y年%m月%d日}")

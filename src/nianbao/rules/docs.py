@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nianbao.rules.base import REGISTRY
+from nianbao.rules.base import REGISTRY, Rule
 
 GROUPS = {
     "RD": "读取",
@@ -45,6 +45,7 @@ def rules_reference() -> str:
             "",
             f"- 错误示例：{r.example('wrong')}",
             f"- 正确示例：{r.example('right')}",
+            *_emits(r),
             "",
         ]
     lines += [
@@ -54,3 +55,13 @@ def rules_reference() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _emits(r: Rule) -> list[str]:
+    """The rule's message templates (花括号内是填入的内容), and what else it may emit."""
+    lines = [f"- 信息：{t.text}" for t in r.messages]
+    if r.also_severities:
+        lines.append(f"- 也可能为：{'、'.join(SEVERITY[s] for s in r.also_severities)}")
+    if r.also_codes:
+        lines.append(f"- 也可能给出读取提示：{'、'.join(r.also_codes)}")
+    return lines

@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from nianbao.errors import reading
 from nianbao.facts import Fact, ZeroFact, facts_in, zero_facts_in
 from nianbao.record import Finding
 from nianbao.rules.base import Context, cell_name, fmt, is_government, rule
 
 
-@rule("NA01", "正文数字与表格矛盾", "error", ("sections", "table3", "table4"))
+@rule(
+    "NA01",
+    "正文数字与表格矛盾",
+    "error",
+    ("sections", "table3", "table4"),
+    messages=("正文“{quote}”与统计表不符：表中对应的数为 {shown}", "正文称“{quote}”，但{named}"),
+    also_codes=("RD31",),
+)
 def na01(ctx: Context) -> Iterator[Finding]:
     """正文陈述的数字与统计表矛盾（申请数、办理结果、结转、复议诉讼，含“十七件”这样的中文数字）。
 
@@ -38,16 +46,16 @@ def _contradiction(ctx: Context, fact: Fact, where: dict[str, object]) -> Findin
     if not sums or fact.value in sums:
         return None
     shown = "，".join(f"{fmt(s)}" for s in sorted(set(sums)))
-    message = f"正文“{fact.quote}”与统计表不符：表中对应的数为 {shown}"
     # Located at the narrative (its section); the table cells are named.
-    finding = ctx.finding(message, fact.readings[0], where or None)
+    finding = ctx.say(1, fact.readings[0], where or None, quote=fact.quote, shown=shown)
     return finding if fact.certain else uncertain_phrase(finding, "所说的可能不是本机关的数字")
 
 
 def uncertain_phrase(finding: Finding, why: str) -> Finding:
     """RD31: a narrative figure that would contradict the table, but whose phrase is not certain."""
-    message = f"{finding.message}；但该句{why}，未作为错误报告，请人工核对"
-    return Finding(UNCERTAIN_PHRASE_CODE, "notice", message, finding.cells, finding.location)
+    return reading(
+        UNCERTAIN_PHRASE_CODE, finding=finding.message, why=why, cells=finding.cells, location=finding.location
+    )
 
 
 UNCERTAIN_PHRASE_CODE = "RD31"
@@ -58,7 +66,7 @@ def _zero_claim(ctx: Context, zero: ZeroFact, where: dict[str, object]) -> Itera
     if values is None or not any(values):
         return
     named = "、".join(f"{cell_name(c)} {fmt(v)}" for c, v in zip(zero.claim.cells, values) if v)
-    yield ctx.finding(f"正文称“{zero.quote}”，但{named}", zero.claim.cells, where or None)
+    yield ctx.say(2, zero.claim.cells, where or None, quote=zero.quote, named=named)
 
 
 _PERIOD_RE = re.compile(
@@ -67,7 +75,16 @@ _PERIOD_RE = re.compile(
 _CARRY_TO_RE = re.compile(r"结转(?:到|至)\s*((?:19|20)\d{2})\s*年")
 
 
-@rule("NA02", "年份不一致", "warning", ("sections", "title"))
+@rule(
+    "NA02",
+    "年份不一致",
+    "warning",
+    ("sections", "title"),
+    messages=(
+        "统计期限“{period}”与报告年度 {year} 不符",
+        "“{phrase}”：{year} 年度报告的未办结申请应结转到 {next_year} 年",
+    ),
+)
 def na02(ctx: Context) -> Iterator[Finding]:
     """统计期限、标题年份和正文中的年份不一致。
 
@@ -81,12 +98,10 @@ def na02(ctx: Context) -> Iterator[Finding]:
         for m in _PERIOD_RE.finditer(section.text):
             stated = {int(y) for y in m.groups() if y}
             if stated != {year}:
-                yield ctx.finding(f"统计期限“{m.group(0)}”与报告年度 {year} 不符", (), section.location)
+                yield ctx.say(1, (), section.location, period=m.group(0), year=year)
         for m in _CARRY_TO_RE.finditer(section.text):
             if int(m.group(1)) != year + 1:
-                yield ctx.finding(
-                    f"“{m.group(0)}”：{year} 年度报告的未办结申请应结转到 {year + 1} 年", (), section.location
-                )
+                yield ctx.say(2, (), section.location, phrase=m.group(0), year=year, next_year=year + 1)
 
 
 _PROBLEM_WORDS = (
@@ -113,7 +128,16 @@ _PROBLEM_WORDS = (
 _MEASURE_WORDS = ("改进", "措施", "加强", "将", "下一步", "推进", "完善", "提升", "整改", "强化")
 
 
-@rule("NA03", "问题与改进不具体", "warning", ("sections",))
+@rule(
+    "NA03",
+    "问题与改进不具体",
+    "warning",
+    ("sections",),
+    messages=(
+        "第五部分内容过于简单（“{text}”），应写明存在的主要问题和改进措施",
+        "第五部分没有同时写明具体问题和改进措施",
+    ),
+)
 def na03(ctx: Context) -> Iterator[Finding]:
     """第五部分为空、写“无”，或没有写出具体问题和改进措施。
 
@@ -126,13 +150,9 @@ def na03(ctx: Context) -> Iterator[Finding]:
     section = sections[5]
     text = section.text.strip().rstrip("。")
     if len(text) < 15 or text in ("无", "暂无", "没有"):
-        yield ctx.finding(
-            f"第五部分内容过于简单（“{section.text.strip()[:30]}”），应写明存在的主要问题和改进措施",
-            (),
-            section.location,
-        )
+        yield ctx.say(1, (), section.location, text=section.text.strip()[:30])
     elif not any(w in text for w in _PROBLEM_WORDS) or not any(w in text for w in _MEASURE_WORDS):
-        yield ctx.finding("第五部分没有同时写明具体问题和改进措施", (), section.location)
+        yield ctx.say(2, (), section.location)
 
 
 _FEE_NUMBER = r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
@@ -147,7 +167,18 @@ _ALL_ZERO_RE = re.compile(
 )
 
 
-@rule("NA04", "信息处理费说明", "warning", ("sections",))
+@rule(
+    "NA04",
+    "信息处理费说明",
+    "warning",
+    ("sections",),
+    messages=(
+        "第六部分未按规定说明信息处理费：发出收费通知的件数和总金额、实际收取的总金额{shown}",
+        "第六部分称发出收费通知 0 件，却实际收取信息处理费（“{quote}”）",
+        "第六部分实际收取金额（{collected}）大于收费通知金额（{notified}）",
+    ),
+    also_severities=("error",),
+)
 def na04(ctx: Context) -> Iterator[Finding]:
     """第六部分（2021 年及以后的报告）缺少信息处理费的说明：发出收费通知的件数和总金额、实际收取的总金额（“均为0”即可）。
 
@@ -166,9 +197,7 @@ def na04(ctx: Context) -> Iterator[Finding]:
     if not mentions or not (_ALL_ZERO_RE.search(text) or (_NOTICE_RE.search(text) and _COLLECTED_RE.search(text))):
         quoted = text.replace("\n", "").strip()
         shown = f"（第六部分为“{quoted[:40]}{'……' if len(quoted) > 40 else ''}”）" if quoted else ""
-        yield ctx.finding(
-            f"第六部分未按规定说明信息处理费：发出收费通知的件数和总金额、实际收取的总金额{shown}", (), location
-        )
+        yield ctx.say(1, (), location, shown=shown)
         return
     yield from _impossible_fees(ctx, text, location)
 
@@ -183,25 +212,19 @@ def _impossible_fees(ctx: Context, text: str, location: dict[str, object]) -> It
     amount = float(collected.group(1)) if collected.group(1)[0].isdigit() else chinese_number(collected.group(1))
     count = chinese_number(notice.group(1)) if notice else None
     if amount and count == 0:
-        yield Finding(
-            "NA04",
-            "error",
-            f"第六部分称发出收费通知 0 件，却实际收取信息处理费（“{collected.group(0)}”）",
-            (),
-            dict(location),
-        )
+        yield ctx.say(2, (), location, severity="error", quote=collected.group(0))
     notified = re.search(rf"(?:通知|总)金额(?:为|共|共计)?\s*{_FEE_NUMBER}\s*(?:万元|元)", text)
     if notified and amount is not None and notified.group(1)[0].isdigit() and amount > float(notified.group(1)):
-        yield Finding(
-            "NA04",
-            "error",
-            f"第六部分实际收取金额（{fmt(amount)}）大于收费通知金额（{notified.group(1)}）",
-            (),
-            dict(location),
-        )
+        yield ctx.say(3, (), location, severity="error", collected=fmt(amount), notified=notified.group(1))
 
 
-@rule("NA05", "未报告考核评议追责", "warning", ("sections",))
+@rule(
+    "NA05",
+    "未报告考核评议追责",
+    "warning",
+    ("sections",),
+    messages=("“{agency}”是人民政府（或其办公室）的年报，正文未写{missing}情况（条例第五十条）",),
+)
 def na05(ctx: Context) -> Iterator[Finding]:
     """人民政府（或代其报告的政府办公室/厅）的年报没有写工作考核、社会评议和责任追究结果（条例第五十条）。
 
@@ -214,4 +237,4 @@ def na05(ctx: Context) -> Iterator[Finding]:
     text = ctx.text()
     missing = [w for w in ("考核", "评议", "责任追究") if w not in text]
     if missing:
-        yield ctx.finding(f"“{agency}”是人民政府（或其办公室）的年报，正文未写{'、'.join(missing)}情况（条例第五十条）")
+        yield ctx.say(1, agency=agency, missing="、".join(missing))
