@@ -14,7 +14,7 @@ from hostile import CASES
 
 # What a Chinese message may still hold in Latin letters: codes, units, formats, products, and
 # whatever it quotes from the file (paths are removed before the look).
-_ALLOWED = """PDF DOC DOCX WPS HTML XML JSON OCR LibreOffice Word Excel UTF GBK GB BOM TOML Markdown MHT RTF ZIP
+_ALLOWED = """PDF DOC DOCX WPS HTML XML JSON CSV OCR LibreOffice Word Excel UTF GBK GB BOM TOML Markdown MHT RTF ZIP
 MB KB FIFO word document xml xl workbook pip install nianbao ocr dev timeout memory jobs"""
 ALLOWED = set(_ALLOWED.split())
 EXCEPTION_NAME = re.compile(r"\b[A-Z][a-z]+(?:Error|Exception|Warning)\b|Traceback|errno", re.I)
@@ -47,3 +47,29 @@ def test_every_message_is_chinese(tmp_path: Path) -> None:
     messages = {line["message"] for line in lines}
     assert [m for m in messages if EXCEPTION_NAME.search(m)] == []
     assert {m: _english(m) for m in messages if _english(m)} == {}
+
+
+def _broken_lists(folder: Path) -> list[Path]:
+    """Agency lists (名录) a reviewer might give by mistake: not a workbook, not a known encoding,
+    without the 名称 header."""
+    not_a_workbook = folder / "名录.xlsx"
+    not_a_workbook.write_bytes(b"\xff\xfe\x00 not a zip")
+    unknown_encoding = folder / "名录.csv"
+    unknown_encoding.write_bytes(bytes(range(128, 256)) * 20)
+    no_header = folder / "无表头.csv"
+    no_header.write_text("x,y\n1,2\n", encoding="utf-8")
+    return [not_a_workbook, unknown_encoding, no_header]
+
+
+def test_a_broken_agency_list_is_a_usage_error_in_chinese(tmp_path: Path) -> None:
+    report = ROOT / "examples" / "reports"
+    for broken in _broken_lists(tmp_path):
+        for args in (
+            ["agencies", "import", str(broken), "--db", f"sqlite:///{tmp_path / 'x.db'}"],
+            ["stats", "--agencies", str(broken), str(report)],
+        ):
+            run = subprocess.run([sys.executable, "-m", "nianbao.cli", *args], capture_output=True, timeout=120)
+            err = run.stderr.decode("utf-8")
+            assert run.returncode == 2, (args, err)
+            assert "Traceback" not in err and "名录" in err
+            assert not EXCEPTION_NAME.search(err) and _english(err) == [], err

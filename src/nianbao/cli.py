@@ -24,7 +24,7 @@ from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
 from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
 from nianbao.errors import reading_reference
 from nianbao.extract.split import format_number
-from nianbao.inputs import one_line, shown, walk
+from nianbao.inputs import one_line, problem_text, shown, walk
 from nianbao.limits import LIMITS, MiB
 from nianbao.outputs import SEVERITY_RANK, json_line, json_text, sarif_frame, sarif_result, summary, text_line
 from nianbao.pool import Isolation, failed_report, parse_many
@@ -425,7 +425,7 @@ def agencies_import_command(
     try:
         rows = service.read_agency_rows(path)
     except (ValueError, OSError) as exc:
-        typer.echo(f"名录无法读取：{exc}", err=True)
+        typer.echo(f"名录无法读取：{problem_text(exc)}", err=True)
         raise typer.Exit(2) from exc
     with _store(db) as store:
         result = store.import_agencies(rows)
@@ -483,7 +483,7 @@ def render_command(
     try:
         reports = load_records(source)
     except (ValueError, OSError) as exc:
-        typer.echo(f"无法读取记录文件 {source}：{exc}", err=True)
+        typer.echo(f"无法读取记录文件 {source}：{problem_text(exc)}", err=True)
         raise typer.Exit(2) from exc
     if pick is not None:
         if pick > len(reports):
@@ -628,7 +628,7 @@ def _units(path: Path | None) -> dict[str, Any]:
     try:
         return directory(service.read_agency_rows(path))
     except (OSError, ValueError, KeyError) as exc:
-        typer.echo(f"无法读取机关名录 {path}：{exc}", err=True)
+        typer.echo(f"无法读取机关名录 {path}：{problem_text(exc)}", err=True)
         raise typer.Exit(2) from exc
 
 

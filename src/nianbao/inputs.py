@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -104,6 +105,21 @@ def read_bytes(path: Path, limits: Limits = LIMITS) -> bytes:
 
 def open_error(exc: OSError) -> Finding:
     return reading("RD01", "open", reason=_reason(exc))
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def problem_text(exc: BaseException) -> str:
+    """Why a file could not be used, for a user: a system error in Chinese, nianbao's own (Chinese)
+    message as it is, and for a library's English text or an exception name only that the file is
+    broken or of the wrong kind."""
+    if isinstance(exc, OSError):
+        return _reason(exc)
+    text = str(exc)
+    if _HAN.search(text) and not re.search(r"[A-Za-z]{3,}Error|Exception|Traceback", text):
+        return text
+    return "文件格式不对或已损坏"
 
 
 def shown(path: str | Path) -> str:

@@ -190,16 +190,24 @@ def read_agency_rows(path: str | Path) -> list[dict[str, str | None]]:
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
-        book = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        table = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
+        try:
+            book = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+            sheet = book.worksheets[0]
+            table = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+            book.close()
+        except OSError:
+            raise
+        except Exception as exc:  # openpyxl's errors are English and many: not a workbook, broken
+            raise ValueError("名录不是有效的 Excel 工作簿，文件已损坏或类型不对") from exc
     else:
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = raw.decode("gb18030")
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError as exc:
+                raise ValueError("名录的文字编码无法识别（应为 UTF-8 或 GB18030 编码的 CSV）") from exc
         table = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
     table = [row for row in table if any(row)]
     if not table or "名称" not in table[0]:

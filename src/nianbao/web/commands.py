@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         try:
             backend = StoreBackend.open(db)
         except Exception as exc:
-            typer.echo(f"无法打开数据库 {db or ''}：{type(exc).__name__}", err=True)
+            typer.echo(f"无法打开数据库 {db or ''}：地址写错、数据库服务器未启动，或不是 nianbao 的数据库", err=True)
             raise typer.Exit(2) from exc
         if settings.login_required and not backend.has_admin():
             typer.echo(

@@ -65,7 +65,7 @@ def read_filled(data: bytes, limits: UploadLimits) -> Report:
         try:
             return service.load_record(path)
         except Exception as exc:  # not our workbook, or a broken one
-            raise WebError(400, f"不是 nianbao 生成的填报表，或文件已损坏（{type(exc).__name__}）") from exc
+            raise WebError(400, "不是 nianbao 生成的填报表，或文件已损坏") from exc
 
 
 def register(app: FastAPI, current_user: Callable[..., User]) -> None:

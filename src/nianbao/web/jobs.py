@@ -137,10 +137,10 @@ class Jobs:
             records = parse_all([(i.data, i.name) for i in items], self.limits, self.workers)
             for item, record in zip(items, records, strict=False):
                 self._done(item, record, known)
-        except Exception as exc:  # the pool itself failed: every file still unread says so
+        except Exception:  # the pool itself failed: every file still unread says so
             for item in items:
                 if item.state == "reading":
-                    item.state, item.message = "failed", f"读取服务出错（{type(exc).__name__}），请重新上传"
+                    item.state, item.message = "failed", "读取服务出错（程序内部错误），请重新上传"
 
     @staticmethod
     def _done(item: JobItem, record: dict[str, Any], known: Any) -> None:
