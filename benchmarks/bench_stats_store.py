@@ -35,26 +35,46 @@ LEVELS = ("省级", "市级", "县级", "乡镇")
 
 
 def build(db: Path, count: int) -> None:
-    """The sample reports into a fresh SQLite file (records, cells, findings) and an agency list."""
+    """The sample reports into a fresh SQLite file (records, cells, findings) and an agency list.
+
+    Units that happen to share a name are renamed apart (each sample is its own report); every
+    40th report is stored twice, an earlier version with one cell changed first, so that a
+    fortieth of the reports have an inactive version."""
     tmp = db.with_suffix(".building")
     tmp.unlink(missing_ok=True)
     store = service.open_store(f"sqlite:///{tmp}")
-    agencies: dict[str, int] = {}
+    names: dict[str, int] = {}  # the names given so far, with how many units bear them
+    previous: tuple[str, int] = ("", 0)
+    name = ""
     for i, sample in enumerate(generate(count, seed=1, error_rate=0.2)):
         report = sample.report
-        body = json.dumps(report.to_dict(), ensure_ascii=False, sort_keys=True).encode()
-        name = f"{i:05d}_{report.agency}{report.year}.json"
-        report = replace(report, source=Source(name, "json", hashlib.sha256(body).hexdigest()))
-        store.add(report, None, check(report, Config()))
-        agencies.setdefault(report.agency or "", len(agencies))
+        printed = report.agency or ""
+        if (printed, (report.year or 0) - 1) != previous:  # a new unit's first report
+            names[printed] = names.get(printed, 0) + 1
+            name = printed if names[printed] == 1 else f"甲{names[printed]}{printed}"
+        previous = (printed, report.year or 0)
+        report = replace(report, agency=name)
+        if i % 40 == 0 and report.table3 and "new" in report.table3:
+            _store(store, replace(report, table3={**report.table3, "new": {**report.table3["new"], "total": 1}}), i)
+        _store(store, report, i)
     rows = [
-        {"名称": name, "级别": LEVELS[n % 4], "行政区划代码": f"{110000 + (n % 31) * 10000}", "上级": None, "别名": None}
-        for name, n in agencies.items()
-        if name
+        {"名称": n, "级别": LEVELS[k % 4], "行政区划代码": f"{110000 + (k % 31) * 10000}", "上级": None, "别名": None}
+        for k, n in enumerate(store_names(store))
     ]
     store.import_agencies(rows[: len(rows) * 9 // 10])  # a tenth of the units are not on the list
     store.close()
     tmp.rename(db)
+
+
+def store_names(store: Any) -> list[str]:
+    return sorted({r.agency for r in store.reports() if r.agency})
+
+
+def _store(store: Any, report: Any, i: int) -> None:
+    body = json.dumps(report.to_dict(), ensure_ascii=False, sort_keys=True).encode()
+    source = Source(f"{i:05d}_{report.agency}{report.year}.json", "json", hashlib.sha256(body).hexdigest())
+    report = replace(report, source=source)
+    store.add(report, None, check(report, Config()))
 
 
 def timed(label: str, step: Callable[[], Any]) -> Any:

@@ -205,6 +205,23 @@ _REPORT_COLUMNS = (
 
 def data_sheet(reports: Iterable[Report]) -> list[Sheet]:
     """One row per report; every cell of the three tables in the national order (2021 表二, then 2019)."""
+    rows = (
+        {
+            "file": r.source.path,
+            "agency": r.agency,
+            "year": r.year,
+            "template": r.template,
+            **flat_values(r),
+            "unknown": "、".join(sorted(unknown_cells(r))),
+        }
+        for r in reports
+    )
+    return data_rows_sheet(rows)
+
+
+def data_rows_sheet(rows: Iterable[dict[str, Any]]) -> list[Sheet]:
+    """``data_sheet`` from flat rows ({cell path: value} with file, agency, year, template and the
+    cells not read, joined by 、), as ``store.query.flat_rows`` reads them without any record."""
     only_2019 = {s.path for s in cell_specs(("2019",))} - {s.path for s in cell_specs(("2021",))}
     money = {f"table2/{r.key}/{c}" for rows in formats.TABLE2_ROWS.values() for r in rows for c in r.money_columns}
     cells = tuple(
@@ -218,18 +235,7 @@ def data_sheet(reports: Iterable[Report]) -> list[Sheet]:
         for s in cell_specs()
     )
     unread = Column("unknown", "未能读取的单元格", type="str", width=30)
-    rows = [
-        {
-            "file": r.source.path,
-            "agency": r.agency,
-            "year": r.year,
-            "template": r.template,
-            **flat_values(r),
-            "unknown": "、".join(sorted(unknown_cells(r))),
-        }
-        for r in reports
-    ]
-    return [Sheet("数据明细", (*_REPORT_COLUMNS, unread, *cells), rows)]
+    return [Sheet("数据明细", (*_REPORT_COLUMNS, unread, *cells), list(rows))]
 
 
 # --- 问题清单 ----------------------------------------------------------------------------------------

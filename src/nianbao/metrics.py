@@ -282,6 +282,13 @@ def evaluate(
     return {m.key: evaluate_one(m, values, unknown, template) for m in chosen}
 
 
+def cell_paths(keys: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The cells the metrics ``keys`` (all when None) read, in every format, with those of the
+    base metric (a rollup always counts it): what a source of rows has to fetch."""
+    chosen = [METRIC_BY_KEY[k] for k in (BASE_METRIC, *(keys if keys is not None else METRIC_BY_KEY))]
+    return tuple(dict.fromkeys(p for m in chosen for f in m.formulas.values() for p in f.paths))
+
+
 # --- from a report ------------------------------------------------------------------------------
 
 
