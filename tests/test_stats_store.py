@@ -155,3 +155,11 @@ def test_stats_and_export_commands_read_the_store_by_sql(sqlite_url: str, tmp_pa
     assert exported.exit_code == 0, exported.output
     sheets = json.loads(out.read_text(encoding="utf-8"))
     assert sheets[0]["sheet"] == "指标" and len(sheets[0]["rows"]) > 40
+
+
+def test_the_format_markers_are_every_cell_infer_template_looks_for() -> None:
+    from nianbao.compare import cell_specs
+    from nianbao.store.query import TEMPLATE_MARKERS
+
+    paths = [s.path for s in cell_specs()]
+    assert {p for p in paths if metrics.infer_template({p: 0}) == "2019"} == set(TEMPLATE_MARKERS)

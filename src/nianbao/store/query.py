@@ -10,8 +10,8 @@ A cell comes back as its number (int or float as stored), or as its state: ``bla
 blank: None, counted as 0) or ``unknown`` (the reader abstained: None, and the path is in the
 row's ``unknown``); a cell not stored is absent from the row. A cell named by a reading finding
 (RD…) of the version and holding no number is unknown too, as ``metrics.unknown_cells`` counts it
-on a report. The format (2019 or 2021) is inferred from the cells present
-(``metrics.infer_template``); the 2019-only cells it looks for are always fetched.
+on a report. The format (2019 or 2021) is inferred as ``metrics.infer_template`` infers it from
+all the cells: 2019 when any 2019-only 表二 cell is stored.
 
 ``flat_rows(engine)`` gives every cell of every active version (the 数据明细 export);
 ``version_heads(engine)`` each active version's file, sha256, printed agency and year.
@@ -35,7 +35,8 @@ from nianbao.metrics import infer_template
 from nianbao.store import models as m
 
 BLANK, UNKNOWN = "blank", "unknown"
-# The cells whose presence marks a 2019-format 表二 (what metrics.infer_template looks for).
+# The cells whose presence marks a 2019-format 表二: every cell path metrics.infer_template
+# looks for (a test checks that no other path it would see ends as they do).
 TEMPLATE_MARKERS = tuple(
     f"table2/{row.key}/{c.key}"
     for row in formats.TABLE2_ROWS["2019"]
@@ -60,6 +61,12 @@ def _cell(engine: Engine, path: str, version: Any) -> ColumnElement[Any]:
         )
     found = select(type_coerce(shown, NullType)).where(c.c.version_id == version, c.c.path == path)
     return found.scalar_subquery()
+
+
+def _is_2019(version: Any) -> ColumnElement[Any]:
+    """Whether a version has any 2019-only 表二 cell (what metrics.infer_template looks for)."""
+    c = m.Cell.__table__.alias()
+    return select(c.c.path).where(c.c.version_id == version, c.c.path.in_(TEMPLATE_MARKERS)).exists()
 
 
 def _decode(value: Any) -> Any:
@@ -112,9 +119,9 @@ def metric_rows(engine: Engine, paths: Iterable[str]) -> Iterator[dict[str, Any]
     """One row per active version: the cells ``paths`` (and the format markers), the unit's
     place, the cells abstained from. ``agency`` is the stored agency's name (its region and level
     from the agency list); ``title_agency`` is the name the report prints."""
-    wanted = tuple(dict.fromkeys((*paths, *TEMPLATE_MARKERS)))
+    wanted = tuple(dict.fromkeys(paths))
     version = m.Version.id
-    q = _active([*_HEAD, *(_cell(engine, p, version) for p in wanted)])
+    q = _active([*_HEAD, _is_2019(version), *(_cell(engine, p, version) for p in wanted)])
     named = reading_cells(engine)
     with engine.connect() as c:
         for part in c.execution_options(yield_per=_BATCH).execute(q).partitions():
@@ -123,30 +130,28 @@ def metric_rows(engine: Engine, paths: Iterable[str]) -> Iterator[dict[str, Any]
 
 
 def _metric_row(row: Any, wanted: tuple[str, ...], named: Iterable[str]) -> dict[str, Any]:
-    version_id, report_id, agency, region, level, year, file_name, title = row[:8]
-    values: dict[str, Any] = {}
+    version_id, report_id, agency, region, level, year, file_name, title, is_2019 = row[:9]
+    values = {p: v for p, v in zip(wanted, row[9:], strict=True) if v is not None}  # None: not stored
     unknown = set()
-    for path, raw in zip(wanted, row[8:], strict=True):
-        if raw is None:
-            continue  # not stored: the report does not print it
-        values[path] = _decode(raw)
-        if raw == UNKNOWN:
+    for path in [p for p, v in values.items() if type(v) is str]:  # a state, or text from PostgreSQL
+        if values[path] == UNKNOWN:
             unknown.add(path)
+        values[path] = _decode(values[path])
     # A cell a reading finding names that holds no number was not read (metrics.unknown_cells).
     unknown.update(p for p in named if p in wanted and values.get(p) is None)
-    return {
-        **values,
-        "agency": agency,
-        "year": year,
-        "region": region,
-        "level": level,
-        "template": infer_template(values),
-        "unknown": frozenset(unknown),
-        "file": file_name,
-        "title_agency": title,
-        "key": str(report_id),
-        "version_id": version_id,
-    }
+    values.update(
+        agency=agency,
+        year=year,
+        region=region,
+        level=level,
+        template="2019" if is_2019 else "2021",
+        unknown=frozenset(unknown),
+        file=file_name,
+        title_agency=title,
+        key=str(report_id),
+        version_id=version_id,
+    )
+    return values
 
 
 def flat_rows(engine: Engine) -> Iterator[dict[str, Any]]:
