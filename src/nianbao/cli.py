@@ -754,7 +754,8 @@ def stats_command(
     if source is not None:
         from nianbao.batch.query import metric_rows
 
-        result = rollup(metric_rows(_batch_dir(source, paths), units), by=by.value, min_n=min_n, keys=keys)
+        rows = metric_rows(_batch_dir(source, paths), units, keys)
+        result = rollup(rows, by=by.value, min_n=min_n, keys=keys)
     elif db is not None:  # by SQL from the stored cells; region and level from the stored agency list
         with _store(db) as store:
             result = service.stats(store, by=by.value, keys=keys, min_n=min_n, units=units if agencies else None)
