@@ -84,14 +84,21 @@ def timed(label: str, step: Callable[[], Any]) -> Any:
     return result
 
 
-def command(label: str, args: list[str]) -> None:
-    """A whole ``nianbao`` command in a child process: wall and the child's CPU (user + system)."""
+def command(label: str, args: list[str], env: dict[str, str] | None = None) -> None:
+    """A whole ``nianbao`` command in a child process: wall, the child's CPU (user + system) and
+    its peak memory (maximum resident set)."""
     wall = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "nianbao.cli", *args], stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "nianbao.cli", *args], stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+    )
     _, status, usage = os.wait4(child.pid, 0)
     cpu = usage.ru_utime + usage.ru_stime
     code = os.waitstatus_to_exitcode(status)
-    print(f"{label:<52} {cpu:7.2f} s CPU {time.perf_counter() - wall:7.2f} s wall  (exit {code})", flush=True)
+    print(
+        f"{label:<52} {cpu:7.2f} s CPU {time.perf_counter() - wall:7.2f} s wall  "
+        f"{usage.ru_maxrss / 1024:6.0f} MB peak  (exit {code})",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -101,17 +108,77 @@ def main() -> None:
     parser.add_argument("--batch", type=Path, default=Path("/tmp/h14bench/out-mixed-20000"))
     parser.add_argument("--skip-cli", action="store_true", help="do not time the whole commands")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--no-before", action="store_true", help="do not time the old way (every record loaded)")
     args = parser.parse_args()
     db: Path = args.db or Path(tempfile.gettempdir()) / f"nianbao-bench-stats-{args.count}.db"
     if not db.exists():
         timed(f"build {db}", lambda: build(db, args.count))
     if args.build_only:
         return
-    run(db, args.batch, args.skip_cli)
+    run(db, args.batch, args.skip_cli, not args.no_before)
 
 
-def run(db: Path, batch: Path, skip_cli: bool) -> None:
-    print("load average", os.getloadavg())
+def run(db: Path, batch: Path, skip_cli: bool, before: bool) -> None:
+    from typer.testing import CliRunner
+
+    from nianbao import exports, metrics
+    from nianbao.batch.query import metric_rows
+    from nianbao.cli import app
+    from nianbao.stats_view import rollup_text
+
+    url = f"sqlite:///{db}"
+    print(f"load average {os.getloadavg()}; store {db} ({db.stat().st_size / 1e6:.0f} MB)", flush=True)
+    store = service.open_store(url)
+    print(f"{store.counts()}", flush=True)
+    timed("service.stats, all metrics, by year + text", lambda: rollup_text(service.stats(store)))
+    timed("service.stats, one metric (substantive_rate) + text",
+          lambda: rollup_text(service.stats(store, keys=["substantive_rate"]), ranked=["substantive_rate"]))
+    for by in ("region", "level"):
+        timed(f"service.stats, all metrics, by {by} + text", lambda by=by: rollup_text(service.stats(store, by=by)))
+    rows = timed("  of which: rows by SQL (service.metric_rows)", lambda: service.metric_rows(store))
+    timed("  of which: rollup, all metrics", lambda: metrics.rollup(rows))
+    if before:
+        timed("before: every record loaded, rows, rollup + text", lambda: rollup_text(_in_memory(store)))
+    runner = CliRunner()
+    invoke = lambda *args: runner.invoke(app, list(args), catch_exceptions=False)  # noqa: E731
+    timed("stats --db (the command's function, no start-up)", lambda: invoke("stats", "--db", url))
+    timed("stats --db --format json", lambda: invoke("stats", "--db", url, "--format", "json"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for what, suffix in (("data", ".xlsx"), ("data", ".csv"), ("data", ".parquet"), ("metrics", ".xlsx"),
+                             ("findings", ".xlsx"), ("coverage", ".xlsx")):
+            out = Path(tmp) / f"{what}{suffix}"
+            timed(f"export --what {what} --db {suffix}", lambda w=what, o=out: invoke("export", "--what", w, "--db", url, "--out", str(o)))
+            print(f"{'':<52} {out.stat().st_size / 1e6:7.1f} MB", flush=True)
+        sheets = exports.data_rows_sheet(service.data_rows(store))
+        for low in (False, True):
+            out = Path(tmp) / f"low{low}.xlsx"
+            timed(f"  write data .xlsx, constant_memory={low}", lambda o=out, low=low: exports.write_xlsx(sheets, o, low))
+    if batch.exists():
+        rows = timed(f"stats --from rows ({batch.name})", lambda: metric_rows(batch))
+        timed("stats --from rollup, all metrics + text", lambda: rollup_text(metrics.rollup(rows)))
+    if skip_cli:
+        return
+    command("nianbao stats --db (whole command)", ["stats", "--db", url])
+    command("nianbao stats --db --metric substantive_rate", ["stats", "--db", url, "--metric", "substantive_rate"])
+    command("nianbao stats --db --by region", ["stats", "--db", url, "--by", "region"])
+    with tempfile.TemporaryDirectory() as tmp:
+        for low in ("0", "1"):
+            command(f"nianbao export --what data .xlsx (constant_memory={low})",
+                    ["export", "--what", "data", "--db", url, "--out", f"{tmp}/d.xlsx"], {"NIANBAO_XLSX_CONSTANT_MEMORY": low})
+    if batch.exists():
+        command(f"nianbao stats --from {batch}", ["stats", "--from", str(batch)])
+
+
+def _in_memory(store: Any) -> Any:
+    """stats --db as it was: every active record unpacked, rows made from the reports."""
+    from nianbao import metrics
+
+    units = metrics.directory(
+        {"名称": a.name, "级别": a.level, "行政区划代码": a.region_code, "别名": "、".join(a.aliases)}
+        for a in store.agencies()
+    )
+    reports = [a.record for a in store.iter_active(with_record=True)]
+    return metrics.rollup(metrics.rows_with_directory(reports, units))
 
 
 if __name__ == "__main__":
