@@ -8,7 +8,7 @@ third in multi-year series, a fifth with an injected error; each stored with its
 findings and an agency list giving region and level) and kept under /tmp between runs. Each step
 runs once, in this process (no Python start-up), timed by CPU time of this process and wall time
 (the host is shared: wall is inflated by the other jobs); then the whole commands are timed as
-child processes (wall, and the child's CPU from ``os.wait4``).
+child processes (wall, CPU and peak memory from /usr/bin/time).
 """
 
 from __future__ import annotations
@@ -85,18 +85,22 @@ def timed(label: str, step: Callable[[], Any]) -> Any:
 
 
 def command(label: str, args: list[str], env: dict[str, str] | None = None) -> None:
-    """A whole ``nianbao`` command in a child process: wall, the child's CPU (user + system) and
-    its peak memory (maximum resident set)."""
+    """A whole ``nianbao`` command in a child process, under /usr/bin/time: wall, the child's CPU
+    (user + system) and its peak memory (maximum resident set; a child forked from this process
+    would start from this process's)."""
     wall = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "nianbao.cli", *args], stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%U %S %M", sys.executable, "-m", "nianbao.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
-    _, status, usage = os.wait4(child.pid, 0)
-    cpu = usage.ru_utime + usage.ru_stime
-    code = os.waitstatus_to_exitcode(status)
+    user, system, peak = done.stderr.strip().splitlines()[-1].split()
     print(
-        f"{label:<52} {cpu:7.2f} s CPU {time.perf_counter() - wall:7.2f} s wall  "
-        f"{usage.ru_maxrss / 1024:6.0f} MB peak  (exit {code})",
+        f"{label:<52} {float(user) + float(system):7.2f} s CPU {time.perf_counter() - wall:7.2f} s wall  "
+        f"{int(peak) / 1024:6.0f} MB peak  (exit {done.returncode})",
         flush=True,
     )
 
@@ -149,7 +153,7 @@ def run(db: Path, batch: Path, skip_cli: bool, before: bool) -> None:
             out = Path(tmp) / f"{what}{suffix}"
             timed(f"export --what {what} --db {suffix}", lambda w=what, o=out: invoke("export", "--what", w, "--db", url, "--out", str(o)))
             print(f"{'':<52} {out.stat().st_size / 1e6:7.1f} MB", flush=True)
-        sheets = exports.data_rows_sheet(service.data_rows(store))
+        sheets = exports.data_sheet(a.record for a in store.iter_active(with_record=True) if a.record)
         for low in (False, True):
             out = Path(tmp) / f"low{low}.xlsx"
             timed(f"  write data .xlsx, constant_memory={low}", lambda o=out, low=low: exports.write_xlsx(sheets, o, low))

@@ -124,15 +124,6 @@ def test_abstained_cells_make_metrics_null_with_the_reason(url: str) -> None:
     assert result.total.units == counts["reports"] < counts["versions"]
 
 
-def test_sql_data_export_is_the_records_export(url: str) -> None:
-    with Store(url) as store:
-        expected = exports.data_sheet(_records(store))[0]
-        got = exports.data_rows_sheet(service.data_rows(store))[0]
-    assert got.columns == expected.columns
-    assert [got.values(r) for r in got.rows] == [expected.values(r) for r in expected.rows]
-    assert any("table3/granted/total" in r["unknown"] for r in got.rows)
-
-
 def test_findings_export_names_reports_without_their_records(url: str) -> None:
     with Store(url) as store:
         records = {a.version_id: a.record for a in store.iter_active(with_record=True) if a.record is not None}

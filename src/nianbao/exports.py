@@ -102,7 +102,7 @@ def _header_runs(columns: Sequence[Column]) -> list[tuple[int, int, str]]:
 
 # xlsxwriter's constant_memory mode writes each row to a temporary file as it goes instead of
 # holding every cell of the workbook until it closes (see docs/performance.md for what it costs).
-CONSTANT_MEMORY = os.environ.get("NIANBAO_XLSX_CONSTANT_MEMORY", "0") == "1"
+CONSTANT_MEMORY = os.environ.get("NIANBAO_XLSX_CONSTANT_MEMORY", "1") == "1"
 
 
 def write_xlsx(sheets: Sequence[Sheet], out: Path, constant_memory: bool | None = None) -> None:
@@ -138,17 +138,20 @@ def _xlsx_headers(ws: Any, sheet: Sheet, levels: int, head: Any) -> None:
         for c, column in enumerate(sheet.columns):
             ws.write(0, c, column.header, head)
         return
-    ws.set_row(0, 30)  # first: in constant_memory mode a row is gone once the next is written
-    for first, last, header in _header_runs(sheet.columns):
-        if not sheet.columns[first].sub:
-            ws.merge_range(0, first, 1, first, header, head)
-        elif first == last:
+    # Row 0 whole, then row 1: in constant_memory mode a row is written out when the next one
+    # starts, so a header spanning both rows is written in row 0 and its merge declared after.
+    ws.set_row(0, 30)
+    runs = _header_runs(sheet.columns)
+    for first, last, header in runs:
+        if first == last or not sheet.columns[first].sub:
             ws.write(0, first, header, head)
         else:
             ws.merge_range(0, first, 0, last, header, head)
     for c, column in enumerate(sheet.columns):
-        if column.sub:
-            ws.write(1, c, column.sub, head)
+        ws.write(1, c, column.sub, head)  # "" for a one-level column: a blank cell in the header style
+    for first, _, _ in runs:
+        if not sheet.columns[first].sub:
+            ws.merge.append([0, first, 1, first])  # xlsxwriter writes these ranges when the book closes
 
 
 def write_csv(sheet: Sheet, out: Path) -> None:
@@ -212,23 +215,6 @@ _REPORT_COLUMNS = (
 
 def data_sheet(reports: Iterable[Report]) -> list[Sheet]:
     """One row per report; every cell of the three tables in the national order (2021 表二, then 2019)."""
-    rows = (
-        {
-            "file": r.source.path,
-            "agency": r.agency,
-            "year": r.year,
-            "template": r.template,
-            **flat_values(r),
-            "unknown": "、".join(sorted(unknown_cells(r))),
-        }
-        for r in reports
-    )
-    return data_rows_sheet(rows)
-
-
-def data_rows_sheet(rows: Iterable[dict[str, Any]]) -> list[Sheet]:
-    """``data_sheet`` from flat rows ({cell path: value} with file, agency, year, template and the
-    cells not read, joined by 、), as ``store.query.flat_rows`` reads them without any record."""
     only_2019 = {s.path for s in cell_specs(("2019",))} - {s.path for s in cell_specs(("2021",))}
     money = {f"table2/{r.key}/{c}" for rows in formats.TABLE2_ROWS.values() for r in rows for c in r.money_columns}
     cells = tuple(
@@ -242,7 +228,18 @@ def data_rows_sheet(rows: Iterable[dict[str, Any]]) -> list[Sheet]:
         for s in cell_specs()
     )
     unread = Column("unknown", "未能读取的单元格", type="str", width=30)
-    return [Sheet("数据明细", (*_REPORT_COLUMNS, unread, *cells), list(rows))]
+    rows = [
+        {
+            "file": r.source.path,
+            "agency": r.agency,
+            "year": r.year,
+            "template": r.template,
+            **flat_values(r),
+            "unknown": "、".join(sorted(unknown_cells(r))),
+        }
+        for r in reports
+    ]
+    return [Sheet("数据明细", (*_REPORT_COLUMNS, unread, *cells), rows)]
 
 
 # --- 问题清单 ----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ Writing: ``render(report, out)``.
 Store: ``open_store(url)``, ``import_paths(store, paths, jobs=, on_outcome=)``,
 ``import_agencies(store, path)``, ``check_store(store, config)``.
 Statistics over the store (by SQL, no record unpacked): ``metric_rows(store, keys, units)``,
-``stats(store, by=, keys=, min_n=, units=)``, ``data_rows(store)``, ``report_heads(store)``.
+``stats(store, by=, keys=, min_n=, units=)``, ``report_heads(store)``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ __all__ = [
     "check_report",
     "check_reports",
     "check_store",
-    "data_rows",
     "import_agencies",
     "import_paths",
     "iter_paths",
@@ -303,13 +302,6 @@ def stats(
 
     chosen = tuple(keys) if keys is not None else None
     return rollup(metric_rows(store, chosen, units), by=by, min_n=min_n, keys=chosen)
-
-
-def data_rows(store: Store) -> Iterator[dict[str, Any]]:
-    """Each active version's every cell, as ``exports.data_rows_sheet`` takes them (by SQL, no record)."""
-    from nianbao.store.query import flat_rows
-
-    return flat_rows(store.engine)
 
 
 def report_heads(store: Store) -> dict[int, Report]:

@@ -13,8 +13,7 @@ row's ``unknown``); a cell not stored is absent from the row. A cell named by a 
 on a report. The format (2019 or 2021) is inferred as ``metrics.infer_template`` infers it from
 all the cells: 2019 when any 2019-only 表二 cell is stored.
 
-``flat_rows(engine)`` gives every cell of every active version (the 数据明细 export);
-``version_heads(engine)`` each active version's file, sha256, printed agency and year.
+``version_heads(engine)`` gives each active version's file, sha256, printed agency and year.
 
 SQLAlchemy Core; SQLite and PostgreSQL (on PostgreSQL a cell comes back as text: typed columns
 cannot hold a number or a state).
@@ -31,7 +30,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import BigInteger, NullType
 
 from nianbao import formats
-from nianbao.metrics import infer_template
 from nianbao.store import models as m
 
 BLANK, UNKNOWN = "blank", "unknown"
@@ -152,36 +150,6 @@ def _metric_row(row: Any, wanted: tuple[str, ...], named: Iterable[str]) -> dict
         version_id=version_id,
     )
     return values
-
-
-def flat_rows(engine: Engine) -> Iterator[dict[str, Any]]:
-    """Every cell of each active version (no record unpacked), with the file, the agency as the
-    report prints it, the year, the inferred format and the cells abstained from."""
-    q = _active([*_HEAD])
-    named = reading_cells(engine)
-    cells = select(m.Cell.version_id, m.Cell.path, m.Cell.value, m.Cell.is_int, m.Cell.state)
-    with engine.connect() as c:
-        for part in c.execution_options(yield_per=_BATCH).execute(q).partitions():
-            ids = [row[0] for row in part]
-            values: dict[int, dict[str, Any]] = {i: {} for i in ids}
-            unknown: dict[int, set[str]] = {i: set() for i in ids}
-            with engine.connect() as c2:
-                for vid, path, value, is_int, state in c2.execute(cells.where(m.Cell.version_id.in_(ids))):
-                    values[vid][path] = int(value) if is_int and value is not None else value
-                    if state == UNKNOWN:
-                        unknown[vid].add(path)
-            for row in part:
-                vid = row[0]
-                flat = values[vid]
-                gone = unknown[vid] | {p for p in named.get(vid, ()) if flat.get(p) is None}
-                yield {
-                    "file": row[6],
-                    "agency": row[7],
-                    "year": row[5],
-                    "template": infer_template(flat),
-                    **flat,
-                    "unknown": "、".join(sorted(gone)),
-                }
 
 
 def version_heads(engine: Engine) -> dict[int, tuple[str, str, str | None, int | None]]:
