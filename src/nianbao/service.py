@@ -278,10 +278,11 @@ def metric_rows(
     (``metrics.directory`` of an agency list file) it is looked up by the name the report prints,
     as ``metrics.rows_with_directory`` does."""
     from nianbao.agencies import agency_key
-    from nianbao.metrics import cell_paths
+    from nianbao.metrics import cell_paths, gc_paused
     from nianbao.store.query import metric_rows as stored_rows
 
-    rows = list(stored_rows(store.engine, cell_paths(keys)))
+    with gc_paused():
+        rows = list(stored_rows(store.engine, cell_paths(keys)))
     if units is not None:
         for row in rows:
             info = units.get(agency_key(row["title_agency"]))

@@ -38,7 +38,7 @@ def _rankings(result: Rollup, top: int, keys: Sequence[str]) -> list[str]:
         if left:
             lines.append(f"  {year} 年：{left} 个单位申请少于 {result.min_n} 件，未参加排名")
     for key in keys:
-        ranked = [r for r in result.ranked(key) if r.rank <= top]
+        ranked = result.ranked(key, top)
         for r in ranked:
             value = format_value(METRIC_BY_KEY[key], r.value)
             lines.append(
