@@ -154,3 +154,19 @@ def test_the_format_markers_are_every_cell_infer_template_looks_for() -> None:
 
     paths = [s.path for s in cell_specs()]
     assert {p for p in paths if metrics.infer_template({p: 0}) == "2019"} == set(TEMPLATE_MARKERS)
+
+
+def test_batch_rows_keep_blank_and_abstained_cells_apart() -> None:
+    """The DuckDB pivot folds a cell's state into its value (+inf blank, -inf abstained); a row
+    decodes them as a report holds them, and a cell a reading finding names is unknown too."""
+    from nianbao.batch.query import _metric_row
+
+    names = ["sha256", "table3/new/total", "table3/granted/total", "table3/partial/total", "table3/total/total"]
+    cells = ("x", 40.0, float("-inf"), float("inf"), None)
+    row = _metric_row(("x", "a.txt", "甲市公安局", 2024, "2021"), names, cells, ["table3/total/total"], set(names), {})
+    assert row["table3/new/total"] == 40 and isinstance(row["table3/new/total"], int)
+    assert row["table3/granted/total"] is None and row["table3/partial/total"] is None
+    assert "table3/total/total" not in row
+    assert row["unknown"] == {"table3/granted/total", "table3/total/total"}
+    granted = metrics.evaluate_row(row, ["granted_rate"])["granted_rate"]
+    assert granted.value is None and "未能读取" in granted.reason
