@@ -114,8 +114,8 @@ def reading_cells(engine: Engine) -> dict[int, set[str]]:
 
 
 def metric_rows(engine: Engine, paths: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """One row per active version: the cells ``paths`` (and the format markers), the unit's
-    place, the cells abstained from. ``agency`` is the stored agency's name (its region and level
+    """One row per active version: the cells ``paths``, the format (from one EXISTS over the
+    2019-only cells), the unit's place, the cells abstained from. ``agency`` is the stored agency's name (its region and level
     from the agency list); ``title_agency`` is the name the report prints."""
     wanted = tuple(dict.fromkeys(paths))
     version = m.Version.id
