@@ -170,3 +170,15 @@ def test_batch_rows_keep_blank_and_abstained_cells_apart() -> None:
     assert row["unknown"] == {"table3/granted/total", "table3/total/total"}
     granted = metrics.evaluate_row(row, ["granted_rate"])["granted_rate"]
     assert granted.value is None and "未能读取" in granted.reason
+
+
+def test_an_agency_list_given_names_units_as_in_memory(sqlite_url: str) -> None:
+    """With an agency list file (``--agencies``), a unit is looked up by the name its report prints."""
+    with Store(sqlite_url) as store:
+        records = _records(store)
+        names = sorted({r.agency for r in records if r.agency})[:5]
+        units = metrics.directory({"名称": n, "级别": "省级", "行政区划代码": "990000"} for n in names)
+        expected = rollup_json(metrics.rollup(metrics.rows_with_directory(records, units), by="region"))
+        got = service.stats(store, by="region", units=units)
+    assert rollup_json(got) == expected
+    assert [g.group for g in got.groups] == ["990000", metrics.NO_GROUP]
