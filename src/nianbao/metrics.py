@@ -545,6 +545,7 @@ class Rollup:
 
     @functools.cached_property
     def _ranked(self) -> dict[str, dict[int | None, list[Ranked]]]:
+        """The metrics ranked so far, by key: a memo (the rollup's figures never change)."""
         return {}
 
     def _ranked_by_year(self, key: str) -> dict[int | None, list[Ranked]]:
