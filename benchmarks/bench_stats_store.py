@@ -88,6 +88,9 @@ def command(label: str, args: list[str], env: dict[str, str] | None = None) -> N
     """A whole ``nianbao`` command in a child process, under /usr/bin/time: wall, the child's CPU
     (user + system) and its peak memory (maximum resident set; a child forked from this process
     would start from this process's)."""
+    if not Path("/usr/bin/time").exists():
+        print(f"{label:<52} not timed: /usr/bin/time is not installed (apt-get install time)", flush=True)
+        return
     wall = time.perf_counter()
     done = subprocess.run(
         ["/usr/bin/time", "-f", "%U %S %M", sys.executable, "-m", "nianbao.cli", *args],
