@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,10 +100,16 @@ def _header_runs(columns: Sequence[Column]) -> list[tuple[int, int, str]]:
     return runs
 
 
-def write_xlsx(sheets: Sequence[Sheet], out: Path) -> None:
+# xlsxwriter's constant_memory mode writes each row to a temporary file as it goes instead of
+# holding every cell of the workbook until it closes (see docs/performance.md for what it costs).
+CONSTANT_MEMORY = os.environ.get("NIANBAO_XLSX_CONSTANT_MEMORY", "1") == "1"
+
+
+def write_xlsx(sheets: Sequence[Sheet], out: Path, constant_memory: bool | None = None) -> None:
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(out), {"nan_inf_to_errors": True})
+    low = CONSTANT_MEMORY if constant_memory is None else constant_memory
+    book = xlsxwriter.Workbook(str(out), {"nan_inf_to_errors": True, "constant_memory": low})
     head = book.add_format(
         {"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
     )
@@ -131,17 +138,20 @@ def _xlsx_headers(ws: Any, sheet: Sheet, levels: int, head: Any) -> None:
         for c, column in enumerate(sheet.columns):
             ws.write(0, c, column.header, head)
         return
-    for first, last, header in _header_runs(sheet.columns):
-        if not sheet.columns[first].sub:
-            ws.merge_range(0, first, 1, first, header, head)
-        elif first == last:
+    # Row 0 whole, then row 1: in constant_memory mode a row is written out when the next one
+    # starts, so a header spanning both rows is written in row 0 and its merge declared after.
+    ws.set_row(0, 30)
+    runs = _header_runs(sheet.columns)
+    for first, last, header in runs:
+        if first == last or not sheet.columns[first].sub:
             ws.write(0, first, header, head)
         else:
             ws.merge_range(0, first, 0, last, header, head)
     for c, column in enumerate(sheet.columns):
-        if column.sub:
-            ws.write(1, c, column.sub, head)
-    ws.set_row(0, 30)
+        ws.write(1, c, column.sub, head)  # "" for a one-level column: a blank cell in the header style
+    for first, _, _ in runs:
+        if not sheet.columns[first].sub:
+            ws.merge.append([0, first, 1, first])  # xlsxwriter writes these ranges when the book closes
 
 
 def write_csv(sheet: Sheet, out: Path) -> None:

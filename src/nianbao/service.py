@@ -10,6 +10,8 @@ Checking: ``check_report(report, config)``, ``check_reports(reports, config)`` �
 Writing: ``render(report, out)``.
 Store: ``open_store(url)``, ``import_paths(store, paths, jobs=, on_outcome=)``,
 ``import_agencies(store, path)``, ``check_store(store, config)``.
+Statistics over the store (by SQL, no record unpacked): ``metric_rows(store, keys, units)``,
+``stats(store, by=, keys=, min_n=, units=)``, ``report_heads(store)``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from nianbao.api import iter_paths, load_record, parse, parse_bytes
 from nianbao.model import Document
@@ -32,6 +34,7 @@ from nianbao.rules import REGISTRY, Config, check, check_collection, load_config
 from nianbao.rules.base import Context, Rule
 
 if TYPE_CHECKING:
+    from nianbao.metrics import Rollup, UnitInfo
     from nianbao.store import ActiveReport, ImportOutcome, Store
 
 Aggregates = tuple[tuple[str, tuple[str, ...]], ...]
@@ -48,12 +51,15 @@ __all__ = [
     "iter_paths",
     "load_config",
     "load_record",
+    "metric_rows",
     "open_store",
     "parse_bytes",
     "parse_path",
     "read_agency_rows",
     "read_document_bytes",
     "render",
+    "report_heads",
+    "stats",
 ]
 
 AGENCY_COLUMNS = ("名称", "上级", "级别", "行政区划代码", "别名")
@@ -280,6 +286,54 @@ def check_store(store: Store, config: Config | None = None) -> StoreCheck:
         for f in fs:
             counts[f.severity] = counts.get(f.severity, 0) + 1
     return StoreCheck(checked, counts)
+
+
+def metric_rows(
+    store: Store, keys: Iterable[str] | None = None, units: Mapping[str, UnitInfo] | None = None
+) -> list[dict[str, Any]]:
+    """Each stored report's active version as a row for ``metrics.rollup``, read by SQL from the
+    cells table (only the cells the metrics ``keys`` read; no record unpacked). The unit is the
+    stored agency, with the region and level of the imported agency list; with ``units``
+    (``metrics.directory`` of an agency list file) it is looked up by the name the report prints,
+    as ``metrics.rows_with_directory`` does."""
+    from nianbao.agencies import agency_key
+    from nianbao.metrics import cell_paths, gc_paused
+    from nianbao.store.query import metric_rows as stored_rows
+
+    with gc_paused():
+        rows = list(stored_rows(store.engine, cell_paths(keys)))
+    if units is not None:
+        for row in rows:
+            info = units.get(agency_key(row["title_agency"]))
+            row["agency"] = info.name if info else row["title_agency"]
+            row["region"], row["level"] = (info.region, info.level) if info else (None, None)
+    return rows
+
+
+def stats(
+    store: Store,
+    by: str = "year",
+    keys: Iterable[str] | None = None,
+    min_n: int = 30,
+    units: Mapping[str, UnitInfo] | None = None,
+) -> Rollup:
+    """``metrics.rollup`` over the stored reports (active versions), from ``metric_rows``."""
+    from nianbao.metrics import rollup
+
+    chosen = tuple(keys) if keys is not None else None
+    return rollup(metric_rows(store, chosen, units), by=by, min_n=min_n, keys=chosen)
+
+
+def report_heads(store: Store) -> dict[int, Report]:
+    """Per active version, a record holding only its file, sha256, printed agency and year: what
+    the 问题清单 export names a finding's report by (no record unpacked)."""
+    from nianbao.record import Source
+    from nianbao.store.query import version_heads
+
+    return {
+        vid: Report(Source(name, "", sha), agency, year)
+        for vid, (name, sha, agency, year) in version_heads(store.engine).items()
+    }
 
 
 def _store_groups(store: Store, rule: Rule, config: Config) -> Iterator[tuple[Aggregates, list[ActiveReport]]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nianbao.metrics import GROUPINGS, METRIC_BY_KEY, GroupMetrics, MetricValue, Rollup, format_value
@@ -38,7 +38,7 @@ def _rankings(result: Rollup, top: int, keys: Sequence[str]) -> list[str]:
         if left:
             lines.append(f"  {year} 年：{left} 个单位申请少于 {result.min_n} 件，未参加排名")
     for key in keys:
-        ranked = [r for r in result.rankings if r.metric == key and r.rank <= top]
+        ranked = result.ranked(key, top)
         for r in ranked:
             value = format_value(METRIC_BY_KEY[key], r.value)
             lines.append(
@@ -49,14 +49,13 @@ def _rankings(result: Rollup, top: int, keys: Sequence[str]) -> list[str]:
 
 def _changes(result: Rollup, keys: Sequence[str]) -> list[str]:
     lines = ["", "逐年变化（同一单位相邻年度）："]
-    for c in result.changes:
-        if c.metric in keys:
-            m = METRIC_BY_KEY[c.metric]
-            delta = "" if c.change is None else (f"{c.change * 100:+.1f} 个百分点" if m.is_ratio else f"{c.change:+g}")
-            lines.append(
-                f"  {c.agency} {m.name}：{c.year_before} 年 {format_value(m, c.before)} → "
-                f"{c.year} 年 {format_value(m, c.now)}{f'（{delta}）' if delta else ''}"
-            )
+    for c in result.changes_of(keys):
+        m = METRIC_BY_KEY[c.metric]
+        delta = "" if c.change is None else (f"{c.change * 100:+.1f} 个百分点" if m.is_ratio else f"{c.change:+g}")
+        lines.append(
+            f"  {c.agency} {m.name}：{c.year_before} 年 {format_value(m, c.before)} → "
+            f"{c.year} 年 {format_value(m, c.now)}{f'（{delta}）' if delta else ''}"
+        )
     return lines if len(lines) > 2 else [*lines, "  （没有相邻年度的报告）"]
 
 
@@ -69,10 +68,18 @@ def rollup_text(result: Rollup, top: int = 10, ranked: Sequence[str] | None = No
     return "\n".join(lines) + "\n"
 
 
-def _values(values: dict[str, MetricValue]) -> dict[str, Any]:
+def _values(values: Mapping[str, MetricValue]) -> dict[str, Any]:
     return {
         k: {"value": v.value, "reason": v.reason or None, "numerator": v.numerator, "denominator": v.denominator}
         for k, v in values.items()
+    }
+
+
+def _unit_values(result: Rollup, i: int) -> dict[str, Any]:
+    """``_values`` of unit ``i``, read from the rollup's columns (no MetricValue made)."""
+    return {
+        k: {"value": c.value[i], "reason": c.reason[i] or None, "numerator": c.numerator[i], "denominator": c.denominator[i]}
+        for k, c in result.columns.items()
     }
 
 
@@ -87,9 +94,9 @@ def rollup_json(result: Rollup) -> str:
                 "region": u.region,
                 "level": u.level,
                 "file": u.file,
-                "metrics": _values(u.values),
+                "metrics": _unit_values(result, i),
             }
-            for u in result.units
+            for i, u in enumerate(result.units)
         ],
         "groups": [{"group": g.group, "units": g.units, "metrics": _values(g.values)} for g in result.groups],
         "total": {"units": result.total.units, "metrics": _values(result.total.values)},

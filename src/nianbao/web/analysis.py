@@ -201,8 +201,7 @@ def register(app: FastAPI, current_user: Callable[..., User]) -> None:
                 trend[int(g.group)] = [g.values[metric].value, g.units]
         ranking = [
             {"year": r.year, "rank": r.rank, "agency": r.agency, "value": r.value, "applications": r.applications}
-            for r in result.rankings
-            if r.metric == metric
+            for r in result.ranked(metric)
         ]
         return {
             "by": by,

@@ -257,30 +257,14 @@ class StoreBackend:
         return out
 
     def metric_rows(self) -> list[dict[str, Any]]:
-        """Each active report as a row for ``metrics.rollup`` (from the cells table, no record JSON)."""
+        """Each active report as a row for ``metrics.rollup`` (by SQL from the cells table, no record JSON)."""
         rows: list[dict[str, Any]] = self.cached("metric_rows", self._metric_rows)
         return rows
 
     def _metric_rows(self) -> list[dict[str, Any]]:
-        from nianbao.metrics import infer_template
-
-        names = {r.id: r.file_name for r in self.store.reports()}
-        rows = []
-        for f in self.store.iter_flat():
-            rows.append(
-                {
-                    **f.values,
-                    "agency": f.agency,
-                    "year": f.year,
-                    "region": f.region_code,
-                    "level": f.level,
-                    "template": infer_template(f.values),
-                    "unknown": f.unknown,
-                    "file": names.get(f.report_id, str(f.report_id)),
-                    "key": str(f.report_id),
-                }
-            )
-        return rows
+        # By SQL, only the cells the metrics read (service.metric_rows): agency, region and level
+        # of the stored agency, ``file`` the active version's, ``key`` the report's id.
+        return service.metric_rows(self.store)
 
     def original(self, entry: Entry) -> bytes | None:
         """The stored original file of a report's active version."""
