@@ -326,6 +326,24 @@ def test_models_match_the_migrations(tmp_path: Path) -> None:
     assert diff == []
 
 
+def test_schema_head_is_the_newest_migration(tmp_path: Path) -> None:
+    """Opening a database at SCHEMA_HEAD skips Alembic: the constant must name the newest
+    migration, and a database an older nianbao left behind is still migrated."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from nianbao.store import MIGRATIONS, SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with Store(url) as store, store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'older'")
+    with pytest.raises(Exception, match="older"):  # Alembic is asked, and knows no such revision
+        Store(url).close()
+
+
 def test_cli_import_agencies_and_check_db(tmp_path: Path) -> None:
     corpus = corpus_or_skip()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NIANBAO_DB": str(tmp_path / "env.db")}

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nianbao.agencies import agency_key, closest, split_aliases
@@ -108,8 +108,16 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
+# The newest migration's revision. A database already there is opened without loading Alembic
+# (half a second of imports and script parsing on every command); a test keeps this equal to the
+# head of store/migrations.
+SCHEMA_HEAD = "0001"
+
+
 def migrate(engine: Engine) -> None:
     """Bring the database to the latest schema (Alembic, programmatically)."""
+    if _schema_revision(engine) == SCHEMA_HEAD:
+        return
     from alembic import command
     from alembic.config import Config
 
@@ -118,6 +126,15 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _schema_revision(engine: Engine) -> str | None:
+    """The revision Alembic last recorded in the database; None for a new or foreign database."""
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except SQLAlchemyError:
+        return None
 
 
 # --- rows handed out ----------------------------------------------------------------------------
