@@ -73,7 +73,7 @@ _MODEL_FILES = {
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
 
-_DET_SIDE = 1280  # the detector sees the page at most this many pixels long
+_DET_SIDE = 960  # the detector sees the page at most this many pixels long
 _DIGIT_SURE = 0.95  # a value's least certain character at or above this is read without a second look
 _AGREED = 0.90  # readings that agree settle a value when the best is at least this sure
 _TINT = 50  # channels further apart than this: coloured ink (a stamp), not black print
@@ -154,19 +154,129 @@ class Reading:
     least: float  # its least certain character's confidence
 
 
-def _recognise(crops: Sequence[Any]) -> list[Reading]:
-    """The text of each crop (a line image), with its confidences."""
+# The recogniser reads images 48 pixels high; its output has one column every 8 pixels. rapidocr
+# pads every image to at least 320 pixels wide, so a cell of two digits (about 60 pixels) cost as
+# much as a line of text. Short crops are therefore packed side by side into strips, white gaps
+# between them, and each character is given back to the crop under its column.
+_REC_HEIGHT = 48
+_REC_STRIDE = 8  # pixels of the input per output column
+_REC_MIN_WIDTH = 320  # rapidocr's narrowest input, kept: the model was trained on such padding
+_PACK_GAP = 24  # white pixels between packed crops: three output columns
+_PACK_WIDTH = 1600  # a strip's widest (the model's cost grows a little faster than its width)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where a crop lies in its strip: strip number and its first and last pixel column."""
+
+    strip: int
+    x0: int
+    x1: int
+
+
+def _rec_input(crop: Any) -> Any:
+    """A crop as the recogniser takes it: grey, 48 pixels high, scaled to −1..1."""
+    import cv2
+    import numpy as np
+
+    gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    height, width = gray.shape
+    resized_w = max(1, math.ceil(_REC_HEIGHT * width / max(height, 1)))
+    resized = cv2.resize(gray, (resized_w, _REC_HEIGHT)).astype(np.float32)
+    return resized / 127.5 - 1.0
+
+
+def _packed(lines: list[Any]) -> tuple[list[Any], list[_Slot]]:
+    """The crops laid into strips (a wide one alone), and each crop's slot."""
+    import numpy as np
+
+    # In reading order: a strip is then a table's row or a run of cells, mixed like printed text.
+    # Sorted by width, the cells holding one 0 came together, and the recogniser read a strip of
+    # them as the letter O.
+    slots: list[_Slot] = []
+    strips: list[list[Any]] = []
+    width = 0
+    for line in lines:
+        if not strips or width + _PACK_GAP + line.shape[1] > _PACK_WIDTH:
+            strips.append([])
+            width = 0
+        x0 = width + (_PACK_GAP if strips[-1] else 0)
+        if strips[-1]:
+            strips[-1].append(np.ones((_REC_HEIGHT, _PACK_GAP), np.float32))
+        strips[-1].append(line)
+        width = x0 + line.shape[1]
+        slots.append(_Slot(len(strips) - 1, x0, width))
+    return [np.hstack(parts) for parts in strips], slots
+
+
+def _run_strips(strips: list[Any]) -> list[list[tuple[str, float, float]]]:
+    """Each strip's characters as (character, confidence, x of its column's middle): a CTC
+    decoding of the recogniser's output (repeats joined, blanks dropped). One strip a call:
+    onnxruntime's cost is its input's width, and a batch padded to its widest costs more."""
+    import numpy as np
+
+    rec = _engine()._load_rec_model()
+    alphabet = rec.postprocess_op.character
+    out: list[list[tuple[str, float, float]]] = []
+    for strip in strips:
+        width = max(_REC_MIN_WIDTH, strip.shape[1])
+        inputs = np.zeros((1, 3, _REC_HEIGHT, width), np.float32)
+        inputs[0, :, :, : strip.shape[1]] = strip
+        preds = rec.session(inputs)[0]
+        stride = width / preds.shape[0]
+        chars = []
+        previous = -1
+        for t, (index, p) in enumerate(zip(preds.argmax(axis=1).tolist(), preds.max(axis=1).tolist())):
+            if index != previous and index != 0:
+                chars.append((alphabet[index], float(p), (t + 0.5) * stride))
+            previous = index
+        out.append(chars)
+    return out
+
+
+def _reading(chars: list[tuple[str, float, float]]) -> Reading:
+    """A crop's reading from its characters; spaces at its ends (the gap's) left out."""
+    while chars and not chars[0][0].strip():
+        chars = chars[1:]
+    while chars and not chars[-1][0].strip():
+        chars = chars[:-1]
+    if not chars:
+        return Reading("", 0.0, 0.0)
+    confs = [c for _, c, _ in chars]
+    return Reading("".join(ch for ch, _, _ in chars), sum(confs) / len(confs), min(confs))
+
+
+def _recognise(crops: Sequence[Any], pack: bool = True) -> list[Reading]:
+    """The text of each crop (a line image), with its confidences.
+
+    A character is given to the crop under its column. One that falls in a gap (the recogniser
+    saw something between the crops) makes the nearest crop be read again alone, so a character
+    is never given to the wrong crop.
+    """
     if not crops:
         return []
-    from rapidocr.ch_ppocr_rec.typings import TextRecInput
-
-    out = _engine()._load_rec_model()(TextRecInput(img=list(crops), return_word_box=True))
-    readings = []
-    for text, score, words in zip(out.txts or (), out.scores, out.word_results):
-        confs = list(getattr(words, "confs", None) or [])
-        least = min(confs) if confs else float(score)
-        readings.append(Reading(str(text), float(score), float(least)))
-    return readings
+    lines = [_rec_input(c) for c in crops]
+    if not pack:
+        return [_reading(chars) for chars in _run_strips(lines)]
+    strips, slots = _packed(lines)
+    found = _run_strips(strips)
+    chars: list[list[tuple[str, float, float]]] = [[] for _ in crops]
+    alone: set[int] = set()
+    by_strip: dict[int, list[int]] = {}
+    for i, slot in enumerate(slots):
+        by_strip.setdefault(slot.strip, []).append(i)
+    for number, members in by_strip.items():
+        for char in found[number]:
+            x = char[2]
+            i = min(members, key=lambda m: max(slots[m].x0 - x, x - slots[m].x1, 0.0))
+            if slots[i].x0 - _REC_STRIDE <= x <= slots[i].x1 + _REC_STRIDE:
+                chars[i].append(char)
+            elif char[0].strip():
+                alone.add(i)
+    again = sorted(alone)
+    for i, read in zip(again, _run_strips([lines[i] for i in again])):
+        chars[i] = read
+    return [_reading(c) for c in chars]
 
 
 def _upside_down(crops: Sequence[Any]) -> bool:
@@ -196,15 +306,17 @@ class Page:
 def ink(image: Any) -> Any:
     """The page in grey where only print is dark: each pixel's lightest channel, so a red (or
     blue) stamp is nearly as light as its paper while black print under it stays black."""
-    import numpy as np
 
     if image.ndim == 3:
-        colour = image[:, :, :3]
-        gray = colour.max(axis=2)
+        import cv2
+
+        blue, green, red = cv2.split(image[:, :, :3])
+        gray = cv2.max(cv2.max(blue, green), red)
         # What JPEG's colour blur leaves of a stamp's strokes is darker than the stamp but still
         # tinted: light and tinted is the stamp's. Print under the stamp is dark, and stays.
-        tint = gray.astype(np.int16) - colour.min(axis=2)
-        gray = np.where((tint > _TINT) & (gray > _STAMP_LIGHT), np.uint8(255), gray)
+        tint = cv2.subtract(gray, cv2.min(cv2.min(blue, green), red))
+        stamp = (tint > _TINT) & (gray > _STAMP_LIGHT)
+        gray[stamp] = 255
     else:
         gray = image
     return gray
@@ -252,12 +364,17 @@ def _fine_skew(small: Any, coarse: float) -> float:
     centre = (width / 2, height / 2)
 
     def sharpness(angle: float) -> float:
-        turned = cv2.warpAffine(binary, cv2.getRotationMatrix2D(centre, angle, 1.0), (width, height))
+        turned = cv2.warpAffine(
+            binary, cv2.getRotationMatrix2D(centre, angle, 1.0), (width, height), flags=cv2.INTER_NEAREST
+        )
         return float(np.var(turned.sum(axis=1, dtype=np.float64)))
 
+    # The sharpness peak is about a line height over the page's width wide (near a degree), so a
+    # search by fifths of a degree finds it; two finer searches place it.
     start = coarse if abs(coarse) > 2.5 else 0.0
-    best = max((start + k * 0.1 for k in range(-30, 31)), key=sharpness)
-    return max((best + k * 0.02 for k in range(-5, 6)), key=sharpness)
+    best = max((start + k * 0.2 for k in range(-15, 16)), key=sharpness)
+    best = max((best + k * 0.05 for k in range(-4, 5)), key=sharpness)
+    return max((best + k * 0.02 for k in range(-2, 3)), key=sharpness)
 
 
 def prepare(image: Any, number: int) -> Page:
@@ -880,14 +997,21 @@ def settle(doc: Document, session: Session) -> Document:
     path_at = {(loc.get("page"), tuple(loc.get("bbox") or ())): path for path, loc in locations.items()}
     decided, row_findings = _guessed_rows(doc, session, guessed)
     abstained: dict[str, tuple[CellRead, tuple[tuple[str, float], ...], Location]] = {}
+    doubtful = []
     for key, read in session.reads.items():
         path = path_at.get(key)
         if path is None or key in decided:
             continue
         unsure = read.confidence < _DIGIT_SURE or read.lookalike or read.text == UNREADABLE
-        if not unsure and path not in broken:
-            continue
-        verdict, candidates = _reread(session.pages[read.page].gray, session.prints[read.page], read)
+        if unsure or path in broken:
+            doubtful.append((key, read, path))
+    # Every doubtful cell's sharper crops go to the recogniser in one call (packed together).
+    crops = [
+        _sharper_crops(session.pages[r.page].gray, _ink_rect(session.prints[r.page], r.rect)) for _, r, _ in doubtful
+    ]
+    readings = iter(_recognise([c for pair in crops for c in pair], pack=False))
+    for (key, read, path), pair in zip(doubtful, crops):
+        verdict, candidates = _reread(read, [next(readings) for _ in pair])
         if verdict is None:
             abstained[path] = (read, candidates, locations[path])
             decided[key] = UNREADABLE
@@ -908,14 +1032,15 @@ def settle(doc: Document, session: Session) -> Document:
     return _with_findings(doc, session, findings)
 
 
-def _reread(gray: Any, print_only: Any, read: CellRead) -> tuple[str | None, tuple[tuple[str, float], ...]]:
-    """The value the cell's readings agree on, or None; and every candidate with its confidence."""
+def _reread(read: CellRead, again: list[Reading]) -> tuple[str | None, tuple[tuple[str, float], ...]]:
+    """The value the cell's first reading and its re-readings from sharper crops agree on, or
+    None; and every candidate with its confidence."""
     candidates: dict[str, float] = {}
     if read.text != UNREADABLE:
         candidates[read.text] = read.confidence * (0.8 if read.lookalike else 1.0)
     for text, confidence in read.candidates:
         candidates.setdefault(text, confidence)
-    for reading in _recognise(_sharper_crops(gray, _ink_rect(print_only, read.rect))):
+    for reading in again:
         value = as_value_text(reading.text)
         if value is None:
             continue
