@@ -861,6 +861,14 @@ def _text_blocks(
         yield _unruled_table(spaced_run, page, session, location)
 
 
+@dataclass(frozen=True)
+class _UnruledRow:
+    label: tuple[_Line, ...]
+    values: dict[int, _Line]  # column -> the number's line
+    top: int
+    bottom: int
+
+
 def _unruled_table(rows: list[list[_Line]], page: Page, session: Session, location: Any) -> tuple[float, float, Block]:
     """Rows of a table printed without rules: the label (boxes before the first number) is one
     cell; the numbers stand in columns found from all the rows' number boxes, so a blank cell
@@ -876,36 +884,22 @@ def _unruled_table(rows: list[list[_Line]], page: Page, session: Session, locati
     spans = [(min(c), max(c)) for c in columns]
     table_rows: list[tuple[Cell, ...]] = []
     origin = 0
-    for row in rows:
-        first_number = next(i for i, ln in enumerate(row) if as_value_text(ln.reading.text))
-        label, values = row[:first_number], row[first_number:]
+    for row in _joined_rows([_unruled_row(row, spans) for row in rows], len(spans)):
         cells: list[Cell] = []
-        if label:
+        if row.label:
+            label = row.label
             rect = (
-                label[0].rect[0],
+                min(ln.rect[0] for ln in label),
                 min(ln.rect[1] for ln in label),
-                label[-1].rect[2],
+                max(ln.rect[2] for ln in label),
                 max(ln.rect[3] for ln in label),
             )
             cells.append(Cell("".join(ln.reading.text.strip() for ln in label), location(rect), origin))
             origin += 1
-        by_column: dict[int, _Line] = {}
-        for ln in values:
-            centre = (ln.rect[0] + ln.rect[2]) / 2
-            column = min(
-                range(len(spans)),
-                key=lambda k: (
-                    0
-                    if spans[k][0] <= centre <= spans[k][1]
-                    else min(abs(centre - spans[k][0]), abs(centre - spans[k][1]))
-                ),
-            )
-            by_column[column] = ln
-        top, bottom = min(ln.rect[1] for ln in row), max(ln.rect[3] for ln in row)
         for k, (low, high) in enumerate(spans):
-            ln_or_none = by_column.get(k)
+            ln_or_none = row.values.get(k)
             if ln_or_none is None:
-                rect = (int(low) - 4, top, int(high) + 4, bottom)
+                rect = (int(low) - 4, row.top, int(high) + 4, row.bottom)
                 cells.append(Cell("", location(rect), origin))
             else:
                 loc = location(ln_or_none.rect)
@@ -915,6 +909,41 @@ def _unruled_table(rows: list[list[_Line]], page: Page, session: Session, locati
         table_rows.append(tuple(cells))
     first = rows[0][0].rect
     return (first[1], first[0], Table(tuple(table_rows)))
+
+
+def _unruled_row(row: list[_Line], spans: list[tuple[float, float]]) -> _UnruledRow:
+    first_number = next(i for i, ln in enumerate(row) if as_value_text(ln.reading.text))
+    by_column: dict[int, _Line] = {}
+    for ln in row[first_number:]:
+        centre = (ln.rect[0] + ln.rect[2]) / 2
+        column = min(
+            range(len(spans)),
+            key=lambda k: (
+                0 if spans[k][0] <= centre <= spans[k][1] else min(abs(centre - spans[k][0]), abs(centre - spans[k][1]))
+            ),
+        )
+        by_column[column] = ln
+    return _UnruledRow(
+        tuple(row[:first_number]), by_column, min(ln.rect[1] for ln in row), max(ln.rect[3] for ln in row)
+    )
+
+
+def _joined_rows(rows: list[_UnruledRow], width: int) -> list[_UnruledRow]:
+    """Rows whose numbers fill each other's blank columns, one just under the other, joined: a
+    label printed on two lines with the row's numbers between them, where the detector put some
+    numbers with the label's first line and some with its second. Left apart, each would show
+    blank cells where the page prints a number."""
+    out: list[_UnruledRow] = []
+    for row in rows:
+        if out:
+            last = out[-1]
+            height = max(ln.rect[3] - ln.rect[1] for ln in (*last.label, *last.values.values()))
+            apart = not set(last.values) & set(row.values)
+            if apart and len(last.values) < width and row.top - last.bottom < height:
+                out[-1] = _UnruledRow(last.label + row.label, {**last.values, **row.values}, last.top, row.bottom)
+                continue
+        out.append(row)
+    return out
 
 
 # --- settling uncertain values -------------------------------------------------------------------
@@ -962,11 +991,14 @@ def _broken_cells(doc: Document, unknown: set[str]) -> tuple[set[str], dict[str,
 
 def _guessed_rows(
     doc: Document, session: Session, guessed: list[Finding]
-) -> tuple[dict[tuple[int, tuple[float, ...]], str], list[Finding]]:
+) -> tuple[Document, dict[tuple[int, tuple[float, ...]], str], list[Finding]]:
     """Rows of a scanned table with fewer numbers than cells: a rule the scan lost joined two
-    cells. The extractor would place the numbers by the table's arithmetic; on a scan the places
-    are known to be wrong, so every value of the row is abstained from (RD20)."""
+    cells, or the detector read a row printed without rules as one line of text. The extractor
+    would place the numbers by the table's arithmetic; on a scan the places are known to be
+    wrong, so every value of the row is abstained from (RD20): its cells, or the numbers of its
+    line of text, become U+FFFD."""
     decided: dict[tuple[int, tuple[float, ...]], str] = {}
+    blanked: dict[int, str] = {}
     findings: list[Finding] = []
     for found in guessed:
         page, box = found.location.get("page"), found.location.get("bbox")
@@ -980,24 +1012,47 @@ def _guessed_rows(
             if box[1] <= middle <= box[3]:
                 decided[key] = UNREADABLE
                 read_here.append(read.text)
+        for block in doc.blocks:
+            numbers = _row_of_numbers(block, page, box)
+            if numbers:
+                blanked[id(block)] = " ".join(UNREADABLE for _ in numbers)
+                read_here.extend(numbers)
         names = "、".join(cell_name(c) for c in found.cells[:1])
         message = (
-            f"{names}所在行：扫描件中该行的表格线不完整，识别到的数字（{' '.join(read_here) or '无'}）少于本行的单元格，"
+            f"{names}所在行：扫描件中该行的表格线缺失或不完整，识别到的数字（{' '.join(read_here) or '无'}）少于本行的单元格，"
             "无法确定各数字所在的列，该行数字未读取（记为空）。请对照原件核实"
         )
         detail = {"candidates": [{"text": t, "confidence": 0.0} for t in read_here]}
         findings.append(Finding("RD20", "warning", message, found.cells, found.location, detail))
-    return decided, findings
+    if blanked:
+        blocks = tuple(
+            Paragraph(blanked[id(b)], b.location) if isinstance(b, Paragraph) and id(b) in blanked else b
+            for b in doc.blocks
+        )
+        doc = dataclasses.replace(doc, blocks=blocks)
+    return doc, decided, findings
+
+
+def _row_of_numbers(block: Block, page: int, box: Sequence[float]) -> list[str]:
+    """The numbers of a line of text read by OCR that lies across ``box`` and holds only numbers."""
+    if not isinstance(block, Paragraph) or block.location.get("page") != page:
+        return []
+    where: Sequence[float] = block.location.get("bbox") or ()
+    if len(where) != 4 or not box[1] <= (where[1] + where[3]) / 2 <= box[3]:
+        return []
+    tokens = block.text.split()
+    values = [as_value_text(t) for t in tokens]
+    return [v[0] for v in values if v] if tokens and all(values) else []
 
 
 def settle(doc: Document, session: Session) -> Document:
     """The document with every uncertain or arithmetic-breaking OCR value read again, and those
     still unsettled abstained from (U+FFFD in the cell, an RD20 finding naming it)."""
-    if not session.reads:
+    if not session.scanned:
         return _with_findings(doc, session, [])
     broken, locations, guessed = _broken_cells(doc, set())
     path_at = {(loc.get("page"), tuple(loc.get("bbox") or ())): path for path, loc in locations.items()}
-    decided, row_findings = _guessed_rows(doc, session, guessed)
+    doc, decided, row_findings = _guessed_rows(doc, session, guessed)
     abstained: dict[str, tuple[CellRead, tuple[tuple[str, float], ...], Location]] = {}
     doubtful = []
     for key, read in session.reads.items():
