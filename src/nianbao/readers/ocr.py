@@ -898,8 +898,9 @@ def _unruled_table(rows: list[list[_Line]], page: Page, session: Session, locati
         for k, (low, high) in enumerate(spans):
             ln_or_none = row.values.get(k)
             if ln_or_none is None:
-                rect = (int(low) - 4, row.top, int(high) + 4, row.bottom)
-                cells.append(Cell("", location(rect), origin))
+                pad = (row.bottom - row.top) // 2
+                rect = (int(low) - pad, row.top, int(high) + pad, row.bottom)
+                cells.append(_unruled_blank(rect, page, session, location, origin))
             else:
                 loc = location(ln_or_none.rect)
                 text = _note_value(session, page.number, ln_or_none.rect, loc, ln_or_none.reading.text, [ln_or_none])
@@ -908,6 +909,18 @@ def _unruled_table(rows: list[list[_Line]], page: Page, session: Session, locati
         table_rows.append(tuple(cells))
     first = rows[0][0].rect
     return (first[1], first[0], Table(tuple(table_rows)))
+
+
+def _unruled_blank(rect: Rect, page: Page, session: Session, location: Any, origin: int) -> Cell:
+    """A column of a table without rules where the detector found no number: blank if the page
+    has no print there; otherwise a number the detector missed, unreadable until :func:`settle`
+    reads it from its own crop (never a blank where the page prints something)."""
+    loc = location(rect)
+    inked = _crop(session.prints[page.number], _inset(rect, 2))
+    if int((inked > 0).sum()) < 12:
+        return Cell("", loc, origin)
+    missed = _Line(rect, Reading(UNREADABLE, 0.0, 0.0))
+    return Cell(_note_value(session, page.number, rect, loc, UNREADABLE, [missed]), loc, origin)
 
 
 def _unruled_row(row: list[_Line], spans: list[tuple[float, float]]) -> _UnruledRow:
