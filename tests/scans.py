@@ -31,6 +31,7 @@ class Variant:
     jpeg: int = 0  # JPEG quality of a round trip (0: none)
     seal: bool = False  # a red seal stamped over the first table on the page
     turn: int = 0  # quarter turns clockwise (0, 90, 180, 270)
+    rules: bool = True  # False: the tables' ruling lines are erased (a table printed without rules)
 
     @property
     def name(self) -> str:
@@ -45,6 +46,8 @@ class Variant:
             parts.append("seal")
         if self.turn:
             parts.append(f"turn{self.turn}")
+        if not self.rules:
+            parts.append("unruled")
         return "-".join(parts)
 
 
@@ -73,8 +76,10 @@ def seal(image: Image.Image, centre: tuple[int, int], dpi: int) -> Image.Image:
     width = max(3, dpi // 40)
     draw.ellipse((2, 2, 2 * radius + 2, 2 * radius + 2), outline=red, width=width)
     star = [
-        (c + radius * 0.3 * math.cos(math.radians(90 + k * 36)) * (1 if k % 2 == 0 else 0.4),
-         c - radius * 0.3 * math.sin(math.radians(90 + k * 36)) * (1 if k % 2 == 0 else 0.4))
+        (
+            c + radius * 0.3 * math.cos(math.radians(90 + k * 36)) * (1 if k % 2 == 0 else 0.4),
+            c - radius * 0.3 * math.sin(math.radians(90 + k * 36)) * (1 if k % 2 == 0 else 0.4),
+        )
         for k in range(10)
     ]
     draw.polygon(star, fill=red)
@@ -95,11 +100,27 @@ def seal(image: Image.Image, centre: tuple[int, int], dpi: int) -> Image.Image:
     return out
 
 
+def without_rules(image: Image.Image) -> Image.Image:
+    """The page with its ruling lines painted out: dark runs longer than an inch across or a
+    third of an inch down (no character has a stroke that long), and a pixel round them."""
+    import cv2
+    import numpy as np
+
+    array = np.asarray(image).copy()
+    dark = (cv2.cvtColor(array, cv2.COLOR_RGB2GRAY) < 160).astype(np.uint8)
+    inch = max(image.width // 8, 40)
+    across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (inch, 1)))
+    down = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, inch // 3)))
+    rules = cv2.dilate(cv2.bitwise_or(across, down), np.ones((3, 3), np.uint8))
+    array[rules > 0] = 255
+    return Image.fromarray(array)
+
+
 def soil(image: Image.Image, variant: Variant, seed: int, seal_at: tuple[int, int] | None = None) -> Image.Image:
     """The page as a scanner gives it back: stamped, turned, noisy, JPEG-compressed."""
     import numpy as np
 
-    out = image
+    out = image if variant.rules else without_rules(image)
     if variant.seal and seal_at is not None:
         out = seal(out, seal_at, variant.dpi)
     if variant.skew:
