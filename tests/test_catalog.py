@@ -55,8 +55,8 @@ def test_every_reading_code_in_the_code_is_catalogued() -> None:
 
 
 def test_findings_spelled_in_place_use_a_severity_their_code_allows() -> None:
-    # Finding("RD22", "warning", ...) where a site still spells its finding (the OCR reader and its
-    # hook in the PDF reader, until they use the catalogue): the code is declared, at that severity.
+    # Finding("RD07", "warning", ...) where a site still spells its finding (the OCR reader's
+    # internal marker of cells it leaves to the extractor): the code is declared, at that severity.
     pairs = [
         (path.name, code, severity)
         for path, text in _sources()

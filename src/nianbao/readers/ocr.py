@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from nianbao import formats
+from nianbao.errors import read_error, reading
 from nianbao.model import Block, Cell, Document, Location, Paragraph, Table
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
@@ -97,10 +98,7 @@ def available() -> bool:
 
 
 def not_installed(what: str) -> ReadError:
-    return ReadError(
-        "RD03",
-        f"{what}需要文字识别（OCR），本机未安装 OCR 组件；请运行 {OCR_INSTALL_COMMAND} 安装后重新读取",
-    )
+    return read_error("RD03", "not_installed", what=what, command=OCR_INSTALL_COMMAND)
 
 
 # --- the engine ---------------------------------------------------------------------------------
@@ -126,11 +124,7 @@ def _engine() -> Any:
             root = model_dir()
             missing = [name for name in _MODEL_FILES.values() if not (root / name).is_file()]
             if missing:
-                raise ReadError(
-                    "RD03",
-                    f"OCR 模型文件缺失：{root} 下没有 {'、'.join(missing)}（nianbao 不在运行时下载模型）；"
-                    f"请重新安装：{OCR_INSTALL_COMMAND}",
-                )
+                raise read_error("RD03", "models", folder=root, files="、".join(missing), command=OCR_INSTALL_COMMAND)
             threads = int(os.environ.get("NIANBAO_OCR_THREADS", "1"))
             params: dict[str, Any] = {
                 "Global.log_level": "error",
@@ -389,7 +383,7 @@ def prepare(image: Any, number: int) -> Page:
     gray = ink(image)
     height, width = gray.shape
     if height * width > _MAX_PIXELS:
-        raise ReadError("RD01", f"第 {number} 页图片过大（{width}×{height} 像素），未读取")
+        raise read_error("RD01", "image_size", page=number, width=width, height=height)
     scale = min(1.0, _DET_SIDE / max(height, width))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     quads = [np.asarray(q, dtype=float) / scale for q in _detect(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))]
@@ -647,10 +641,8 @@ def read_page(page: Page, session: Session, to_unit: float, looks: dict[int, Any
     readings = _recognise([_line_image(gray, b) for b in outside] + [_line_image(gray, band) for _, band in wanted])
     lines = [_Line(b, r) for b, r in zip(outside, readings) if r.text.strip()]
     texts: dict[Rect, list[_Line]] = {}
-    for (cell, band), reading in zip(wanted, readings[len(outside) :]):
-        texts.setdefault(cell, []).append(
-            _Line(band, reading if reading.text.strip() else Reading(UNREADABLE, 0.0, 0.0))
-        )
+    for (cell, band), got in zip(wanted, readings[len(outside) :]):
+        texts.setdefault(cell, []).append(_Line(band, got if got.text.strip() else Reading(UNREADABLE, 0.0, 0.0)))
 
     def unit_box(rect: Rect) -> list[float]:
         corners = np.array(
@@ -1032,12 +1024,13 @@ def _guessed_rows(
                 blanked[id(block)] = " ".join(UNREADABLE for _ in numbers)
                 read_here.extend(numbers)
         names = "、".join(cell_name(c) for c in found.cells[:1])
-        message = (
-            f"{names}所在行：扫描件中该行的表格线缺失或不完整，识别到的数字（{' '.join(read_here) or '无'}）少于本行的单元格，"
-            "无法确定各数字所在的列，该行数字未读取（记为空）。请对照原件核实"
-        )
         detail = {"candidates": [{"text": t, "confidence": 0.0} for t in read_here]}
-        findings.append(Finding("RD20", "warning", message, found.cells, found.location, detail))
+        digits = " ".join(read_here) or "无"
+        findings.append(
+            reading(
+                "RD20", "row", cell=names, digits=digits, cells=found.cells, location=found.location, detail=detail
+            )
+        )
     if blanked:
         blocks = tuple(
             Paragraph(blanked[id(b)], b.location) if isinstance(b, Paragraph) and id(b) in blanked else b
@@ -1111,12 +1104,12 @@ def _reread(read: CellRead, again: list[Reading]) -> tuple[str | None, tuple[tup
         candidates[read.text] = read.confidence * (0.8 if read.lookalike else 1.0)
     for text, confidence in read.candidates:
         candidates.setdefault(text, confidence)
-    for reading in again:
-        value = as_value_text(reading.text)
+    for got in again:
+        value = as_value_text(got.text)
         if value is None:
             continue
         digits, lookalike = value
-        confidence = reading.least * (0.8 if lookalike else 1.0)
+        confidence = got.least * (0.8 if lookalike else 1.0)
         candidates[digits] = max(candidates.get(digits, 0.0), confidence)
     ranked = tuple(sorted(candidates.items(), key=lambda kv: -kv[1]))
     if len(ranked) == 1 and ranked[0][1] >= _AGREED and _DIGIT_RE.match(ranked[0][0]):
@@ -1159,15 +1152,20 @@ def _abstained_finding(
     path: str, read: CellRead, candidates: tuple[tuple[str, float], ...], location: Location
 ) -> Finding:
     listed = "、".join(f"{text}（{conf:.2f}）" for text, conf in candidates if text != UNREADABLE) or "无"
-    message = (
-        f"{cell_name(path)}的数字识别不确定（置信度 {read.confidence:.2f}），重新识别后仍无法确定，未读取（记为空）；"
-        f"候选：{listed}。请对照原件核实"
-    )
     detail = {
         "confidence": round(read.confidence, 3),
         "candidates": [{"text": text, "confidence": round(conf, 3)} for text, conf in candidates],
     }
-    return Finding("RD20", "warning", message, (path,), location, detail)
+    return reading(
+        "RD20",
+        "cell",
+        cell=cell_name(path),
+        confidence=read.confidence,
+        candidates=listed,
+        cells=(path,),
+        location=location,
+        detail=detail,
+    )
 
 
 def _with_findings(doc: Document, session: Session, findings: list[Finding]) -> Document:
@@ -1175,11 +1173,10 @@ def _with_findings(doc: Document, session: Session, findings: list[Finding]) -> 
     if pages:
         turns = [f"第 {p.number} 页旋转 {p.turn} 度" for p in session.pages.values() if p.turn]
         note = "，".join(turns)
-        message = (
-            f"第 {_page_list(pages)} 页是扫描页，已用文字识别（OCR）读取"
-            f"{'（' + note + '）' if note else ''}；数值按识别结果记录，请对照原件核实"
+        read = reading(
+            "RD21", pages=_page_list(pages), turns=f"（{note}）" if note else "", location={"page": pages[0]}
         )
-        findings = [Finding("RD21", "notice", message, (), {"page": pages[0]}), *findings]
+        findings = [read, *findings]
     return dataclasses.replace(doc, findings=(*doc.findings, *findings))
 
 
@@ -1202,7 +1199,7 @@ def read_image(path: Path, data: bytes) -> Document:
     if not ok or not images:
         single = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
         if single is None:
-            raise ReadError("RD01", "图片文件已损坏，无法打开")
+            raise read_error("RD01", "image")
         images = [single]
     session = Session()
     blocks: list[Block] = []

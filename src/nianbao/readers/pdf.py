@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nianbao.errors import read_error
+from nianbao.errors import read_error, reading
 from nianbao.limits import LIMITS, RD_LIMIT, Limits, check_count, check_size, size_text
 from nianbao.model import Block, Cell, Document, Paragraph, Table, any_text_holds, remade
 from nianbao.numbers import UNREADABLE
 from nianbao.readers.errors import ReadError
 from nianbao.readers.pdf_views import UprightPage, as_seen
-from nianbao.record import Finding
 
 # pdfminer's text for a glyph its font maps to no character: the reader cannot know it.
 _UNMAPPED_GLYPH_RE = re.compile(r"\(cid:\d+\)")
@@ -277,7 +276,7 @@ class _Scans:
 
         if self.skipped:
             return ocr.not_installed("PDF 没有文字层（扫描件或图片），")
-        return ReadError("RD03", "PDF 没有文字层（扫描件或图片），需要先做文字识别（OCR）")
+        return read_error("RD03")
 
     def settled(self, doc: Document) -> Document:
         from nianbao.readers import ocr
@@ -286,8 +285,8 @@ class _Scans:
             doc = ocr.settle(doc, self.session)
         if self.skipped:
             pages = "、".join(str(p) for p in self.skipped)
-            message = f"第 {pages} 页是扫描页（没有文字层），本机未安装 OCR 组件，未读取；请运行 {ocr.OCR_INSTALL_COMMAND} 安装"
-            finding = Finding("RD22", "warning", message, (), {"page": self.skipped[0]})
+            location = {"page": self.skipped[0]}
+            finding = reading("RD22", pages=pages, command=ocr.OCR_INSTALL_COMMAND, location=location)
             doc = dataclasses.replace(doc, findings=(*doc.findings, finding))
         return doc
 
