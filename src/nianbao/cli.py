@@ -19,8 +19,6 @@ from rich.table import Table as RichTable
 
 from nianbao import formats, pool, service
 from nianbao.api import load_records
-from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
-from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
 from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
 from nianbao.errors import reading_reference
 from nianbao.extract.split import format_number
@@ -30,14 +28,16 @@ from nianbao.outputs import SEVERITY_RANK, json_line, json_text, sarif_frame, sa
 from nianbao.pool import Isolation, failed_report, parse_many
 from nianbao.readers import ReadError
 from nianbao.record import Finding, Report
-from nianbao.render import write
-from nianbao.rules import Config, ConfigError, check, check_across, check_collection, checked, load_config
-from nianbao.rules.docs import rules_reference
 from nianbao.service import iter_paths
 from nianbao.service import parse_path as parse
 
 if TYPE_CHECKING:
+    from nianbao.rules import Config
     from nianbao.store import Store
+
+# What `nianbao parse` imports is what it pays on every run (0.6 s before this list was cut):
+# the rules (numpy among them), the writers (python-docx), the sample writer and the store are
+# imported by the commands that use them, inside their bodies.
 
 use_chinese_panels()
 app = ChineseTyper(
@@ -120,7 +120,7 @@ class _Progress:
 
 @app.command("parse")
 def parse_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）")],
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", parser=Path)],
     output_format: Annotated[ParseFormat, typer.Option("--format", "-f", help="输出格式")] = ParseFormat.jsonl,
     jobs: JobsOption = 0,
     timeout: TimeoutOption = LIMITS.seconds,
@@ -188,6 +188,8 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
 
 def _config(config_file: Path | None, select: list[str] | None = None, ignore: list[str] | None = None) -> Config:
     """The project file's rule choice with the command line's on top; a wrong one is a usage error."""
+    from nianbao.rules import Config, ConfigError, checked, load_config
+
     try:
         config = load_config(config_file)
         if select or ignore:
@@ -202,6 +204,8 @@ def _config(config_file: Path | None, select: list[str] | None = None, ignore: l
 
 def _read_and_check(path: Path, config: Config) -> tuple[Report, list[Finding]]:
     """A worker's work for ``check``: the file's record and the rules on that report alone."""
+    from nianbao.rules import check  # imported by the parent already (``_config``): no import in the worker
+
     report = parse(path)
     return report, check(report, config)
 
@@ -210,7 +214,7 @@ def _read_and_check(path: Path, config: Config) -> tuple[Report, list[Finding]]:
 def check_command(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）；用 --db 时不需要"),
+        typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）；用 --db 时不需要", parser=Path),
     ] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="输出格式")] = CheckFormat.text,
     select: Annotated[list[str] | None, typer.Option("--select", help="只运行这些规则（代码或组，如 AR,NA01）")] = None,
@@ -227,6 +231,8 @@ def check_command(
     ] = None,
 ) -> None:
     """按审核规则检查年度报告，指出每个问题的位置（每个文件读完即输出，跨报告的检查在最后）。"""
+    from nianbao.rules import check_across
+
     config = _config(config_file, select, ignore)
     if db is not None or not paths:
         if db is None:
@@ -346,7 +352,7 @@ DB_HELP = "数据库：SQLite 文件或地址（如 postgresql+psycopg://用户@
 
 @app.command("import")
 def import_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", exists=True)],
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", parser=Path)],
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认全部 CPU 核）")] = None,
 ) -> None:
@@ -479,6 +485,9 @@ def render_command(
     if out.suffix.lower() not in (".docx", ".html", ".htm", ".md", ".txt", ".pdf", ".doc"):
         typer.echo(f"不支持的输出格式：{out.suffix or '（无扩展名）'}；可用 .docx .html .md .txt .pdf .doc", err=True)
         raise typer.Exit(2)
+    from nianbao.render import write
+    from nianbao.rules import check
+
     date = _signing_date(signed)
     try:
         reports = load_records(source)
@@ -550,17 +559,25 @@ def _prepare_folder(out: Path) -> None:
         raise typer.Exit(2) from exc
 
 
+# authoring.sample.DEFAULT_FORMATS, written out: the sample writer imports the writers (python-docx),
+# which every other command would otherwise import for this default (tests/test_startup.py keeps them equal).
+SAMPLE_DEFAULT = "txt,md,html,docx"
+
+
 @app.command("sample")
 def sample_command(
     count: Annotated[int, typer.Option("--count", min=1, help="报告份数")],
     out: Annotated[Path, typer.Option("--out", help="输出文件夹")],
     seed: Annotated[int, typer.Option("--seed", help="随机种子（相同种子生成相同的报告）")] = 0,
     error_rate: Annotated[float, typer.Option("--error-rate", min=0.0, max=1.0, help="注入错误的报告比例")] = 0.2,
-    formats_: Annotated[str, typer.Option("--formats", help="文件格式，逗号分隔：txt,md,html,docx,pdf,doc")] = ",".join(
-        DEFAULT_FORMATS
-    ),
+    formats_: Annotated[
+        str, typer.Option("--formats", help="文件格式，逗号分隔：txt,md,html,docx,pdf,doc")
+    ] = SAMPLE_DEFAULT,
 ) -> None:
     """生成逼真的样本报告集与 manifest.jsonl（真实记录和注入的错误）。"""
+    from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
+    from nianbao.authoring.sample import write_samples
+
     chosen = tuple(f.strip().lower() for f in formats_.split(",") if f.strip())
     unknown = [f for f in chosen if f not in SAMPLE_FORMATS]
     if unknown or not chosen:
@@ -573,6 +590,8 @@ def sample_command(
 @app.command("rules")
 def rules_command() -> None:
     """列出全部审核规则（Markdown，即 docs/rules.md 的内容）。"""
+    from nianbao.rules.docs import rules_reference
+
     sys.stdout.write(rules_reference())
 
 
@@ -835,6 +854,8 @@ def export_command(
         found = findings_by_record(source)
         sheets = exports.findings_sheet((r, found.get(r.source.sha256, [])) for r in reports)
     elif what is ExportWhat.findings:
+        from nianbao.rules import check_collection
+
         findings = check_collection(reports, _config(config_file))
         sheets = exports.findings_sheet(zip(reports, findings, strict=True))
     elif what is ExportWhat.metrics:
@@ -945,6 +966,7 @@ def batch_command(
     """批量读取并检查大量报告，写成分区 Parquet；中断后重新运行会跳过已完成的文件。"""
     from nianbao.batch import run_batch
     from nianbao.batch.output import BusyError, MismatchError
+    from nianbao.rules import load_config
 
     try:
         config = load_config(config_file)

@@ -22,15 +22,26 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from nianbao.api import iter_paths, load_record, parse, parse_bytes
 from nianbao.record import Finding, Report
-from nianbao.rules import REGISTRY, Config, check, check_collection, load_config
-from nianbao.rules.base import Context, Rule
 
 if TYPE_CHECKING:
+    from nianbao.rules import Config, load_config
+    from nianbao.rules.base import Rule
     from nianbao.store import ActiveReport, ImportOutcome, Store
+
+
+def __getattr__(name: str) -> Any:
+    """``Config`` and ``load_config`` imported on first use: the rules (numpy among them) cost a
+    tenth of a second to import, which ``nianbao parse`` should not pay."""
+    if name in ("Config", "load_config"):
+        import nianbao.rules
+
+        return getattr(nianbao.rules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Aggregates = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -63,12 +74,16 @@ def parse_path(path: str | Path) -> Report:
 
 def check_report(report: Report, config: Config | None = None) -> list[Finding]:
     """The reading findings and every selected per-report rule's findings of one record."""
+    from nianbao.rules import Config, check
+
     return check(report, config or Config())
 
 
 def check_reports(reports: Iterable[Report], config: Config | None = None) -> dict[str, list[Finding]]:
     """Every selected rule, per report and across the reports given, keyed by record key (sha256).
     The same file given twice is checked once."""
+    from nianbao.rules import Config, check_collection
+
     unique = list({r.key: r for r in reports}.values())
     found = check_collection(unique, config or Config())
     return {r.key: fs for r, fs in zip(unique, found, strict=True)}
@@ -106,6 +121,8 @@ def _read_for_import(path: str, config: Config | None) -> Parsed:
     report = parse(path)
     if config is None or report.errors:
         return Parsed(report, None)
+    from nianbao.rules import check
+
     return Parsed(report, tuple(check(report, config)))
 
 
@@ -219,6 +236,9 @@ def check_store(store: Store, config: Config | None = None) -> StoreCheck:
     decisions stay, by fingerprint). Per-report rules stream the records one batch at a time;
     each collection rule is handed the groups it declares (by agency, year, aggregate, report),
     one group in memory at a time."""
+    from nianbao.rules import REGISTRY, Config, check
+    from nianbao.rules.base import Context
+
     config = config or Config()
     counts: dict[str, int] = {}
     checked = 0
