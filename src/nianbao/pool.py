@@ -70,6 +70,7 @@ class Isolation:
     seconds: float = LIMITS.seconds
     memory_bytes: int = LIMITS.memory_bytes
     start_method: str | None = None  # "fork", "forkserver" or "spawn"; None: see _context
+    ahead: int | None = None  # items handed to a worker at a time; None: by how long items take
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Outcome(Generic[R]):
     index: int
     value: R | None = None
     failure: Finding | None = None
+    parts: int = 0  # on a failure: the parts of the item done before it (see :func:`tick`)
 
 
 def time_failure(seconds: float) -> Finding:
@@ -137,6 +139,19 @@ def _die_with_parent() -> None:
 _PR_SET_PDEATHSIG = 1
 
 
+# In a worker: where :func:`tick` reports, and the item being worked on.
+_TICKS: Connection | None = None
+_ITEM = -1
+
+
+def tick() -> None:
+    """Said by a work function after each part of a long item (each file of a batch's group):
+    the time limit counts from here again, so it stays a limit per file, and when the item fails
+    the parent knows how many parts were done, hence which one failed. Nothing outside a worker."""
+    if _TICKS is not None:
+        _TICKS.send((_ITEM, "tick", None))
+
+
 def _serve(conn: Connection, work: Callable[[Any], Any], memory_bytes: int) -> None:
     """A worker's loop: (index, item) in, (index, kind, value) out, until told to stop."""
     _die_with_parent()
@@ -146,6 +161,8 @@ def _serve(conn: Connection, work: Callable[[Any], Any], memory_bytes: int) -> N
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
     if memory_bytes > 0:
         _limit_memory(memory_bytes)
+    global _TICKS, _ITEM
+    _TICKS = conn
     while True:
         try:
             message = conn.recv()
@@ -154,6 +171,7 @@ def _serve(conn: Connection, work: Callable[[Any], Any], memory_bytes: int) -> N
         if message is None:
             return
         index, item = message
+        _ITEM = index
         try:
             reply: tuple[int, str, Any] = (index, "ok", work(item))
         except MemoryError:
@@ -190,7 +208,9 @@ def _context(method: str | None) -> Any:
 
 
 class _Worker:
-    def __init__(self, work: Callable[[Any], Any], memory_bytes: int, method: str | None = None) -> None:
+    def __init__(
+        self, work: Callable[[Any], Any], memory_bytes: int, method: str | None = None, ahead: int | None = None
+    ) -> None:
         context = _context(method)
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, work, memory_bytes), daemon=True)
@@ -200,9 +220,12 @@ class _Worker:
         self.since = time.monotonic()  # when the oldest pending item was started
         self.broken = False  # its pipe is closed: nothing more is handed over
         self.typical = 1.0  # seconds an item takes (moving average): how many to hand over ahead
+        self.fixed_ahead = ahead
 
     @property
     def ahead(self) -> int:
+        if self.fixed_ahead is not None:
+            return self.fixed_ahead
         return _AHEAD_FAST if self.typical < _FAST_SECONDS else _AHEAD_SLOW
 
     def took(self) -> None:
@@ -248,6 +271,8 @@ def run(
 
     ``work`` must not raise for a bad item (``api.parse`` never does); if it does, the item's
     outcome is an RD19 failure. ``on_done(n)`` is called with the count of items finished.
+    An item made of parts (a group of files) calls :func:`tick` after each: the time limit is then
+    one part's, and a failed item's outcome says how many parts were done.
     """
     isolation = isolation or Isolation()
     jobs = max(1, isolation.jobs)
@@ -258,7 +283,12 @@ def run(
     next_out = 0
     finished = 0
     exhausted = False
-    workers = [_Worker(work, isolation.memory_bytes, isolation.start_method) for _ in range(jobs)]
+    ticks: dict[int, int] = {}  # parts done of the items being worked on
+
+    def start() -> _Worker:
+        return _Worker(work, isolation.memory_bytes, isolation.start_method, isolation.ahead)
+
+    workers = [start() for _ in range(jobs)]
     window = _WINDOW_PER_JOB * jobs
 
     def replace(worker: _Worker, kill: bool) -> _Worker:
@@ -266,12 +296,13 @@ def run(
         for index in worker.pending:  # items queued behind the failed one are read again
             retry.append((index, given[index]))
         worker.pending.clear()
-        return _Worker(work, isolation.memory_bytes, isolation.start_method)
+        return start()
 
     def finish(index: int, outcome: Outcome[R]) -> None:
         nonlocal finished
         given.pop(index, None)
-        done[index] = outcome
+        parts = ticks.pop(index, 0)
+        done[index] = dataclasses.replace(outcome, parts=parts) if outcome.failure is not None else outcome
         finished += 1
         if on_done is not None:
             on_done(finished)
@@ -311,6 +342,10 @@ def run(
                 try:
                     while worker.pending and worker.conn.poll():
                         index, kind, value = worker.conn.recv()
+                        if kind == "tick":  # a part of the item done: its time limit starts again
+                            ticks[index] = ticks.get(index, 0) + 1
+                            worker.since = time.monotonic()
+                            continue
                         worker.pending.popleft()
                         worker.took()
                         if kind == "ok":

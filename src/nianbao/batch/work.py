@@ -1,4 +1,5 @@
-"""What a worker does with one file: read it, run the report-scope rules, make its rows.
+"""What a worker does with one file: read it, run the report-scope rules, make its rows; and with
+a group of files (the local engine): read each, write the group's partitions, report their count.
 
 The reading goes through ``parse`` (``nianbao.api``) by default; the batch runner takes any
 module-level ``reader(path) -> Report`` so that a test can put in a reader that hangs.
@@ -15,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nianbao import __version__
+from nianbao import __version__, pool
 from nianbao.api import parse
-from nianbao.batch.schema import FileRows, file_rows
+from nianbao.batch.output import write_chunk
+from nianbao.batch.schema import RECORD_OK, FileRows, file_rows
 from nianbao.inputs import shown
 from nianbao.readers import sniff_format
 from nianbao.record import Finding, Report, Source
@@ -72,3 +74,29 @@ def path_key(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(b"path:" + os.fsencode(path)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Written:
+    """A group of files read, checked and written as one partition by a worker: all the parent
+    hears of it (the rows stay in the worker, which is what lets the parent keep up with two)."""
+
+    partition: str
+    files: int
+    failed: int  # records with a reading error
+
+
+def read_group(tasks: list[Task], out: Path, func: Callable[[Task], FileRows]) -> Written:
+    """One item of the local engine: each file read by ``func`` (``pool.tick`` after each, so the
+    time limit stays per file), then the group's partitions written (``write_chunk``)."""
+    rows: list[FileRows] = []
+    for task in tasks:
+        try:
+            rows.append(func(task))
+        except MemoryError:
+            raise  # a heap that ran out: the pool ends this worker and the parent blames this file
+        except Exception as exc:  # as the pool records a work function that raises
+            rows.append(failed_rows(task, pool.crash_failure(f"程序错误 {type(exc).__name__}")))
+        pool.tick()
+    name = write_chunk(out, rows)
+    return Written(name, len(rows), sum(not r.record[RECORD_OK] for r in rows))
