@@ -978,8 +978,8 @@ def batch_command(
         raise typer.Exit(2)
     tty = sys.stderr.isatty()
 
-    def progress(done: int) -> None:
-        if tty and done % 100 == 0:
+    def progress(done: int) -> None:  # called per group of files (their worker wrote them), or per file
+        if tty:
             sys.stderr.write(f"\r已读取 {done} 个文件")
             sys.stderr.flush()
 
