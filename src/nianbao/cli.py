@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table as RichTable
 
 from nianbao import formats, pool, service
 from nianbao.api import load_records
-from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
+from nianbao.cli_zh import ChineseTyper, run
 from nianbao.errors import reading_reference
 from nianbao.extract.split import format_number
 from nianbao.inputs import one_line, shown, walk
@@ -32,6 +30,9 @@ from nianbao.service import iter_paths
 from nianbao.service import parse_path as parse
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
     from nianbao.rules import Config
     from nianbao.store import Store
 
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 # the rules (numpy among them), the writers (python-docx), the sample writer and the store are
 # imported by the commands that use them, inside their bodies.
 
-use_chinese_panels()
 app = ChineseTyper(
     add_completion=False,
     no_args_is_help=True,
@@ -131,6 +131,8 @@ def parse_command(
     progress = _Progress(len(files))
     isolation = _isolation(jobs, timeout, memory, len(files))
     if output_format is ParseFormat.table:
+        from rich.console import Console
+
         console = Console()
         failed = False
         try:
@@ -357,6 +359,7 @@ def import_command(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认全部 CPU 核）")] = None,
 ) -> None:
     """把报告导入数据库：每个文件一行结果（新增 / 未变化 / 新版本 / 失败）。同一文件再次导入不重复保存。"""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from nianbao.store import FAILED, ImportOutcome
@@ -893,6 +896,8 @@ def print_report(console: Console, report: Report) -> None:
 
 
 def _table2(report: Report) -> RichTable:
+    from rich.table import Table as RichTable
+
     assert report.table2 is not None
     t = RichTable(title=f"表二 主动公开政府信息情况（{report.template} 格式）")
     t.add_column("信息内容")
@@ -905,6 +910,8 @@ def _table2(report: Report) -> RichTable:
 
 
 def _table3(report: Report) -> RichTable:
+    from rich.table import Table as RichTable
+
     assert report.table3 is not None
     t = RichTable(title="表三 收到和处理政府信息公开申请情况")
     t.add_column("行", overflow="fold", min_width=16)
@@ -918,6 +925,8 @@ def _table3(report: Report) -> RichTable:
 
 
 def _table4(report: Report) -> RichTable:
+    from rich.table import Table as RichTable
+
     assert report.table4 is not None
     t = RichTable(title="表四 政府信息公开行政复议、行政诉讼情况")
     t.add_column("")
