@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from nianbao import __version__, pool
 from nianbao.api import parse
-from nianbao.batch.output import write_chunk
+from nianbao.batch.output import chunk_tables, write_tables
 from nianbao.batch.schema import RECORD_OK, FileRows, file_rows
 from nianbao.inputs import shown
 from nianbao.readers import sniff_format
@@ -27,6 +29,7 @@ from nianbao.rules import Config, check
 
 Reader = Callable[[Path], Report]
 DEFAULT_CONFIG = Config()
+SLICE = 32  # files of a group held as rows before they become Arrow tables
 
 
 @dataclass(frozen=True)
@@ -88,15 +91,29 @@ class Written:
 
 def read_group(tasks: list[Task], out: Path, func: Callable[[Task], FileRows]) -> Written:
     """One item of the local engine: each file read by ``func`` (``pool.tick`` after each, so the
-    time limit stays per file), then the group's partitions written (``write_chunk``)."""
+    time limit stays per file), then the group's partitions written. Every ``SLICE`` files the
+    rows become Arrow tables: a group of 500 files held as Python rows added 130 MiB to a worker."""
+    # Arrow's default allocator (mimalloc) kept 20–25 MiB a worker after its tables were written;
+    # the C library's gives the memory back. The worker is the batch's alone, so is its allocator.
+    pa.set_memory_pool(pa.system_memory_pool())
+    keys: list[str] = []
+    parts: list[dict[str, pa.Table]] = []
     rows: list[FileRows] = []
+    failed = 0
     for task in tasks:
         try:
-            rows.append(func(task))
+            row = func(task)
         except MemoryError:
             raise  # a heap that ran out: the pool ends this worker and the parent blames this file
         except Exception as exc:  # as the pool records a work function that raises
-            rows.append(failed_rows(task, pool.crash_failure(f"程序错误 {type(exc).__name__}")))
+            row = failed_rows(task, pool.crash_failure(f"程序错误 {type(exc).__name__}"))
+        keys.append(row.sha256)
+        failed += not row.record[RECORD_OK]
+        rows.append(row)
+        if len(rows) >= SLICE:
+            parts.append(chunk_tables(rows))
+            rows = []
         pool.tick()
-    name = write_chunk(out, rows)
-    return Written(name, len(rows), sum(not r.record[RECORD_OK] for r in rows))
+    if rows:
+        parts.append(chunk_tables(rows))
+    return Written(write_tables(out, keys, parts), len(keys), failed)
