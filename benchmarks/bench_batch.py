@@ -7,20 +7,25 @@ Sample sets are written once by `nianbao sample` into --work (default /tmp/nianb
 and reused. `speed` runs the whole batch (walk and hash, read and check in worker processes,
 Parquet partitions, the collection step) on one format's files with --jobs 1 and --jobs 2, best of
 --repeat runs, and prints reports/s and the ratio; `read+check` is the rate inside the workers
-(the sum of their per-file seconds), `whole` the wall clock of the run. `memory` runs mixed-format
-sets of growing size and samples, every 0.1 s, the resident memory of the parent and of every
-worker process (psutil), keeping each one's peak.
+(the sum of their per-file seconds), `whole` the wall clock of the run; the parent's CPU per report
+is given whole (walk, hash, collection step) and for the reading alone (walk, hash, handing groups
+to the workers, which write the partitions). `memory` runs mixed-format
+sets of growing size and samples, every 0.2 s, the resident memory of the parent and of every
+worker process (psutil, from a sampling process of its own, so that the pool forks its workers as
+the command line does), keeping each one's peak; reading workers and the collection step's
+workers are told apart by when they started.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -73,9 +78,9 @@ def speed(args: argparse.Namespace) -> None:
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; engine {args.engine}")
     print(
         "| format | reports | jobs | whole s | whole reports/s | in workers: reports per wall s "
-        "| in workers: reports per CPU s | collection s | parent CPU µs/report |"
+        "| in workers: reports per CPU s | collection s | parent CPU µs/report | of which reading |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     ratios = []
     for spec in args.formats.split(","):
         fmt, _, count = spec.partition(":")
@@ -96,7 +101,7 @@ def speed(args: argparse.Namespace) -> None:
             n = len(files)
             print(
                 f"| {fmt} | {n} | {jobs} | {wall:.2f} | {n / wall:.0f} | {n / in_wall:.0f} | {n / in_cpu:.0f} | "
-                f"{summary.collection_seconds:.2f} | {parent / n * 1e6:.0f} |"
+                f"{summary.collection_seconds:.2f} | {parent / n * 1e6:.0f} | {summary.reading_cpu_seconds / n * 1e6:.0f} |"
             )
         ratios.append((fmt, best[2] / best[1]))
     print()
@@ -107,28 +112,49 @@ def speed(args: argparse.Namespace) -> None:
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
-class Sampler(threading.Thread):
-    """Peak resident memory (RSS) and unique memory (USS: pages no other process shares) of this
-    process and of each of its descendants, sampled. A forked worker's RSS starts with every page
-    of the parent it maps; its USS is what the worker itself added."""
+# The memory sampler, a process of its own: a sampling thread in this process would make the pool
+# start its workers from a fork server (it does when other threads run), not by forking as the
+# command line does. Peak RSS and USS (pages no other process shares) of the process given and of
+# each of its descendants, five times a second, until its stdin closes; then {pid: [first seen,
+# peak RSS MiB, peak USS MiB, command line]} as JSON.
+SAMPLER = """
+import json, select, sys, time
+import psutil
+root, me = psutil.Process(int(sys.argv[1])), psutil.Process().pid
+peaks = {}
+while not select.select([sys.stdin], [], [], 0.2)[0]:
+    now = time.time()
+    for p in [root, *root.children(recursive=True)]:
+        if p.pid == me:
+            continue
+        try:
+            info, cmd = p.memory_full_info(), " ".join(p.cmdline())
+        except psutil.Error:
+            continue
+        first, rss, uss, _ = peaks.get(p.pid, (now, 0.0, 0.0, cmd))
+        peaks[p.pid] = (first, max(rss, info.rss / 2**20), max(uss, info.uss / 2**20), cmd)
+json.dump(peaks, sys.stdout)
+"""
 
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peaks: dict[int, tuple[str, float, float]] = {}  # pid: kind, peak RSS, peak USS (MiB)
-        self.stop = threading.Event()
 
-    def run(self) -> None:
-        me = psutil.Process()
-        while not self.stop.is_set():
-            for p in [me, *me.children(recursive=True)]:
-                try:
-                    info = p.memory_full_info()
-                    kind = "parent" if p.pid == me.pid else "worker"  # nianbao.pool forks its workers
-                except psutil.Error:
-                    continue
-                _, rss, uss = self.peaks.get(p.pid, (kind, 0.0, 0.0))
-                self.peaks[p.pid] = (kind, max(rss, info.rss / 2**20), max(uss, info.uss / 2**20))
-            time.sleep(0.2)
+def sampled(run: Callable[[], Summary]) -> tuple[Summary, float, dict[str, list[tuple[float, float]]]]:
+    """The run's summary, its end (time.time()), and the peak (RSS, USS) MiB of each process by kind:
+    ``parent``; ``reading`` workers (started before the collection step); ``collection`` workers."""
+    sampler = subprocess.Popen(
+        [sys.executable, "-c", SAMPLER, str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(0.5)  # the sampler's first look
+    summary = run()
+    end = time.time()
+    out, _ = sampler.communicate("")
+    reading_end = end - summary.collection_seconds
+    kinds: dict[str, list[tuple[float, float]]] = {"parent": [], "reading": [], "collection": []}
+    for pid, (first, rss, uss, cmd) in json.loads(out).items():
+        if "multiprocessing" in cmd:  # a fork server or resource tracker, not nianbao's
+            continue
+        kind = "parent" if int(pid) == os.getpid() else "reading" if first < reading_end else "collection"
+        kinds[kind].append((rss, uss))
+    return summary, end, kinds
 
 
 def memory(args: argparse.Namespace) -> None:
@@ -144,9 +170,10 @@ def memory(args: argparse.Namespace) -> None:
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; --jobs {args.jobs}")
     print(
         "| reports | seconds | reports/s | of which collection s | partitions | parent peak RSS MiB | "
-        "worker peak RSS MiB (each) | worker peak USS MiB (each) | parent CPU µs/report | Parquet MiB |"
+        "worker peak RSS MiB (each) | worker peak USS MiB (each) | collection worker peak USS MiB "
+        "| parent CPU µs/report | of which reading | Parquet MiB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     sys.stdout.flush()
     for size in sizes:
         subprocess.run(
@@ -172,23 +199,20 @@ def one_size(args: argparse.Namespace) -> None:
     files = mixed_set(work, size)
     out = work / f"out-mixed-{size}"
     shutil.rmtree(out, ignore_errors=True)
-    sampler = Sampler()
-    sampler.start()
     cpu = psutil.Process().cpu_times()
-    start = time.perf_counter()
-    summary = run_batch(files, out, jobs=args.jobs, chunk=args.chunk)
-    wall = time.perf_counter() - start
+    summary, _, kinds = sampled(lambda: run_batch(files, out, jobs=args.jobs, chunk=args.chunk))
+    wall = summary.seconds
     after = psutil.Process().cpu_times()
     parent_cpu = (after.user + after.system) - (cpu.user + cpu.system)
-    sampler.stop.set()
-    sampler.join()
-    parent = max(rss for kind, rss, _ in sampler.peaks.values() if kind == "parent")
-    workers = sorted((rss, uss) for kind, rss, uss in sampler.peaks.values() if kind == "worker")
+    parent = max(rss for rss, _ in kinds["parent"])
+    workers = sorted(kinds["reading"])
+    collection = max((uss for _, uss in kinds["collection"]), default=0.0)
     size_mib = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 2**20
     print(
         f"| {size} | {wall:.1f} | {size / wall:.0f} | {summary.collection_seconds:.1f} | {summary.partitions} | "
         f"{parent:.0f} | {', '.join(f'{r:.0f}' for r, _ in workers)} | {', '.join(f'{u:.0f}' for _, u in workers)} | "
-        f"{parent_cpu / size * 1e6:.0f} | {size_mib:.1f} |",
+        f"{collection:.0f} | {parent_cpu / size * 1e6:.0f} | {summary.reading_cpu_seconds / size * 1e6:.0f} | "
+        f"{size_mib:.1f} |",
         flush=True,
     )
 

@@ -1,6 +1,7 @@
 """Reports per second with 1 and 2 reading processes (``--jobs``), per format, and their ratio.
 
     python benchmarks/bench_jobs.py [--count 2000] [--pdf 12] [--rounds 3]
+    python benchmarks/bench_jobs.py --count 5000 --formats txt --rounds 3   # text at 5,000 files
 
 Synthetic reports (random valid records written by nianbao's renderers, as bench_parse.py makes
 them; PDFs are the corpus's r001 copied, or LibreOffice-rendered when the corpus is absent) are
@@ -32,6 +33,7 @@ import tempfile
 import time
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -49,14 +51,14 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def best(rounds: int, run: partial[object]) -> tuple[float, float]:
-    """(wall-clock seconds, CPU seconds) of the least disturbed of ``rounds`` runs."""
+def best(rounds: int, run: partial[object]) -> tuple[float, float, object]:
+    """(wall-clock seconds, CPU seconds, what ``run`` returned) of the least disturbed of ``rounds`` runs."""
     times = []
     for _ in range(rounds):
         start, cpu = time.perf_counter(), cpu_seconds()
-        run()
-        times.append((time.perf_counter() - start, cpu_seconds() - cpu))
-    return min(times)
+        value = run()
+        times.append((time.perf_counter() - start, cpu_seconds() - cpu, value))
+    return min(times, key=lambda t: t[0])
 
 
 def in_process(paths: list[Path]) -> None:
@@ -69,15 +71,32 @@ def pooled(paths: list[Path], jobs: int) -> None:
         assert outcome.value is not None
 
 
-def command(folder: Path, jobs: int) -> None:
+# The command run as `python -m nianbao.cli`, and then its own CPU time (not its workers') printed.
+_PARENT_CPU = """
+import resource, runpy, sys
+sys.argv = ["nianbao", *sys.argv[1:]]
+try:
+    runpy.run_module("nianbao.cli", run_name="__main__")
+except SystemExit:
+    pass
+own = resource.getrusage(resource.RUSAGE_SELF)
+sys.stderr.write(f"PARENT_CPU {own.ru_utime + own.ru_stime}\\n")
+"""
+
+
+def command(folder: Path, jobs: int) -> float:
+    """The whole ``nianbao parse FOLDER --jobs N > /dev/null``; the CPU seconds of its own process."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     with open(os.devnull, "wb") as sink:
-        subprocess.run(
-            [sys.executable, "-m", "nianbao.cli", "parse", str(folder), "--jobs", str(jobs)],
+        run = subprocess.run(
+            [sys.executable, "-c", _PARENT_CPU, "parse", str(folder), "--jobs", str(jobs)],
             stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
             check=False,
             env=env,
         )
+    return float(run.stderr.rsplit("PARENT_CPU ", 1)[1])
 
 
 def overhead(items: int = 20_000) -> None:
@@ -114,9 +133,10 @@ def main() -> None:
     print(f"CPUs: {os.cpu_count()}; load average before: {os.getloadavg()[0]:.2f}")
     print(
         "| format | reports | in-process /s | pool jobs=1 /s | pool jobs=2 /s | ratio "
-        "| command jobs=1 /s | command jobs=2 /s | ratio | CPU ms/report: in-process, pool 1, pool 2, command 2 |"
+        "| command jobs=1 /s | command jobs=2 /s | ratio | CPU ms/report: in-process, pool 1, pool 2, command 2 "
+        "| of which the command's own process (jobs=2) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="nianbao-jobs-") as tmp:
         for fmt in [f.strip() for f in args.formats.split(",") if f.strip()]:
             count = {"docx": args.docx, "pdf": args.pdf}.get(fmt, args.count)
@@ -127,11 +147,12 @@ def main() -> None:
             two = best(args.rounds, partial(pooled, paths, 2))
             c1 = best(args.rounds, partial(command, folder, 1))
             c2 = best(args.rounds, partial(command, folder, 2))
-            rate = [count / wall for wall, _ in (alone, one, two, c1, c2)]
-            cpu = " / ".join(f"{1000 * used / count:.2f}" for _, used in (alone, one, two, c2))
+            rate = [count / wall for wall, _, _ in (alone, one, two, c1, c2)]
+            cpu = " / ".join(f"{1000 * used / count:.2f}" for _, used, _ in (alone, one, two, c2))
+            parent = 1000 * cast(float, c2[2]) / count  # the command's own process
             print(
                 f"| {fmt} | {count} | {rate[0]:.1f} | {rate[1]:.1f} | {rate[2]:.1f} | {rate[2] / rate[1]:.2f} "
-                f"| {rate[3]:.1f} | {rate[4]:.1f} | {rate[4] / rate[3]:.2f} | {cpu} |",
+                f"| {rate[3]:.1f} | {rate[4]:.1f} | {rate[4] / rate[3]:.2f} | {cpu} | {parent:.2f} |",
                 flush=True,
             )
     overhead()

@@ -191,6 +191,22 @@ def test_a_file_that_hangs_times_out_and_the_others_finish(samples: Path, tmp_pa
     assert con.execute("SELECT count(*) FROM records WHERE ok").fetchone()[0] == 20
 
 
+def test_a_file_that_hangs_inside_a_group_fails_alone_and_its_group_is_read(samples: Path, tmp_path: Path) -> None:
+    """The local engine's worker reads a group of files: the hanging one (fourth of the first group)
+    gets the time-out, the files read before it and after it are read again and written once."""
+    folder = tmp_path / "in"
+    shutil.copytree(samples, folder)
+    hang = folder / "00003_HANG.txt"
+    hang.write_text(sorted(folder.glob("0*.txt"))[0].read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert sorted(p.name for p in iter_paths([folder])).index(hang.name) == 3
+    summary = run_batch([folder], tmp_path / "out", jobs=2, timeout=2.0, chunk=8, reader=hanging_reader)
+    assert (summary.read, summary.timeouts, summary.failed) == (21, 1, 1)
+    records = rows(tmp_path / "out")["records"]
+    assert len(records) == len({r[0] for r in records}) == 21
+    failed = [(Path(r[1]).name, r[12]) for r in records if not r[11]]
+    assert failed == [(hang.name, ["RD14"])]
+
+
 def test_unfinished_chunks_are_not_read_and_are_tidied(samples: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_batch([samples], out, jobs=1, chunk=10, collection=False)

@@ -229,3 +229,22 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def _parts(item: list[float]) -> int:
+    """An item made of parts: each sleeps its seconds (inf: hangs), then says it is done."""
+    for seconds in item:
+        time.sleep(3600 if seconds == float("inf") else seconds)
+        pool.tick()
+    return len(item)
+
+
+def test_an_item_of_parts_has_the_time_limit_per_part_and_names_the_failing_one() -> None:
+    isolation = pool.Isolation(jobs=2, seconds=1.0, memory_bytes=0, ahead=1)
+    started = time.monotonic()
+    # five parts of 0.4 s (2 s in all, past the 1 s limit) finish; a hang after two parts fails
+    outcomes = list(pool.run(_parts, [[0.4] * 5, [0.05, 0.05, float("inf"), 0.05]], isolation))
+    assert time.monotonic() - started < 20
+    assert outcomes[0].value == 5 and outcomes[0].failure is None
+    assert outcomes[1].failure is not None and outcomes[1].failure.rule == "RD14"
+    assert outcomes[1].parts == 2  # the third part was the one being read

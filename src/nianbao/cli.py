@@ -14,14 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table as RichTable
 
 from nianbao import formats, pool, service
 from nianbao.api import load_records
-from nianbao.authoring.sample import DEFAULT_FORMATS, write_samples
-from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
-from nianbao.cli_zh import ChineseTyper, run, use_chinese_panels
+from nianbao.cli_zh import ChineseTyper, run
 from nianbao.errors import reading_reference
 from nianbao.extract.split import format_number
 from nianbao.inputs import one_line, problem_text, shown, walk
@@ -30,16 +26,20 @@ from nianbao.outputs import SEVERITY_RANK, json_line, json_text, sarif_frame, sa
 from nianbao.pool import Isolation, failed_report, parse_many
 from nianbao.readers import ReadError
 from nianbao.record import Finding, Report
-from nianbao.render import write
-from nianbao.rules import Config, ConfigError, check, check_across, check_collection, checked, load_config
-from nianbao.rules.docs import rules_reference
 from nianbao.service import iter_paths
 from nianbao.service import parse_path as parse
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    from nianbao.rules import Config
     from nianbao.store import Store
 
-use_chinese_panels()
+# What `nianbao parse` imports is what it pays on every run (0.6 s before this list was cut):
+# the rules (numpy among them), the writers (python-docx), the sample writer and the store are
+# imported by the commands that use them, inside their bodies.
+
 app = ChineseTyper(
     add_completion=False,
     no_args_is_help=True,
@@ -120,7 +120,7 @@ class _Progress:
 
 @app.command("parse")
 def parse_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）")],
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", parser=Path)],
     output_format: Annotated[ParseFormat, typer.Option("--format", "-f", help="输出格式")] = ParseFormat.jsonl,
     jobs: JobsOption = 0,
     timeout: TimeoutOption = LIMITS.seconds,
@@ -131,6 +131,8 @@ def parse_command(
     progress = _Progress(len(files))
     isolation = _isolation(jobs, timeout, memory, len(files))
     if output_format is ParseFormat.table:
+        from rich.console import Console
+
         console = Console()
         failed = False
         try:
@@ -188,6 +190,8 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
 
 def _config(config_file: Path | None, select: list[str] | None = None, ignore: list[str] | None = None) -> Config:
     """The project file's rule choice with the command line's on top; a wrong one is a usage error."""
+    from nianbao.rules import Config, ConfigError, checked, load_config
+
     try:
         config = load_config(config_file)
         if select or ignore:
@@ -202,6 +206,8 @@ def _config(config_file: Path | None, select: list[str] | None = None, ignore: l
 
 def _read_and_check(path: Path, config: Config) -> tuple[Report, list[Finding]]:
     """A worker's work for ``check``: the file's record and the rules on that report alone."""
+    from nianbao.rules import check  # imported by the parent already (``_config``): no import in the worker
+
     report = parse(path)
     return report, check(report, config)
 
@@ -210,7 +216,7 @@ def _read_and_check(path: Path, config: Config) -> tuple[Report, list[Finding]]:
 def check_command(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）；用 --db 时不需要"),
+        typer.Argument(help="报告文件或文件夹（一起检查，可做跨年度、跨单位检查）；用 --db 时不需要", parser=Path),
     ] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="输出格式")] = CheckFormat.text,
     select: Annotated[list[str] | None, typer.Option("--select", help="只运行这些规则（代码或组，如 AR,NA01）")] = None,
@@ -227,6 +233,8 @@ def check_command(
     ] = None,
 ) -> None:
     """按审核规则检查年度报告，指出每个问题的位置（每个文件读完即输出，跨报告的检查在最后）。"""
+    from nianbao.rules import check_across
+
     config = _config(config_file, select, ignore)
     if db is not None or not paths:
         if db is None:
@@ -346,11 +354,12 @@ DB_HELP = "数据库：SQLite 文件或地址（如 postgresql+psycopg://用户@
 
 @app.command("import")
 def import_command(
-    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", exists=True)],
+    paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", parser=Path)],
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认全部 CPU 核）")] = None,
 ) -> None:
     """把报告导入数据库：每个文件一行结果（新增 / 未变化 / 新版本 / 失败）。同一文件再次导入不重复保存。"""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from nianbao.store import FAILED, ImportOutcome
@@ -479,6 +488,9 @@ def render_command(
     if out.suffix.lower() not in (".docx", ".html", ".htm", ".md", ".txt", ".pdf", ".doc"):
         typer.echo(f"不支持的输出格式：{out.suffix or '（无扩展名）'}；可用 .docx .html .md .txt .pdf .doc", err=True)
         raise typer.Exit(2)
+    from nianbao.render import write
+    from nianbao.rules import check
+
     date = _signing_date(signed)
     try:
         reports = load_records(source)
@@ -550,17 +562,25 @@ def _prepare_folder(out: Path) -> None:
         raise typer.Exit(2) from exc
 
 
+# authoring.sample.DEFAULT_FORMATS, written out: the sample writer imports the writers (python-docx),
+# which every other command would otherwise import for this default (tests/test_startup.py keeps them equal).
+SAMPLE_DEFAULT = "txt,md,html,docx"
+
+
 @app.command("sample")
 def sample_command(
     count: Annotated[int, typer.Option("--count", min=1, help="报告份数")],
     out: Annotated[Path, typer.Option("--out", help="输出文件夹")],
     seed: Annotated[int, typer.Option("--seed", help="随机种子（相同种子生成相同的报告）")] = 0,
     error_rate: Annotated[float, typer.Option("--error-rate", min=0.0, max=1.0, help="注入错误的报告比例")] = 0.2,
-    formats_: Annotated[str, typer.Option("--formats", help="文件格式，逗号分隔：txt,md,html,docx,pdf,doc")] = ",".join(
-        DEFAULT_FORMATS
-    ),
+    formats_: Annotated[
+        str, typer.Option("--formats", help="文件格式，逗号分隔：txt,md,html,docx,pdf,doc")
+    ] = SAMPLE_DEFAULT,
 ) -> None:
     """生成逼真的样本报告集与 manifest.jsonl（真实记录和注入的错误）。"""
+    from nianbao.authoring.sample import FORMATS as SAMPLE_FORMATS
+    from nianbao.authoring.sample import write_samples
+
     chosen = tuple(f.strip().lower() for f in formats_.split(",") if f.strip())
     unknown = [f for f in chosen if f not in SAMPLE_FORMATS]
     if unknown or not chosen:
@@ -573,6 +593,8 @@ def sample_command(
 @app.command("rules")
 def rules_command() -> None:
     """列出全部审核规则（Markdown，即 docs/rules.md 的内容）。"""
+    from nianbao.rules.docs import rules_reference
+
     sys.stdout.write(rules_reference())
 
 
@@ -848,6 +870,8 @@ def export_command(
         found = findings_by_record(source)
         sheets = exports.findings_sheet((r, found.get(r.source.sha256, [])) for r in reports)
     elif what is ExportWhat.findings:
+        from nianbao.rules import check_collection
+
         findings = check_collection(reports, _config(config_file))
         sheets = exports.findings_sheet(zip(reports, findings, strict=True))
     elif what is ExportWhat.metrics:
@@ -885,6 +909,8 @@ def print_report(console: Console, report: Report) -> None:
 
 
 def _table2(report: Report) -> RichTable:
+    from rich.table import Table as RichTable
+
     assert report.table2 is not None
     t = RichTable(title=f"表二 主动公开政府信息情况（{report.template} 格式）")
     t.add_column("信息内容")
@@ -897,6 +923,8 @@ def _table2(report: Report) -> RichTable:
 
 
 def _table3(report: Report) -> RichTable:
+    from rich.table import Table as RichTable
+
     assert report.table3 is not None
     t = RichTable(title="表三 收到和处理政府信息公开申请情况")
     t.add_column("行", overflow="fold", min_width=16)
@@ -910,6 +938,8 @@ def _table3(report: Report) -> RichTable:
 
 
 def _table4(report: Report) -> RichTable:
+    from rich.table import Table as RichTable
+
     assert report.table4 is not None
     t = RichTable(title="表四 政府信息公开行政复议、行政诉讼情况")
     t.add_column("")
@@ -958,6 +988,7 @@ def batch_command(
     """批量读取并检查大量报告，写成分区 Parquet；中断后重新运行会跳过已完成的文件。"""
     from nianbao.batch import run_batch
     from nianbao.batch.output import BusyError, MismatchError
+    from nianbao.rules import load_config
 
     try:
         config = load_config(config_file)
@@ -969,8 +1000,8 @@ def batch_command(
         raise typer.Exit(2)
     tty = sys.stderr.isatty()
 
-    def progress(done: int) -> None:
-        if tty and done % 100 == 0:
+    def progress(done: int) -> None:  # called per group of files (their worker wrote them), or per file
+        if tty:
             sys.stderr.write(f"\r已读取 {done} 个文件")
             sys.stderr.flush()
 

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
-import typer.rich_utils as rich_utils
-from rich.text import Text
 from typer._click import exceptions as click_errors  # typer's own click copy (pinned version)
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
@@ -55,7 +53,12 @@ ARGUMENT_LABELS = {
 
 
 def use_chinese_panels() -> None:
-    """typer's help and error panels in Chinese (module constants read at render time)."""
+    """typer's help and error panels in Chinese (module constants read at render time). Called
+    when help is drawn, not at start-up: typer's rich module (rich, markdown-it) is imported by
+    typer only to draw help and errors, and a command that runs needs neither."""
+    global _parameter_help
+    import typer.rich_utils as rich_utils
+
     rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
     rich_utils.OPTIONS_PANEL_TITLE = "选项"
     rich_utils.COMMANDS_PANEL_TITLE = "命令"
@@ -67,17 +70,20 @@ def use_chinese_panels() -> None:
     rich_utils.DEPRECATED_STRING = "（已弃用）"
     rich_utils.RICH_HELP = "用 [blue]'{command_path} {help_option}'[/] 查看帮助。"
     if rich_utils._get_parameter_help is not _one_paragraph:
+        _parameter_help = rich_utils._get_parameter_help
         rich_utils._get_parameter_help = _one_paragraph
         rich_utils._make_command_help = _folded(rich_utils._make_command_help)
 
 
-_parameter_help: Callable[..., Any] = rich_utils._get_parameter_help
+_parameter_help: Callable[..., Any] | None = None  # typer's own, kept by use_chinese_panels
 
 
 def _folded(make: Callable[..., Any]) -> Callable[..., Any]:
     """A command's summary in the command list folded onto more lines instead of cut off."""
 
     def folded(**kwargs: Any) -> Any:
+        from rich.text import Text
+
         text = make(**kwargs)
         if isinstance(text, Text):
             text.overflow = "fold"
@@ -89,6 +95,9 @@ def _folded(make: Callable[..., Any]) -> Callable[..., Any]:
 def _one_paragraph(**kwargs: Any) -> Any:
     """An option's help, default and 必填 as one wrapped paragraph. typer sets them side by side as
     columns, and a Chinese help text too wide for its column was cut off with an ellipsis."""
+    from rich.text import Text
+
+    assert _parameter_help is not None  # set before it was replaced by this function
     columns = _parameter_help(**kwargs)
     parts = list(getattr(columns, "renderables", ()))
     if not parts or not all(isinstance(p, Text) for p in parts):
@@ -148,6 +157,10 @@ class ChineseCommand(TyperCommand):
     def get_usage(self, ctx: Any) -> str:
         return _usage_line(self, ctx)
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        use_chinese_panels()
+        super().format_help(ctx, formatter)
+
 
 class ChineseGroup(TyperGroup):
     """The command group (``nianbao``) with a Chinese usage line and help option."""
@@ -157,6 +170,10 @@ class ChineseGroup(TyperGroup):
 
     def get_usage(self, ctx: Any) -> str:
         return _usage_line(self, ctx)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        use_chinese_panels()
+        super().format_help(ctx, formatter)
 
 
 class ChineseTyper(typer.Typer):

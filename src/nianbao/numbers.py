@@ -84,7 +84,7 @@ MAX_DIGITS = 100
 UNREADABLE = "\ufffd"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # what repeats from report to report; larger only grew the worker's memory
 def parse_value(text: str) -> Value | None:
     """Read one printed cell. Returns None when the text is not a number or a blank marker.
 

@@ -10,7 +10,6 @@ from typing import Any
 from nianbao import __version__
 from nianbao.inputs import one_line
 from nianbao.record import SEVERITIES, Finding
-from nianbao.rules import REGISTRY
 
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # notice 0, warning 1, error 2
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "notice": "提示"}
@@ -81,6 +80,8 @@ def sarif(results: list[tuple[str, list[Finding]]]) -> dict[str, Any]:
 
 
 def _sarif_rules() -> list[dict[str, Any]]:
+    from nianbao.rules import REGISTRY  # here: `parse`, which writes JSON lines, needs no rules
+
     return [
         {
             "id": r.code,

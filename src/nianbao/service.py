@@ -30,12 +30,23 @@ from nianbao.api import iter_paths, load_record, parse, parse_bytes
 from nianbao.model import Document
 from nianbao.readers import read_document, sniff_format
 from nianbao.record import Finding, Report
-from nianbao.rules import REGISTRY, Config, check, check_collection, load_config
-from nianbao.rules.base import Context, Rule
 
 if TYPE_CHECKING:
     from nianbao.metrics import Rollup, UnitInfo
+    from nianbao.rules import Config, load_config
+    from nianbao.rules.base import Rule
     from nianbao.store import ActiveReport, ImportOutcome, Store
+
+
+def __getattr__(name: str) -> Any:
+    """``Config`` and ``load_config`` imported on first use: the rules (numpy among them) cost a
+    tenth of a second to import, which ``nianbao parse`` should not pay."""
+    if name in ("Config", "load_config"):
+        import nianbao.rules
+
+        return getattr(nianbao.rules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Aggregates = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -80,12 +91,16 @@ def read_document_bytes(data: bytes, name: str) -> Document:
 
 def check_report(report: Report, config: Config | None = None) -> list[Finding]:
     """The reading findings and every selected per-report rule's findings of one record."""
+    from nianbao.rules import Config, check
+
     return check(report, config or Config())
 
 
 def check_reports(reports: Iterable[Report], config: Config | None = None) -> dict[str, list[Finding]]:
     """Every selected rule, per report and across the reports given, keyed by record key (sha256).
     The same file given twice is checked once."""
+    from nianbao.rules import Config, check_collection
+
     unique = list({r.key: r for r in reports}.values())
     found = check_collection(unique, config or Config())
     return {r.key: fs for r, fs in zip(unique, found, strict=True)}
@@ -123,6 +138,8 @@ def _read_for_import(path: str, config: Config | None) -> Parsed:
     report = parse(path)
     if config is None or report.errors:
         return Parsed(report, None)
+    from nianbao.rules import check
+
     return Parsed(report, tuple(check(report, config)))
 
 
@@ -244,6 +261,9 @@ def check_store(store: Store, config: Config | None = None) -> StoreCheck:
     decisions stay, by fingerprint). Per-report rules stream the records one batch at a time;
     each collection rule is handed the groups it declares (by agency, year, aggregate, report),
     one group in memory at a time."""
+    from nianbao.rules import REGISTRY, Config, check
+    from nianbao.rules.base import Context
+
     config = config or Config()
     counts: dict[str, int] = {}
     checked = 0

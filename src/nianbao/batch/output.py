@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from nianbao.batch.schema import TABLE_DIRS, FileRows, Row, arrow_schema, to_table
+from nianbao.batch.schema import TABLE_DIRS, FileRows, arrow_schema, to_table
 
 COMPRESSION = "zstd"
 
@@ -115,15 +115,30 @@ def partition_name(keys: list[str]) -> str:
     return "part-" + hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:24] + ".parquet"
 
 
+# The tables of a partition, in the order they are written: records last (the chunk's commit).
+WRITE_ORDER = ("cells", "findings", "records")
+
+
+def chunk_tables(chunk: list[FileRows]) -> dict[str, pa.Table]:
+    """A chunk's rows as one Arrow table per table (columns: far smaller than the rows' tuples)."""
+    return {
+        "cells": to_table("cells", [c for f in chunk for c in f.cells]),
+        "findings": to_table("findings", [x for f in chunk for x in f.findings]),
+        "records": to_table("records", [f.record for f in chunk]),
+    }
+
+
+def write_tables(out: Path, keys: list[str], parts: list[dict[str, pa.Table]]) -> str:
+    """One partition per table from the tables of the chunk's slices; records last."""
+    name = partition_name(keys)
+    for table in WRITE_ORDER:
+        write_atomic(pa.concat_tables([p[table] for p in parts]), out / table / name)
+    return name
+
+
 def write_chunk(out: Path, chunk: list[FileRows]) -> str:
     """One partition per table for a chunk of files; records last (the chunk's commit)."""
-    name = partition_name([f.sha256 for f in chunk])
-    cells: list[Row] = [c for f in chunk for c in f.cells]
-    findings: list[Row] = [x for f in chunk for x in f.findings]
-    write_atomic(to_table("cells", cells), out / "cells" / name)
-    write_atomic(to_table("findings", findings), out / "findings" / name)
-    write_atomic(to_table("records", [f.record for f in chunk]), out / "records" / name)
-    return name
+    return write_tables(out, [f.sha256 for f in chunk], [chunk_tables(chunk)])
 
 
 def collection_dir(out: Path) -> Path | None:

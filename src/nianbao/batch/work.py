@@ -1,4 +1,5 @@
-"""What a worker does with one file: read it, run the report-scope rules, make its rows.
+"""What a worker does with one file: read it, run the report-scope rules, make its rows; and with
+a group of files (the local engine): read each, write the group's partitions, report their count.
 
 The reading goes through ``parse`` (``nianbao.api``) by default; the batch runner takes any
 module-level ``reader(path) -> Report`` so that a test can put in a reader that hangs.
@@ -15,9 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nianbao import __version__
+import pyarrow as pa
+
+from nianbao import __version__, pool
 from nianbao.api import parse
-from nianbao.batch.schema import FileRows, file_rows
+from nianbao.batch.output import chunk_tables, write_tables
+from nianbao.batch.schema import RECORD_OK, FileRows, file_rows
 from nianbao.inputs import shown
 from nianbao.readers import sniff_format
 from nianbao.record import Finding, Report, Source
@@ -25,6 +29,7 @@ from nianbao.rules import Config, check
 
 Reader = Callable[[Path], Report]
 DEFAULT_CONFIG = Config()
+SLICE = 32  # files of a group held as rows before they become Arrow tables
 
 
 @dataclass(frozen=True)
@@ -72,3 +77,43 @@ def path_key(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(b"path:" + os.fsencode(path)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Written:
+    """A group of files read, checked and written as one partition by a worker: all the parent
+    hears of it (the rows stay in the worker, which is what lets the parent keep up with two)."""
+
+    partition: str
+    files: int
+    failed: int  # records with a reading error
+
+
+def read_group(tasks: list[Task], out: Path, func: Callable[[Task], FileRows]) -> Written:
+    """One item of the local engine: each file read by ``func`` (``pool.tick`` after each, so the
+    time limit stays per file), then the group's partitions written. Every ``SLICE`` files the
+    rows become Arrow tables: a group of 500 files held as Python rows added 130 MiB to a worker."""
+    # Arrow's default allocator (mimalloc) kept 20–25 MiB a worker after its tables were written;
+    # the C library's gives the memory back. The worker is the batch's alone, so is its allocator.
+    pa.set_memory_pool(pa.system_memory_pool())
+    keys: list[str] = []
+    parts: list[dict[str, pa.Table]] = []
+    rows: list[FileRows] = []
+    failed = 0
+    for task in tasks:
+        try:
+            row = func(task)
+        except MemoryError:
+            raise  # a heap that ran out: the pool ends this worker and the parent blames this file
+        except Exception as exc:  # as the pool records a work function that raises
+            row = failed_rows(task, pool.crash_failure(f"程序错误 {type(exc).__name__}"))
+        keys.append(row.sha256)
+        failed += not row.record[RECORD_OK]
+        rows.append(row)
+        if len(rows) >= SLICE:
+            parts.append(chunk_tables(rows))
+            rows = []
+        pool.tick()
+    if rows:
+        parts.append(chunk_tables(rows))
+    return Written(write_tables(out, keys, parts), len(keys), failed)

@@ -125,8 +125,10 @@ _NARRATIVE_CHARS = 60
 Piece = tuple[str, str, str, int | float | None]
 # Cell texts repeat from report to report (labels, small numbers): cut each once. A plain dict,
 # emptied when full, costs less per look-up than lru_cache's bookkeeping and keeps memory bounded.
+# 4,096 entries hold what repeats (labels, small counts); at 65,536 a worker's memory still grew
+# with the batch (27 → 63 MiB from 2,000 to 20,000 reports) for no measurable speed.
 _PIECES: dict[str, tuple[Piece, ...]] = {}
-_PIECES_MAX = 65536
+_PIECES_MAX = 4096
 
 
 def _pieces(raw: str) -> tuple[Piece, ...]:
