@@ -41,8 +41,8 @@ def read_group(tasks: list[Task], func: Callable[[Task], FileRows], isolation: I
     for task in tasks:
         try:
             out.append((task, func(task)))
-        except Exception as exc:
-            out.append((task, crash_failure(f"程序错误 {type(exc).__name__}")))
+        except Exception:
+            out.append((task, crash_failure("程序内部错误")))
     return out
 
 
@@ -97,8 +97,8 @@ def dask_engine(
             group = owner.pop(future.key)
             try:
                 outcomes: list[Outcome] = future.result()
-            except Exception as exc:  # KilledWorker: the group killed every worker it ran on
-                outcomes = [(t, crash_failure(f"Dask {type(exc).__name__}")) for t in group]
+            except Exception:  # KilledWorker: the group killed every worker it ran on
+                outcomes = [(t, crash_failure("Dask 集群未能完成这组文件的读取：工作进程退出或连接中断")) for t in group]
             future.release()
             yield from outcomes
             nxt = next(groups, None)

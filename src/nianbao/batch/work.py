@@ -105,8 +105,8 @@ def read_group(tasks: list[Task], out: Path, func: Callable[[Task], FileRows]) -
             row = func(task)
         except MemoryError:
             raise  # a heap that ran out: the pool ends this worker and the parent blames this file
-        except Exception as exc:  # as the pool records a work function that raises
-            row = failed_rows(task, pool.crash_failure(f"程序错误 {type(exc).__name__}"))
+        except Exception:  # as the pool records a work function that raises
+            row = failed_rows(task, pool.crash_failure("程序内部错误"))
         keys.append(row.sha256)
         failed += not row.record[RECORD_OK]
         rows.append(row)
