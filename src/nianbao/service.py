@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -31,13 +32,15 @@ from nianbao.rules.base import Context, Rule
 
 if TYPE_CHECKING:
     from nianbao.store import ActiveReport, ImportOutcome, Store
+    from nianbao.store.write import Prepared, Writer
+
+    Entry = Prepared | ImportOutcome
 
 Aggregates = tuple[tuple[str, tuple[str, ...]], ...]
 
 __all__ = [
     "AGENCY_COLUMNS",
     "Config",
-    "Parsed",
     "check_report",
     "check_reports",
     "check_store",
@@ -93,20 +96,15 @@ def open_store(url: str | None = None) -> Store:
     return Store(url)
 
 
-@dataclass(frozen=True)
-class Parsed:
-    """A file read for import: its record and its per-report findings (computed where it was read)."""
+def _prepare_file(path: str, config: Config | None) -> Prepared:
+    """A file read for import and made ready to store, where it is read (a pool worker): checked
+    by the per-report rules when ``config`` is given."""
+    from nianbao.store.write import prepare
 
-    report: Report
-    findings: tuple[Finding, ...] | None  # None: not checked (the record's reading findings are stored)
-
-
-def _read_for_import(path: str, config: Config | None) -> Parsed:
-    """A file read for import; checked by the per-report rules when ``config`` is given."""
     report = parse(path)
-    if config is None or report.errors:
-        return Parsed(report, None)
-    return Parsed(report, tuple(check(report, config)))
+    if report.errors:
+        return prepare(report)
+    return prepare(report, _bytes_of(path), None if config is None else check(report, config))
 
 
 def import_paths(
@@ -117,47 +115,65 @@ def import_paths(
     on_outcome: Callable[[ImportOutcome], None] | None = None,
 ) -> list[ImportOutcome]:
     """Import files (folders walked): files already stored are 未变化 without being read again; the
-    rest are read on ``jobs`` processes (all cores by default) and each written in its own
-    transaction, in the order given. ``on_outcome`` is called after each file.
+    rest are read on ``jobs`` processes (all cores by default), which also make each file's rows,
+    and written by this process several files a transaction (store.write), outcomes in the order
+    given. ``on_outcome`` is called for each file once its transaction is committed.
 
     With a ``config`` the per-report rules run where each file is read and their findings are
     stored; without, only the reading findings are (``check_store`` runs the rules later)."""
+    import dataclasses
+
     files = [str(p) for p in iter_paths(paths)]
+    shas = {name: _sha256_of(name) for name in files}
+    known = store.known_many(sha for sha in shas.values() if sha is not None)
+    todo = [name for name in files if shas[name] not in known]
+    prepared = _prepared(todo, max(1, jobs or os.cpu_count() or 1), config)
+    entries = (
+        dataclasses.replace(known[sha], name=name) if (sha := shas[name]) in known else next(prepared) for name in files
+    )
     outcomes: list[ImportOutcome] = []
-
-    def done(outcome: ImportOutcome) -> None:
-        outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
-
-    todo: list[str] = []
-    known: dict[str, ImportOutcome] = {}
-    for name in files:
-        sha = _sha256_of(name)
-        stored = store.known(sha, name) if sha is not None else None
-        if stored is not None:
-            known[name] = stored
-        else:
-            todo.append(name)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    results = _parsed(todo, jobs, config)
-    for name in files:
-        if name in known:
-            done(known[name])
-            continue
-        parsed = next(results)
-        data = _bytes_of(name)
-        done(store.add(parsed.report, data, parsed.findings))
+    with store.writer() as writer:
+        for batch in _batches(entries):
+            for outcome in _write_batch(writer, batch):
+                outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
     return outcomes
 
 
-def _parsed(names: list[str], jobs: int, config: Config | None) -> Iterator[Parsed]:
+def _write_batch(writer: Writer, batch: list[Prepared | ImportOutcome]) -> list[ImportOutcome]:
+    """The batch's outcomes in order: the files already known as they are, the others written."""
+    from nianbao.store import ImportOutcome
+
+    written = iter(writer.write([e for e in batch if not isinstance(e, ImportOutcome)]))
+    return [e if isinstance(e, ImportOutcome) else next(written) for e in batch]
+
+
+def _batches(entries: Iterable[Entry], most: int = 64, seconds: float = 0.5) -> Iterator[list[Entry]]:
+    """Entries gathered for one transaction: 1, 2, 4… up to ``most``, or what came in ``seconds``.
+    Small at first, so the first outcomes show at once; then large, so a commit serves many files;
+    never held long, so a slow file (a scan) does not keep the ones before it unsaved."""
+    batch: list[Entry] = []
+    size, start = 1, 0.0
+    for entry in entries:
+        if not batch:
+            start = time.monotonic()
+        batch.append(entry)
+        if len(batch) >= size or time.monotonic() - start >= seconds:
+            yield batch
+            batch, size = [], min(size * 2, most)
+    if batch:
+        yield batch
+
+
+def _prepared(names: list[str], jobs: int, config: Config | None) -> Iterator[Prepared]:
     if jobs == 1 or len(names) < 2:
         for name in names:
-            yield _read_for_import(name, config)
+            yield _prepare_file(name, config)
         return
+    # the workers run ahead of the writer: map submits every file at once
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_read_for_import, names, [config] * len(names), chunksize=1)
+        yield from pool.map(_prepare_file, names, [config] * len(names), chunksize=1)
 
 
 def _sha256_of(name: str) -> str | None:
