@@ -353,7 +353,7 @@ class Writer:
     def _contents(self, cursor: Any, files: list[Prepared], version_ids: list[int]) -> None:
         """The versions' cells, sections and findings."""
         pairs = list(zip(version_ids, files, strict=True))
-        columns = ("path", "value", "is_int", "state", "location")
+        columns: tuple[str, ...] = ("path", "value", "is_int", "state", "location")
         self._owned(cursor, "cells", columns, [(v, f.cells) for v, f in pairs])
         columns = ("number", "title", "heading", "text")
         self._owned(cursor, "sections", columns, [(v, f.sections) for v, f in pairs])
