@@ -20,7 +20,7 @@ import io
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -132,12 +132,23 @@ def import_paths(
         dataclasses.replace(known[sha], name=name) if (sha := shas[name]) in known else next(prepared) for name in files
     )
     outcomes: list[ImportOutcome] = []
-    with store.writer() as writer:
+
+    def done(written: Future[list[ImportOutcome]]) -> None:
+        for outcome in written.result():
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+    # One thread writes a batch while this one reads (or gathers from the workers) the next: the
+    # database's own work (SQLite's pages, the PostgreSQL server's round trips) runs beside reading.
+    with store.writer() as writer, ThreadPoolExecutor(1, thread_name_prefix="nianbao-writer") as thread:
+        writing: Future[list[ImportOutcome]] | None = None
         for batch in _batches(entries):
-            for outcome in _write_batch(writer, batch):
-                outcomes.append(outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
+            if writing is not None:
+                done(writing)
+            writing = thread.submit(_write_batch, writer, batch)
+        if writing is not None:
+            done(writing)
     return outcomes
 
 

@@ -16,6 +16,7 @@ and its files are written again one a transaction, where the loser finds the win
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from nianbao.store import models as m
 Row = tuple[Any, ...]
 ZIP = b"PK\x03\x04"  # docx, xlsx: already deflated, packing them again gains nothing
 PACK_LEVEL = 1  # zlib level: half the time of level 6 for about 9 % more bytes (docs/performance.md)
+_string: Any = json.encoder.encode_basestring  # type: ignore[attr-defined,unused-ignore]  # as _json writes a string
 # PostgreSQL errors a race between two writers ends in: a deadlock, a serialization failure.
 RACE_STATES = frozenset({"40P01", "40001"})
 
@@ -73,6 +75,7 @@ def prepare(report: Report, data: bytes | None = None, findings: Sequence[Findin
         return Prepared(name, sha, failed="；".join(f"{e.rule} {e.message}" for e in report.errors))
     packed, blob = pack_file(data) if data is not None else (False, None)
     chosen = report.findings if findings is None else findings
+    locations = {path: _location_json(location) for path, location in report.locations.items()}
     return Prepared(
         name,
         sha,
@@ -82,13 +85,23 @@ def prepare(report: Report, data: bytes | None = None, findings: Sequence[Findin
         format=report.source.format,
         extractor=report.source.extractor,
         size=len(data) if data is not None else 0,
-        record=zlib.compress(_json(report.to_dict()).encode("utf-8"), PACK_LEVEL),
+        record=zlib.compress(record_json(report, locations).encode("utf-8"), PACK_LEVEL),
         blob=blob,
         packed=packed,
-        cells=cell_rows(report),
+        cells=cell_rows(report, locations),
         sections=tuple((x.number, x.title, x.heading, x.text) for x in report.sections),
         findings=finding_rows(chosen, "report"),
     )
+
+
+def record_json(report: Report, locations: dict[str, str]) -> str:
+    """The record's JSON (``_json(report.to_dict())`` but for the order of its keys), its
+    locations written from their JSON already made for the cells: they are most of the record
+    and, through the encoder, most of the time it takes."""
+    record = report.to_dict()
+    del record["locations"]
+    pairs = ",".join([f"{_string(path)}:{text}" for path, text in locations.items()])
+    return f'{_json(record)[:-1]},"locations":{{{pairs}}}}}'
 
 
 def pack_file(data: bytes) -> tuple[bool, bytes]:
@@ -99,17 +112,16 @@ def pack_file(data: bytes) -> tuple[bool, bytes]:
     return (True, packed) if len(packed) < len(data) else (False, data)
 
 
-def cell_rows(report: Report) -> tuple[Row, ...]:
+def cell_rows(report: Report, locations: dict[str, str]) -> tuple[Row, ...]:
     """(path, value, is_int, state, location JSON) for each cell of the three tables."""
     unknown = {p for f in report.findings if f.rule in UNKNOWN_RULES for p in f.cells}
-    locations = report.locations
     return tuple(
         (
             path,
             value,
             not isinstance(value, float),
             "value" if value is not None else "unknown" if path in unknown else "blank",
-            _location_json(locations.get(path)),
+            locations.get(path, "{}"),
         )
         for path, value in report.flat().items()
     )
@@ -245,12 +257,11 @@ class Writer:
 
     def _reports(self, cursor: Any, files: list[Prepared]) -> list[_NewReport]:
         """Each file's report: found, or made; earlier versions of a found report made inactive."""
-        identities = []
-        agency_ids = []
-        for f in files:
-            agency_id = self._agency(cursor, f.agency, f.agency_key) if f.agency and f.agency_key else None
-            agency_ids.append(agency_id)
-            identities.append(f"{agency_id}:{f.year}" if agency_id is not None and f.year else f"file:{f.sha256}")
+        agency_ids = self._agency_ids(cursor, files)
+        identities = [
+            f"{agency_id}:{f.year}" if agency_id is not None and f.year else f"file:{f.sha256}"
+            for f, agency_id in zip(files, agency_ids, strict=True)
+        ]
         found: dict[str, int] = dict(
             self._in(cursor, "SELECT identity, id FROM reports WHERE identity IN ({})", identities)
         )
@@ -274,24 +285,25 @@ class Writer:
             out.append(_NewReport(identity, found.get(identity) or made[identity], status))
         return out
 
-    def _agency(self, cursor: Any, name: str, key: str) -> int:
-        """The agency a printed name is (by key, then by alias key); made from the name when none is."""
-        found = self._agencies.get(key)
-        if found is None:
-            found = self._one(cursor, "SELECT id FROM agencies WHERE key = ?", (key,))
-        if found is None:
-            found = self._one(cursor, "SELECT agency_id FROM agency_aliases WHERE key = ?", (key,))
-        if found is None:
-            found = self._one(
-                cursor, "INSERT INTO agencies (name, key, listed) VALUES (?, ?, ?) RETURNING id", (name, key, False)
+    def _agency_ids(self, cursor: Any, files: list[Prepared]) -> list[int | None]:
+        """The agency each file's title names (by key, then by alias key); made from the name the
+        first of them prints when none is. Three statements for a batch's agencies not yet met."""
+        wanted: dict[str, str] = {}
+        for f in files:
+            if f.agency and f.agency_key and f.agency_key not in self._agencies:
+                wanted.setdefault(f.agency_key, f.agency)
+        if wanted:
+            found: dict[str, int] = dict(
+                self._in(cursor, "SELECT key, id FROM agencies WHERE key IN ({})", list(wanted))
             )
-        self._agencies[key] = int(found)
-        return int(found)
-
-    def _one(self, cursor: Any, sql: str, params: Row) -> Any:
-        cursor.execute(self._sql(sql), params)
-        row = cursor.fetchone()
-        return None if row is None else row[0]
+            aliased = [k for k in wanted if k not in found]
+            found |= dict(self._in(cursor, "SELECT key, agency_id FROM agency_aliases WHERE key IN ({})", aliased))
+            missing = [k for k in wanted if k not in found]
+            ids = self._new_ids(cursor, "agencies", len(missing)) if missing else []
+            rows = [(i, wanted[k], k, False) for k, i in zip(missing, ids, strict=True)]
+            self._rows(cursor, "agencies", ("id", "name", "key", "listed"), rows)
+            self._agencies |= found | dict(zip(missing, ids, strict=True))
+        return [self._agencies[f.agency_key] if f.agency and f.agency_key else None for f in files]
 
     def _new_ids(self, cursor: Any, table: str, n: int) -> list[int]:
         """``n`` new ids of ``table``, increasing (a report's newest version has the highest id).
