@@ -30,6 +30,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from nianbao import service
 from nianbao.authoring.sample import write_samples
 from nianbao.rules import Config, check
@@ -81,7 +83,7 @@ def import_into(url: str, files: list[str], jobs: int) -> tuple[float, float, fl
     """(import seconds, import CPU seconds (with the server's), check --db seconds, files stored:
     new reports and new versions of one)."""
     store = service.open_store(url)
-    database = url.rsplit("/", 1)[1] if url.startswith("postgresql") else ""
+    database = (make_url(url).database or "") if url.startswith("postgresql") else ""
     start, start_cpu = time.perf_counter(), cpu() + (server_cpu(database) if database else 0.0)
     outcomes = service.import_paths(store, files, jobs=jobs)
     imported = time.perf_counter() - start
