@@ -19,6 +19,7 @@ import hashlib
 import io
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -178,13 +179,24 @@ def _batches(entries: Iterable[Entry], most: int = 64, seconds: float = 0.5) -> 
 
 
 def _prepared(names: list[str], jobs: int, config: Config | None) -> Iterator[Prepared]:
+    """The files prepared (store.write.prepare) in order, on ``jobs`` worker processes that run
+    up to ``AHEAD`` files ahead of the writer: enough to keep them busy while a batch is written,
+    few enough that a slow database does not pile a whole import's rows up in memory."""
     if jobs == 1 or len(names) < 2:
         for name in names:
             yield _prepare_file(name, config)
         return
-    # the workers run ahead of the writer: map submits every file at once
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_prepare_file, names, [config] * len(names), chunksize=1)
+        window: deque[Future[Prepared]] = deque()
+        for name in names:
+            window.append(pool.submit(_prepare_file, name, config))
+            if len(window) > AHEAD:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+AHEAD = 256  # files read ahead of the writer (about 30 KiB of rows each)
 
 
 def _sha256_of(name: str) -> str | None:
