@@ -181,8 +181,10 @@ def _batches(entries: Iterable[Entry], most: int = 64, seconds: float = 0.5) -> 
 def _prepared(names: list[str], jobs: int, config: Config | None) -> Iterator[Prepared]:
     """The files prepared (store.write.prepare) in order, on ``jobs`` worker processes that run
     up to ``AHEAD`` files ahead of the writer: enough to keep them busy while a batch is written,
-    few enough that a slow database does not pile a whole import's rows up in memory."""
-    if jobs == 1 or len(names) < 2:
+    few enough that a slow database does not pile a whole import's rows up in memory. One job is
+    one reading process too, beside this one writing (reading and writing in one process would
+    take turns: SQLite's and psycopg's calls let go of the GIL for a moment a row at most)."""
+    if len(names) < 2:
         for name in names:
             yield _prepare_file(name, config)
         return
