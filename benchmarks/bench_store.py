@@ -1,6 +1,6 @@
 """Import speed and size of the store, against reading alone, on a ``nianbao sample`` set.
 
-    python benchmarks/bench_store.py [--count 1000] [--samples DIR] [--pg URL] [--jobs 1 2]
+    python benchmarks/bench_store.py [--count 1000] [--samples DIR] [--pg URL] [--jobs 1 2] [--repeat 3]
     python benchmarks/bench_store.py --samples DIR --writes 40     # the writing path alone
 
 For each job count: reading alone (parse, in a process pool like import's), reading with the
@@ -8,8 +8,9 @@ per-report check (what import's workers do), then ``import`` into a fresh SQLite
 PostgreSQL database (a throwaway cluster as in the tests, or ``--pg``/``NIANBAO_TEST_PG``), then
 ``check --db`` over what was stored. Sizes: the database's bytes per report (SQLite: the file
 after a checkpoint; PostgreSQL: pg_database_size less an empty database's), beside the source
-files' own bytes per report (the store keeps each original file). One run each (wall clock): the
-machine is shared, so read the ratios more than the seconds.
+files' own bytes per report (the store keeps each original file). One run each (wall clock), or
+with ``--repeat N`` the best of N runs of parse alone and of each import (``check --db`` and
+parse + check run once): on a shared machine, read the ratios more than the seconds.
 
 A second table gives CPU milliseconds per report (this process and its pool workers, from
 getrusage; for PostgreSQL also the server processes serving the import's database, from /proc):
@@ -79,7 +80,7 @@ def pooled(files: list[str], work: Callable[[str], int], jobs: int) -> tuple[flo
     return time.perf_counter() - start, cpu() - start_cpu
 
 
-def import_into(url: str, files: list[str], jobs: int) -> tuple[float, float, float, int]:
+def import_into(url: str, files: list[str], jobs: int, checking: bool = True) -> tuple[float, float, float, int]:
     """(import seconds, import CPU seconds (with the server's), check --db seconds, files stored:
     new reports and new versions of one)."""
     store = service.open_store(url)
@@ -89,7 +90,8 @@ def import_into(url: str, files: list[str], jobs: int) -> tuple[float, float, fl
     imported = time.perf_counter() - start
     imported_cpu = cpu() + (server_cpu(database) if database else 0.0) - start_cpu
     start = time.perf_counter()
-    service.check_store(store)
+    if checking:
+        service.check_store(store)
     checked = time.perf_counter() - start
     store.close()
     return imported, imported_cpu, checked, sum(o.status in ("新增", "新版本") for o in outcomes)
@@ -140,6 +142,7 @@ def main() -> None:
     parser.add_argument("--samples", type=Path, help="an existing sample folder (else one is written)")
     parser.add_argument("--pg", help="a PostgreSQL server URL where databases may be created")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=1, help="parse and import N times, keep the best (a busy host)")
     parser.add_argument(
         "--writes", type=int, metavar="N", help="only time Store.add on N reports already read (the writing path)"
     )
@@ -182,6 +185,14 @@ def main() -> None:
             pg, pg_cpu, pg_check, stored = import_into(url, files, jobs)
             assert stored == n, f"{stored} of {n} stored"
             sizes["PostgreSQL"] = (pg_bytes(url) - empty) / n
+            for again in range(1, args.repeat):  # the best of the runs: what the host's other load took least from
+                parse_s, parse_cpu = (min(a, b) for a, b in zip((parse_s, parse_cpu), pooled(files, _parse, jobs)))
+                again_file = f"sqlite:///{work / f'bench-{jobs}-{again}.db'}"
+                lite, lite_cpu = (
+                    min(a, b) for a, b in zip((lite, lite_cpu), import_into(again_file, files, jobs, False))
+                )
+                url = fresh_database(server)
+                pg, pg_cpu = (min(a, b) for a, b in zip((pg, pg_cpu), import_into(url, files, jobs, False)))
             print(
                 f"| {jobs} | {n / parse_s:.0f}/s | {n / check_s:.0f}/s | {n / lite:.0f}/s | {lite / parse_s:.2f}× "
                 f"| {n / pg:.0f}/s | {pg / parse_s:.2f}× | {lite_check:.1f} s | {pg_check:.1f} s |"
