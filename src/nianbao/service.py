@@ -20,8 +20,10 @@ import csv
 import hashlib
 import io
 import os
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
     from nianbao.rules import Config, load_config
     from nianbao.rules.base import Rule
     from nianbao.store import ActiveReport, ImportOutcome, Store
+    from nianbao.store.write import Prepared, Writer
+
+    Entry = Prepared | ImportOutcome
 
 
 def __getattr__(name: str) -> Any:
@@ -53,7 +58,6 @@ Aggregates = tuple[tuple[str, tuple[str, ...]], ...]
 __all__ = [
     "AGENCY_COLUMNS",
     "Config",
-    "Parsed",
     "check_report",
     "check_reports",
     "check_store",
@@ -125,22 +129,19 @@ def open_store(url: str | None = None) -> Store:
     return Store(url)
 
 
-@dataclass(frozen=True)
-class Parsed:
-    """A file read for import: its record and its per-report findings (computed where it was read)."""
+def _prepare_file(path: str, config: Config | None) -> Prepared:
+    """A file read for import and made ready to store, where it is read (a pool worker): checked
+    by the per-report rules when ``config`` is given."""
+    from nianbao.store.write import prepare
 
-    report: Report
-    findings: tuple[Finding, ...] | None  # None: not checked (the record's reading findings are stored)
-
-
-def _read_for_import(path: str, config: Config | None) -> Parsed:
-    """A file read for import; checked by the per-report rules when ``config`` is given."""
     report = parse(path)
-    if config is None or report.errors:
-        return Parsed(report, None)
+    if report.errors:
+        return prepare(report)
+    if config is None:
+        return prepare(report, _bytes_of(path), None)
     from nianbao.rules import check
 
-    return Parsed(report, tuple(check(report, config)))
+    return prepare(report, _bytes_of(path), check(report, config))
 
 
 def import_paths(
@@ -151,47 +152,89 @@ def import_paths(
     on_outcome: Callable[[ImportOutcome], None] | None = None,
 ) -> list[ImportOutcome]:
     """Import files (folders walked): files already stored are 未变化 without being read again; the
-    rest are read on ``jobs`` processes (all cores by default) and each written in its own
-    transaction, in the order given. ``on_outcome`` is called after each file.
+    rest are read on ``jobs`` processes (all cores by default), which also make each file's rows,
+    and written by this process several files a transaction (store.write), outcomes in the order
+    given. ``on_outcome`` is called for each file once its transaction is committed.
 
     With a ``config`` the per-report rules run where each file is read and their findings are
     stored; without, only the reading findings are (``check_store`` runs the rules later)."""
+    import dataclasses
+
     files = [str(p) for p in iter_paths(paths)]
+    shas = {name: _sha256_of(name) for name in files}
+    known = store.known_many(sha for sha in shas.values() if sha is not None)
+    todo = [name for name in files if shas[name] not in known]
+    prepared = _prepared(todo, max(1, jobs or os.cpu_count() or 1), config)
+    entries = (
+        dataclasses.replace(known[sha], name=name) if (sha := shas[name]) in known else next(prepared) for name in files
+    )
     outcomes: list[ImportOutcome] = []
 
-    def done(outcome: ImportOutcome) -> None:
-        outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
+    def done(written: Future[list[ImportOutcome]]) -> None:
+        for outcome in written.result():
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
 
-    todo: list[str] = []
-    known: dict[str, ImportOutcome] = {}
-    for name in files:
-        sha = _sha256_of(name)
-        stored = store.known(sha, name) if sha is not None else None
-        if stored is not None:
-            known[name] = stored
-        else:
-            todo.append(name)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    results = _parsed(todo, jobs, config)
-    for name in files:
-        if name in known:
-            done(known[name])
-            continue
-        parsed = next(results)
-        data = _bytes_of(name)
-        done(store.add(parsed.report, data, parsed.findings))
+    # One thread writes a batch while this one reads (or gathers from the workers) the next: the
+    # database's own work (SQLite's pages, the PostgreSQL server's round trips) runs beside reading.
+    with store.writer() as writer, ThreadPoolExecutor(1, thread_name_prefix="nianbao-writer") as thread:
+        writing: Future[list[ImportOutcome]] | None = None
+        for batch in _batches(entries):
+            if writing is not None:
+                done(writing)
+            writing = thread.submit(_write_batch, writer, batch)
+        if writing is not None:
+            done(writing)
     return outcomes
 
 
-def _parsed(names: list[str], jobs: int, config: Config | None) -> Iterator[Parsed]:
-    if jobs == 1 or len(names) < 2:
+def _write_batch(writer: Writer, batch: list[Prepared | ImportOutcome]) -> list[ImportOutcome]:
+    """The batch's outcomes in order: the files already known as they are, the others written."""
+    from nianbao.store import ImportOutcome
+
+    written = iter(writer.write([e for e in batch if not isinstance(e, ImportOutcome)]))
+    return [e if isinstance(e, ImportOutcome) else next(written) for e in batch]
+
+
+def _batches(entries: Iterable[Entry], most: int = 64, seconds: float = 0.5) -> Iterator[list[Entry]]:
+    """Entries gathered for one transaction: 1, 2, 4… up to ``most``, or what came in ``seconds``.
+    Small at first, so the first outcomes show at once; then large, so a commit serves many files;
+    never held long, so a slow file (a scan) does not keep the ones before it unsaved."""
+    batch: list[Entry] = []
+    size, start = 1, 0.0
+    for entry in entries:
+        if not batch:
+            start = time.monotonic()
+        batch.append(entry)
+        if len(batch) >= size or time.monotonic() - start >= seconds:
+            yield batch
+            batch, size = [], min(size * 2, most)
+    if batch:
+        yield batch
+
+
+def _prepared(names: list[str], jobs: int, config: Config | None) -> Iterator[Prepared]:
+    """The files prepared (store.write.prepare) in order, on ``jobs`` worker processes that run
+    up to ``AHEAD`` files ahead of the writer: enough to keep them busy while a batch is written,
+    few enough that a slow database does not pile a whole import's rows up in memory. One job is
+    one reading process too, beside this one writing (reading and writing in one process would
+    take turns: SQLite's and psycopg's calls let go of the GIL for a moment a row at most)."""
+    if len(names) < 2:
         for name in names:
-            yield _read_for_import(name, config)
+            yield _prepare_file(name, config)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_read_for_import, names, [config] * len(names), chunksize=1)
+        window: deque[Future[Prepared]] = deque()
+        for name in names:
+            window.append(pool.submit(_prepare_file, name, config))
+            if len(window) > AHEAD:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+AHEAD = 256  # files read ahead of the writer (about 30 KiB of rows each)
 
 
 def _sha256_of(name: str) -> str | None:

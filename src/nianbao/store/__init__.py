@@ -8,9 +8,10 @@ Alembic migrations shipped in ``store/migrations`` (the schema is always the lat
 Every method opens and commits its own transaction and returns plain frozen dataclasses (never
 ORM objects), so callers (the CLI, the web app, the batch runner) hold no session.
 
-Import (one transaction per file, so a killed import leaves whole reports only):
+Import (whole files a transaction, so a killed import leaves whole reports only):
   ``add(report, data, findings) -> ImportOutcome``  status 新增 / 未变化 / 新版本 / 失败
-  ``has_version(sha256) -> bool``
+  ``writer() -> store.write.Writer`` (``write(prepared files)``: many files a transaction)
+  ``has_version(sha256) -> bool``; ``known(sha256)``, ``known_many(shas)`` (未变化 outcomes)
 
 Reading:
   ``reports(agency_id=, year=, region=, limit=, offset=) -> list[ReportRow]`` (active versions)
@@ -55,16 +56,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nianbao.agencies import agency_key, closest, split_aliases
 from nianbao.record import Finding, Number, Report, SectionText, Source
 from nianbao.store import models as m
 from nianbao.store.models import CONFIRMED, DISMISSED, PENDING, ROLES, STATUSES
+
+if TYPE_CHECKING:
+    from nianbao.store.write import Writer
 
 __all__ = [
     "ADDED",
@@ -306,12 +310,8 @@ class AuditRow:
     detail: dict[str, Any]
 
 
-def pack(data: bytes) -> bytes:
-    """How the store keeps a record's JSON and an original file: zlib (level 6)."""
-    return zlib.compress(data, 6)
-
-
 def unpack(data: bytes) -> bytes:
+    """A record's JSON or an original file as stored zlib-packed (see store.write.pack_file)."""
     return zlib.decompress(data)
 
 
@@ -374,74 +374,40 @@ class Store:
             return None
         return ImportOutcome(UNCHANGED, name, sha256, row[1], row[0], row[2], row[3])
 
+    def known_many(self, shas: Iterable[str]) -> dict[str, ImportOutcome]:
+        """``known`` for many files at once (one query per 500): by sha256, 未变化 without a name."""
+        out: dict[str, ImportOutcome] = {}
+        with self.engine.connect() as c:
+            for chunk in _batched(dict.fromkeys(shas), 500):
+                sql = (
+                    "SELECT v.sha256, v.id, v.report_id, v.title_agency, r.year FROM versions v "
+                    f"JOIN reports r ON r.id = v.report_id WHERE v.sha256 IN ({', '.join('?' * len(chunk))})"
+                )
+                for sha, vid, rid, agency, year in _raw(c, sql, tuple(chunk)):
+                    out[sha] = ImportOutcome(UNCHANGED, "", sha, rid, vid, agency, year)
+        return out
+
     def add(
         self, report: Report, data: bytes | None = None, findings: Sequence[Finding] | None = None
     ) -> ImportOutcome:
         """Store one parsed file in one transaction: its bytes, its version (active), its cells,
         sections and ``findings`` (the per-report check; the record's own reading findings when
         None). A file already stored is 未变化; a file that could not be read is 失败 and not stored.
+        Many files: ``writer()`` and ``store.write.prepare`` (what ``service.import_paths`` does).
 
         Two writers adding the same agency, report or file at once (the web app beside an import):
         the one that loses the race to a unique key tries again once, and finds the other's rows."""
-        if report.errors:
-            reason = "；".join(f"{e.rule} {e.message}" for e in report.errors)
-            return ImportOutcome(FAILED, report.source.path, report.source.sha256, reason=reason)
-        try:
-            return self._add(report, data, findings)
-        except IntegrityError:
-            return self._add(report, data, findings)
+        from nianbao.store.write import prepare
 
-    def _add(self, report: Report, data: bytes | None, findings: Sequence[Finding] | None) -> ImportOutcome:
-        # The import's hot path speaks the driver's SQL directly: building SQLAlchemy statements
-        # and processing each of a report's few hundred cell rows through them cost more than
-        # reading the file.
-        name, sha = report.source.path, report.source.sha256
-        with self.engine.connect().execution_options(sqlite_immediate=True) as c, c.begin():
-            existing = _raw(c, "SELECT id, report_id, title_agency FROM versions WHERE sha256 = ?", (sha,)).first()
-            if existing is not None:
-                return ImportOutcome(UNCHANGED, name, sha, existing[1], existing[0], existing[2], report.year)
-            agency_id = _agency_id(c, report.agency) if report.agency else None
-            identity = f"{agency_id}:{report.year}" if agency_id is not None and report.year else f"file:{sha}"
-            report_id = _raw(c, "SELECT id FROM reports WHERE identity = ?", (identity,)).scalar()
-            status = NEW_VERSION if report_id is not None else ADDED
-            if report_id is None:
-                report_id = _raw(
-                    c,
-                    "INSERT INTO reports (identity, agency_id, year) VALUES (?, ?, ?) RETURNING id",
-                    (identity, agency_id, report.year),
-                ).scalar_one()
-            else:
-                _raw(c, "UPDATE versions SET active = ? WHERE report_id = ?", (False, report_id))
-            if data is not None and _raw(c, "SELECT sha256 FROM blobs WHERE sha256 = ?", (sha,)).first() is None:
-                packed = pack(data)
-                smaller = len(packed) < len(data)
-                _raw(
-                    c,
-                    "INSERT INTO blobs (sha256, size, compressed, data) VALUES (?, ?, ?, ?)",
-                    (sha, len(data), smaller, packed if smaller else data),
-                )
-            now = m.utcnow()
-            version_id = _raw(
-                c,
-                "INSERT INTO versions (report_id, sha256, file_name, format, size, imported_at, extractor, "
-                "title_agency, record, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    report_id,
-                    sha,
-                    name,
-                    report.source.format,
-                    len(data) if data is not None else 0,
-                    now.strftime("%Y-%m-%d %H:%M:%S.%f") if c.dialect.name == "sqlite" else now,
-                    report.source.extractor,
-                    report.agency,
-                    pack(_json(report.to_dict()).encode("utf-8")),
-                    True,
-                ),
-            ).scalar_one()
-            _write_contents(c, version_id, report)
-            chosen = list(report.findings) if findings is None else list(findings)
-            _insert_findings(c, version_id, chosen, "report")
-            return ImportOutcome(status, name, sha, report_id, version_id, report.agency, report.year)
+        with self.writer() as writer:
+            [outcome] = writer.write([prepare(report, data, findings)])
+        return outcome
+
+    def writer(self) -> Writer:
+        """A writer of prepared files, several a transaction (see ``store.write``); close it after."""
+        from nianbao.store.write import Writer
+
+        return Writer(self.engine)
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -1106,55 +1072,23 @@ def _insert_findings_of(c: Session | Connection, found: list[tuple[int, Finding]
     )
 
 
-def _write_contents(c: Connection, version_id: int, report: Report) -> None:
-    """A version's cells and sections."""
-    unknown = {p for f in report.findings if f.rule in UNKNOWN_RULES for p in f.cells}
-    locations = report.locations
-    cells = [
-        (
-            version_id,
-            path,
-            value,
-            not isinstance(value, float),
-            "value" if value is not None else "unknown" if path in unknown else "blank",
-            _location_json(locations.get(path)),
-        )
-        for path, value in report.flat().items()
-    ]
-    if cells:
-        _insert_rows(
-            c, "INSERT INTO cells (version_id, path, value, is_int, state, location) VALUES (?, ?, ?, ?, ?, ?)", cells
-        )
-    sections = [(version_id, x.number, x.title, x.heading, x.text) for x in report.sections]
-    if sections:
-        _insert_rows(
-            c, "INSERT INTO sections (version_id, number, title, heading, text) VALUES (?, ?, ?, ?, ?)", sections
-        )
-
-
 def _location_json(location: dict[str, Any] | None) -> str:
-    """A location's JSON, as ``_json`` writes it; the three common shapes without the encoder."""
+    """A location's JSON, as ``_json`` writes it; the two common shapes (a line; a table's row and
+    column) without the encoder, which would take most of an import's time for its cells."""
     if not location:
         return "{}"
-    keys = tuple(location)
-    if keys == ("line",) and type(location["line"]) is int:
-        return f'{{"line":{location["line"]}}}'
-    if keys == ("table", "row", "col") and all(type(v) is int for v in location.values()):
-        return f'{{"table":{location["table"]},"row":{location["row"]},"col":{location["col"]}}}'
+    if len(location) == 1:
+        line = location.get("line")
+        if type(line) is int:
+            return f'{{"line":{line}}}'
+    elif len(location) == 3:
+        table, row, col = location.get("table"), location.get("row"), location.get("col")
+        if type(table) is int and type(row) is int and type(col) is int and tuple(location) == _TABLE_KEYS:
+            return f'{{"table":{table},"row":{row},"col":{col}}}'
     return _json(location)
 
 
-def _agency_id(c: Connection, name: str) -> int:
-    """The agency a printed name is (by key, then by alias key); made from the name when none is."""
-    key = agency_key(name)
-    found = _raw(c, "SELECT id FROM agencies WHERE key = ?", (key,)).scalar()
-    if found is None:
-        found = _raw(c, "SELECT agency_id FROM agency_aliases WHERE key = ?", (key,)).scalar()
-    if found is None:
-        found = _raw(
-            c, "INSERT INTO agencies (name, key, listed) VALUES (?, ?, ?) RETURNING id", (name, key, False)
-        ).scalar_one()
-    return int(found)
+_TABLE_KEYS = ("table", "row", "col")
 
 
 def _merge_agency(s: Session, source: m.Agency, target: m.Agency) -> None:
