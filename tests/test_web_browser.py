@@ -236,6 +236,10 @@ def test_overview_and_statistics_draw(page: Any, server: dict[str, Any], tmp_pat
     page.wait_for_selector("#chart-trend svg")
     assert page.locator("#chart-ranking svg").count() == 1
     shot(page, "stats", tmp_path)
+    page.goto(server["base"] + "/stats?min_n=1000000")  # no unit ranks: said in words, no bare axis
+    page.wait_for_selector("#chart-trend svg")
+    assert page.locator("#chart-ranking").count() == 0
+    assert "暂无排名" in page.inner_text(".charts")
     page.goto(server["base"] + "/docs")
     page.wait_for_selector(".opblock")
     assert page.locator(".opblock").count() > 10
