@@ -15,9 +15,15 @@ ROLE_HELP = "角色：管理员、审核员 或 查看者"
 
 
 def _password(from_stdin: bool) -> str:
+    """A new password, from standard input or asked twice; one under 8 characters is a usage error."""
     if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    return str(typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次"))
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = str(typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次"))
+    if len(password) < 8:
+        typer.echo("密码至少 8 个字符", err=True)
+        raise typer.Exit(2)
+    return password
 
 
 def register(app: typer.Typer) -> None:
@@ -92,9 +98,6 @@ def register(app: typer.Typer) -> None:
         from nianbao.store import StoreError
 
         password = _password(password_stdin)
-        if len(password) < 8:
-            typer.echo("密码至少 8 个字符", err=True)
-            raise typer.Exit(2)
         with service.open_store(db) as store:
             try:
                 row = store.add_user(name, password, role, region or None)
@@ -125,9 +128,6 @@ def register(app: typer.Typer) -> None:
         from nianbao.store import StoreError
 
         password = _password(password_stdin)
-        if len(password) < 8:
-            typer.echo("密码至少 8 个字符", err=True)
-            raise typer.Exit(2)
         with service.open_store(db) as store:
             try:
                 store.set_password(name, password)
