@@ -148,32 +148,26 @@ def _usage_line(command: Any, ctx: Any) -> str:
     return f"{USAGE}{ctx.command_path} {' '.join(pieces)}"
 
 
-class ChineseCommand(TyperCommand):
+class _InChinese:
+    """Chinese parameters, usage line and help panels, for a command or a group of commands."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _chinese_params(super().get_params(ctx), ctx)  # type: ignore[misc]
+
+    def get_usage(self, ctx: Any) -> str:
+        return _usage_line(self, ctx)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        use_chinese_panels()
+        super().format_help(ctx, formatter)  # type: ignore[misc]
+
+
+class ChineseCommand(_InChinese, TyperCommand):
     """A typer command whose help reads in Chinese."""
 
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _chinese_params(super().get_params(ctx), ctx)
 
-    def get_usage(self, ctx: Any) -> str:
-        return _usage_line(self, ctx)
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        use_chinese_panels()
-        super().format_help(ctx, formatter)
-
-
-class ChineseGroup(TyperGroup):
+class ChineseGroup(_InChinese, TyperGroup):
     """The command group (``nianbao``) with a Chinese usage line and help option."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _chinese_params(super().get_params(ctx), ctx)
-
-    def get_usage(self, ctx: Any) -> str:
-        return _usage_line(self, ctx)
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        use_chinese_panels()
-        super().format_help(ctx, formatter)
 
 
 class ChineseTyper(typer.Typer):
