@@ -85,12 +85,13 @@ def parse_path(path: str | Path) -> Report:
     return parse(path)
 
 
-def read_document_bytes(data: bytes, name: str) -> Document:
+def read_document_bytes(data: bytes, name: str, fmt: str | None = None) -> Document:
     """The document model of a file's bytes (blocks, tables, cells with locations), as the readers
-    see it before the extractor: for showing an original. Raises ``ReadError`` for a bad file;
-    hostile bytes belong in a worker process (``nianbao.pool``), as the web app reads them."""
+    see it before the extractor: for showing an original. ``fmt`` when the caller has already
+    sniffed it. Raises ``ReadError`` for a bad file; hostile bytes belong in a worker process
+    (``nianbao.pool``), as the web app reads them."""
     path = Path(name)
-    return read_document(path, data, sniff_format(path, data))
+    return read_document(path, data, fmt or sniff_format(path, data))
 
 
 def check_report(report: Report, config: Config | None = None) -> list[Finding]:

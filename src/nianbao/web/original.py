@@ -96,7 +96,7 @@ def _isolated_view(item: tuple[bytes, str, str]) -> Original:
     try:
         if fmt == "pdf":
             return Original("pages", pages=pdf_pages(data))
-        return Original("blocks", blocks=_blocks(data, name))
+        return Original("blocks", blocks=_blocks(data, name, fmt))
     except ReadError as exc:
         return Original("none", note=exc.message)
     except MemoryError:
@@ -105,8 +105,8 @@ def _isolated_view(item: tuple[bytes, str, str]) -> Original:
         return Original("none", note="原文无法显示（文件已损坏或格式不受支持）")
 
 
-def _blocks(data: bytes, name: str) -> tuple[OriginalBlock, ...]:
-    doc = service.read_document_bytes(data, name)
+def _blocks(data: bytes, name: str, fmt: str) -> tuple[OriginalBlock, ...]:
+    doc = service.read_document_bytes(data, name, fmt)
     out: list[OriginalBlock] = []
     for block in doc.blocks:
         if isinstance(block, Paragraph):
