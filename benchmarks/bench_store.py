@@ -1,26 +1,30 @@
 """Import speed and size of the store, against reading alone, on a ``nianbao sample`` set.
 
-    python benchmarks/bench_store.py [--count 1000] [--samples DIR] [--pg URL] [--jobs 1 2] [--repeat 3]
+    python benchmarks/bench_store.py [--count 1000] [--samples DIR] [--pg URL] [--jobs 1 2] [--repeat 3] [--commands]
     python benchmarks/bench_store.py --samples DIR --writes 40     # the writing path alone
 
-For each job count: reading alone (parse, in a process pool like import's), reading with the
-per-report check (what import's workers do), then ``import`` into a fresh SQLite file and a fresh
-PostgreSQL database (a throwaway cluster as in the tests, or ``--pg``/``NIANBAO_TEST_PG``), then
-``check --db`` over what was stored. Sizes: the database's bytes per report (SQLite: the file
-after a checkpoint; PostgreSQL: pg_database_size less an empty database's), beside the source
-files' own bytes per report (the store keeps each original file). One run each (wall clock), or
-with ``--repeat N`` the best of N runs of parse alone and of each import (``check --db`` and
-parse + check run once): on a shared machine, read the ratios more than the seconds.
+For each job count: reading alone (parse in ``nianbao parse``'s pool, ``pool.run``, which import
+reads in too), reading with the per-report rules (what ``check`` adds; import leaves them to
+``check --db``), then ``import`` into a fresh SQLite file and a fresh PostgreSQL database (a
+throwaway cluster as in the tests, or ``--pg``/``NIANBAO_TEST_PG``), then ``check --db`` over
+what was stored. Sizes: the database's bytes per report (SQLite: the file after a checkpoint;
+PostgreSQL: pg_database_size less an empty database's), beside the source files' own bytes per
+report (the store keeps each original file). One run each (wall clock), or with ``--repeat N``
+the best of N runs of parse alone and of each import (``check --db`` and parse + check run
+once): on a shared machine, read the ratios more than the seconds.
 
 A second table gives CPU milliseconds per report (this process and its pool workers, from
 getrusage; for PostgreSQL also the server processes serving the import's database, from /proc):
-what the work costs whatever else the machine runs. The import's aim (issue #12): within 1.3×
-of parse alone at the same job count.
+what the work costs whatever else the machine runs. With ``--commands`` a third table times the
+whole commands as a user runs them, start-up included: ``nianbao parse --jobs N`` (records to
+/dev/null) and ``nianbao import --jobs N`` into a fresh database. The import's aim (issue #12):
+within 1.3× of parse alone at the same job count.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import subprocess
@@ -28,12 +32,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from nianbao import service
+from nianbao import pool, service
 from nianbao.authoring.sample import write_samples
 from nianbao.rules import Config, check
 
@@ -69,15 +72,55 @@ def server_cpu(database: str) -> float:
 
 
 def pooled(files: list[str], work: Callable[[str], int], jobs: int) -> tuple[float, float]:
-    """(wall seconds, CPU seconds)."""
+    """(wall seconds, CPU seconds) of ``work`` over the files in ``nianbao parse``'s pool (``pool.run``,
+    ``jobs`` worker processes under the default limits), which import reads in too."""
     start, start_cpu = time.perf_counter(), cpu()
-    if jobs == 1:
-        for f in files:
-            work(f)
-    else:
-        with ProcessPoolExecutor(jobs) as pool:
-            list(pool.map(work, files, chunksize=1))
+    for outcome in pool.run(work, files, pool.Isolation(jobs)):
+        assert outcome.value is not None, outcome.failure
     return time.perf_counter() - start, cpu() - start_cpu
+
+
+def command_seconds(args: list[str], repeat: int) -> float:
+    """The best wall seconds of ``repeat`` runs of a ``nianbao`` command, start-up included; its
+    standard output thrown away (``parse`` writes every record there). Bytecode may be cached,
+    as in an installed nianbao (this machine's shells set PYTHONDONTWRITEBYTECODE)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "nianbao.cli", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            check=False,
+        )
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def commands(folder: Path, work: Path, server: object, jobs_counts: list[int], repeat: int) -> None:
+    """Whole commands: ``nianbao import --jobs N`` into a fresh database beside ``nianbao parse
+    --jobs N`` over the same folder (its JSON lines written to /dev/null)."""
+    from pgcluster import fresh_database
+
+    print()
+    print("Whole commands, start-up included (best of", repeat, "runs, each import into a fresh database):")
+    print("| jobs | `nianbao parse` | `nianbao import` SQLite | ratio | `nianbao import` PostgreSQL | ratio |")
+    print("|---|---|---|---|---|---|")
+    for jobs in jobs_counts:
+        parse_s = command_seconds(["parse", "--jobs", str(jobs), str(folder)], repeat)
+        lite_s = pg_s = math.inf
+        for again in range(repeat):
+            db = work / f"command-{jobs}-{again}.db"
+            lite_s = min(lite_s, command_seconds(["import", "--jobs", str(jobs), "--db", str(db), str(folder)], 1))
+            pg_s = min(
+                pg_s, command_seconds(["import", "--jobs", str(jobs), "--db", fresh_database(server), str(folder)], 1)
+            )
+        print(
+            f"| {jobs} | {parse_s:.2f} s | {lite_s:.2f} s | {lite_s / parse_s:.2f}× | {pg_s:.2f} s | {pg_s / parse_s:.2f}× |"
+        )
 
 
 def import_into(url: str, files: list[str], jobs: int, checking: bool = True) -> tuple[float, float, float, int]:
@@ -142,6 +185,7 @@ def main() -> None:
     parser.add_argument("--samples", type=Path, help="an existing sample folder (else one is written)")
     parser.add_argument("--pg", help="a PostgreSQL server URL where databases may be created")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--commands", action="store_true", help="also time the whole commands, parse and import")
     parser.add_argument("--repeat", type=int, default=1, help="parse and import N times, keep the best (a busy host)")
     parser.add_argument(
         "--writes", type=int, metavar="N", help="only time Store.add on N reports already read (the writing path)"
@@ -209,6 +253,8 @@ def main() -> None:
         print("\n".join(cpus))
         for name, size in sizes.items():
             print(f"{name}: {size / 1024:.1f} KiB per report ({size / (source_bytes / n):.1f}× the source file)")
+        if args.commands:
+            commands(samples, work, server, args.jobs, args.repeat)
     print(f"load average after: {load()}")
 
 

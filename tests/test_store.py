@@ -189,6 +189,35 @@ def _import_process(paths: list[Path], url: str) -> subprocess.Popen[str]:
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
 
 
+def _hang_on_slow(path: str, config: Any = None) -> Any:
+    """The import's reading, hanging on a file named slow*: what a reader caught in a loop does."""
+    if Path(path).name.startswith("slow"):
+        import time
+
+        time.sleep(600)
+    return _real_prepare_file(path, config)
+
+
+_real_prepare_file = service._prepare_file
+
+
+def test_import_reads_each_file_under_the_time_limit(
+    monkeypatch: pytest.MonkeyPatch, sample_dir: Path, tmp_path: Path
+) -> None:
+    """A file whose reading hangs is 失败 with RD14 after the limit; the files around it are stored."""
+    from nianbao.pool import Isolation
+
+    files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")[:4]
+    slow = tmp_path / f"slow{files[0].suffix}"
+    slow.write_bytes(files[0].read_bytes() + b"\n")  # other bytes: not 未变化 as a copy of files[0]
+    monkeypatch.setattr(service, "_prepare_file", _hang_on_slow)
+    with Store(f"sqlite:///{tmp_path / 'n.db'}") as store:
+        outcomes = service.import_paths(store, [files[0], slow, *files[1:]], isolation=Isolation(2, seconds=2))
+        assert [o.status for o in outcomes] == [ADDED, FAILED, ADDED, ADDED, ADDED]
+        assert outcomes[1].reason.startswith("RD14") and "2 秒" in outcomes[1].reason
+        assert len(store.reports()) == 4
+
+
 @pytest.mark.slow
 def test_sigkill_mid_import_leaves_whole_reports(db_url: str, sample_dir: Path) -> None:
     files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")
@@ -212,6 +241,8 @@ def test_sigkill_mid_import_leaves_whole_reports(db_url: str, sample_dir: Path) 
     assert statuses.count(UNCHANGED) == len(stored) and statuses.count(ADDED) == len(files) - len(stored)
     with Store(db_url) as store:
         assert len(store.reports()) == len(files)
+        orphans = "SELECT count(*) FROM cells WHERE version_id NOT IN (SELECT id FROM versions)"
+        assert store.engine.connect().exec_driver_sql(orphans).scalar() == 0  # cells have no foreign key
 
 
 @pytest.mark.slow
@@ -342,6 +373,42 @@ def test_schema_head_is_the_newest_migration(tmp_path: Path) -> None:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'older'")
     with pytest.raises(Exception, match="older"):  # Alembic is asked, and knows no such revision
         Store(url).close()
+
+
+def _alembic(engine: Any, revision: str, down: bool = False) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from nianbao.store import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_cells_lose_their_foreign_key_and_keep_their_rows(db_url: str, sample_dir: Path) -> None:
+    """Migration 0002 (cells without a key to versions) on a database 0001 made: every cell kept,
+    both ways, and the writer's cells still each belong to a version."""
+    from sqlalchemy import inspect
+
+    files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")[:6]
+    with Store(db_url) as store:
+        service.import_paths(store, files, jobs=1)
+        before = _contents(store)
+        cells = store.counts()["cells"]
+        assert cells > 6 * 100
+        assert inspect(store.engine).get_foreign_keys("cells") == []
+        _alembic(store.engine, "0001", down=True)
+        [key] = inspect(store.engine).get_foreign_keys("cells")
+        assert (key["referred_table"], key["constrained_columns"]) == ("versions", ["version_id"])
+        assert store.counts()["cells"] == cells
+    with Store(db_url) as store:  # opened at 0001: migrated to the head again
+        assert inspect(store.engine).get_foreign_keys("cells") == []
+        assert _contents(store) == before
+        orphans = "SELECT count(*) FROM cells WHERE version_id NOT IN (SELECT id FROM versions)"
+        assert store.engine.connect().exec_driver_sql(orphans).scalar() == 0
 
 
 def test_cli_import_agencies_and_check_db(tmp_path: Path) -> None:

@@ -356,12 +356,11 @@ DB_HELP = "数据库：SQLite 文件或地址（如 postgresql+psycopg://用户@
 def import_command(
     paths: Annotated[list[Path], typer.Argument(help="报告文件或文件夹（递归读取）", parser=Path)],
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行读取的进程数（默认全部 CPU 核）")] = None,
+    jobs: JobsOption = 0,
+    timeout: TimeoutOption = LIMITS.seconds,
+    memory: MemoryOption = LIMITS.memory_bytes // MiB,
 ) -> None:
     """把报告导入数据库：每个文件一行结果（新增 / 未变化 / 新版本 / 失败）。同一文件再次导入不重复保存。"""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from nianbao.store import FAILED, ImportOutcome
 
     def line(o: ImportOutcome) -> str:
@@ -372,12 +371,18 @@ def import_command(
 
     files = _walked(paths)
     config = None  # the rules run on `check --db`, not on import (reading alone sets its pace)
+    isolation = _isolation(jobs, timeout, memory, len(files))
     with _store(db) as store:
-        if sys.stderr.isatty():
+        if sys.stderr.isatty():  # rich only for a progress bar someone sees (its import is start-up)
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
             columns = (TextColumn("导入"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
             with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
                 task = progress.add_task("导入", total=len(files))
-                outcomes = service.import_paths(store, files, jobs, config, on_outcome=lambda _: progress.advance(task))
+                outcomes = service.import_paths(
+                    store, files, config=config, on_outcome=lambda _: progress.advance(task), isolation=isolation
+                )
             for o in outcomes:
                 sys.stdout.write(line(o) + "\n")
         else:
@@ -386,7 +391,7 @@ def import_command(
                 sys.stdout.write(line(o) + "\n")
                 sys.stdout.flush()
 
-            outcomes = service.import_paths(store, files, jobs, config, on_outcome=show)
+            outcomes = service.import_paths(store, files, config=config, on_outcome=show, isolation=isolation)
     counts = {s: sum(o.status == s for o in outcomes) for s in dict.fromkeys(o.status for o in outcomes)}
     typer.echo("，".join(f"{s} {n}" for s, n in counts.items()) or "没有找到报告文件", err=True)
     raise typer.Exit(1 if any(o.status == FAILED for o in outcomes) else 0)

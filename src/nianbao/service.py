@@ -21,10 +21,10 @@ import hashlib
 import io
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,6 +35,7 @@ from nianbao.record import Finding, Report
 
 if TYPE_CHECKING:
     from nianbao.metrics import Rollup, UnitInfo
+    from nianbao.pool import Isolation
     from nianbao.rules import Config, load_config
     from nianbao.rules.base import Rule
     from nianbao.store import ActiveReport, ImportOutcome, Store
@@ -151,21 +152,31 @@ def import_paths(
     jobs: int | None = None,
     config: Config | None = None,
     on_outcome: Callable[[ImportOutcome], None] | None = None,
+    isolation: Isolation | None = None,
 ) -> list[ImportOutcome]:
     """Import files (folders walked): files already stored are 未变化 without being read again; the
     rest are read on ``jobs`` processes (all cores by default), which also make each file's rows,
     and written by this process several files a transaction (store.write), outcomes in the order
     given. ``on_outcome`` is called for each file once its transaction is committed.
 
+    Reading is ``nianbao parse``'s (``pool.run``): each file under a time limit and a memory
+    ceiling (``isolation``, whose ``jobs`` then counts; the defaults of ``limits``), a file that
+    runs past them is 失败 with its RD reason and the others go on.
+
     With a ``config`` the per-report rules run where each file is read and their findings are
     stored; without, only the reading findings are (``check_store`` runs the rules later)."""
     import dataclasses
+
+    from nianbao.pool import Isolation
 
     files = [str(p) for p in iter_paths(paths)]
     shas = {name: _sha256_of(name) for name in files}
     known = store.known_many(sha for sha in shas.values() if sha is not None)
     todo = [name for name in files if shas[name] not in known]
-    prepared = _prepared(todo, max(1, jobs or os.cpu_count() or 1), config)
+    if isolation is None:
+        isolation = Isolation(jobs=max(1, jobs or os.cpu_count() or 1))
+    isolation = dataclasses.replace(isolation, jobs=max(1, min(isolation.jobs, len(todo))))
+    prepared = _prepared(todo, isolation, config)
     entries = (
         dataclasses.replace(known[sha], name=name) if (sha := shas[name]) in known else next(prepared) for name in files
     )
@@ -215,27 +226,22 @@ def _batches(entries: Iterable[Entry], most: int = 64, seconds: float = 0.5) -> 
         yield batch
 
 
-def _prepared(names: list[str], jobs: int, config: Config | None) -> Iterator[Prepared]:
-    """The files prepared (store.write.prepare) in order, on ``jobs`` worker processes that run
-    up to ``AHEAD`` files ahead of the writer: enough to keep them busy while a batch is written,
-    few enough that a slow database does not pile a whole import's rows up in memory. One job is
-    one reading process too, beside this one writing (reading and writing in one process would
-    take turns: SQLite's and psycopg's calls let go of the GIL for a moment a row at most)."""
-    if len(names) < 2:
-        for name in names:
-            yield _prepare_file(name, config)
-        return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        window: deque[Future[Prepared]] = deque()
-        for name in names:
-            window.append(pool.submit(_prepare_file, name, config))
-            if len(window) > AHEAD:
-                yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+def _prepared(names: list[str], isolation: Isolation, config: Config | None) -> Iterator[Prepared]:
+    """The files prepared (store.write.prepare) in order, in ``pool.run``'s worker processes, under
+    its limits; a file whose reading failed them is prepared as failed. The pool keeps a window
+    of files ahead of the writer: enough to keep the workers busy while a batch is written, few
+    enough that a slow database does not pile a whole import's rows up in memory. One job is one
+    reading process beside this one writing (in one process they would take turns: SQLite's and
+    psycopg's calls let go of the GIL for a moment a row at most)."""
+    from nianbao import pool
+    from nianbao.store.write import prepare
 
-
-AHEAD = 256  # files read ahead of the writer (about 30 KiB of rows each)
+    for outcome in pool.run(partial(_prepare_file, config=config), names, isolation):
+        if outcome.value is not None:
+            yield outcome.value
+        else:
+            assert outcome.failure is not None
+            yield prepare(pool.failed_report(names[outcome.index], outcome.failure))
 
 
 def _sha256_of(name: str) -> str | None:
