@@ -524,3 +524,65 @@ def test_compare_stats_and_exports_read_the_store(db_url: str, sample_dir: Path,
     compared = cli("compare", "--agency", agency, "--format", "json")
     assert compared.returncode == 0, compared.stderr
     assert json.loads(compared.stdout)
+
+
+THOUSAND = 1000
+
+
+@pytest.mark.slow
+def test_a_thousand_sample_reports_stored_as_read_on_both_databases(pg_server: str, tmp_path: Path) -> None:
+    """Issue #12's set: 1,000 `sample` reports (text, Markdown, HTML, DOCX). Into SQLite by the
+    command, killed with SIGKILL part-way and run again; into PostgreSQL by the service. On both,
+    every stored cell (value and location) is what `parse` reads, importing again adds nothing, and
+    the four exports after `check --db` are the same bytes."""
+    from pgcluster import fresh_database
+
+    folder = tmp_path / "samples"
+    write_samples(folder, THOUSAND, seed=11, error_rate=0.2, fmts=("txt", "md", "html", "docx"))
+    files = sorted(p for p in folder.iterdir() if p.suffix != ".jsonl")
+    parsed = {str(p): service.parse_path(p) for p in files}
+    lite, pg = f"sqlite:///{tmp_path / 'thousand.db'}", fresh_database(pg_server)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = [sys.executable, "-m", "nianbao.cli", "import", str(folder), "--db", lite, "--jobs", "2"]
+    killed = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    assert killed.stdout is not None
+    printed = [killed.stdout.readline() for _ in range(300)]
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=60)
+    stored = (ADDED, NEW_VERSION)  # the set has several files of some reports (other formats, corrections)
+    assert all(line.startswith(stored) for line in printed)
+    with Store(lite) as store:
+        before = store.counts()["versions"]
+        assert 300 <= before < THOUSAND
+    rerun = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    statuses = [line.split("\t")[0] for line in rerun.stdout.splitlines()]
+    assert rerun.returncode == 0, rerun.stderr
+    assert statuses.count(UNCHANGED) == before
+    assert statuses.count(ADDED) + statuses.count(NEW_VERSION) == THOUSAND - before
+    with Store(pg) as store:
+        assert {o.status for o in service.import_paths(store, [folder], jobs=2)} <= set(stored)
+
+    for url in (lite, pg):
+        with Store(url) as store:
+            assert store.counts()["versions"] == THOUSAND
+            versions = store.known_many(r.source.sha256 for r in parsed.values())
+            assert len(versions) == THOUSAND
+            for report in parsed.values():
+                version_id = versions[report.source.sha256].version_id
+                assert version_id is not None
+                cells = {p: (c.value, c.location) for p, c in store.cells(version_id).items()}
+                assert cells == {p: (v, loc.to_dict()) for p, v, loc in report.cells()}, report.source.path
+            again = service.import_paths(store, [folder], jobs=2)
+            assert {o.status for o in again} == {UNCHANGED} and store.counts()["versions"] == THOUSAND
+            service.check_store(store)
+
+    def exported(url: str, what: str) -> bytes:
+        out = tmp_path / f"{what}-{'pg' if url == pg else 'lite'}.json"
+        cmd = [sys.executable, "-m", "nianbao.cli", "export", "--db", url, "--what", what, "--out", str(out)]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr
+        return out.read_bytes()
+
+    for what in ("data", "findings", "metrics", "coverage"):
+        assert exported(lite, what) == exported(pg, what), what
