@@ -89,13 +89,11 @@ def command_seconds(args: list[str], repeat: int) -> float:
     best = math.inf
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "nianbao.cli", *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            check=False,
+        done = subprocess.run(
+            [sys.executable, "-m", "nianbao.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
         )
+        if done.returncode != 0:  # a failed command is no timing
+            raise SystemExit(f"nianbao {' '.join(args)} ended with {done.returncode}: {done.stderr.decode()[-500:]}")
         best = min(best, time.perf_counter() - start)
     return best
 

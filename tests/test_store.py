@@ -218,6 +218,27 @@ def test_import_reads_each_file_under_the_time_limit(
         assert len(store.reports()) == 4
 
 
+def test_import_forks_its_workers_before_the_writer_thread(
+    monkeypatch: pytest.MonkeyPatch, sample_dir: Path, tmp_path: Path
+) -> None:
+    """With the first file already stored its batch goes to the writer's thread at once: the
+    workers must be started before, by a fork (a fork server costs about half a second, and runs
+    again a script that has no ``__main__`` guard)."""
+    import threading
+
+    from nianbao import pool
+
+    chosen: list[int] = []
+    real = pool._context
+    monkeypatch.setattr(pool, "_context", lambda method: chosen.append(threading.active_count()) or real(method))
+    files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")[:4]
+    with Store(f"sqlite:///{tmp_path / 'n.db'}") as store:
+        service.import_paths(store, files[:1], jobs=1)
+        outcomes = service.import_paths(store, files, jobs=2)
+    assert [o.status for o in outcomes] == [UNCHANGED, ADDED, ADDED, ADDED]
+    assert chosen == [1, 1, 1]  # one worker for the first import, two for the second: no other thread
+
+
 @pytest.mark.slow
 def test_sigkill_mid_import_leaves_whole_reports(db_url: str, sample_dir: Path) -> None:
     files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")
@@ -242,7 +263,8 @@ def test_sigkill_mid_import_leaves_whole_reports(db_url: str, sample_dir: Path) 
     with Store(db_url) as store:
         assert len(store.reports()) == len(files)
         orphans = "SELECT count(*) FROM cells WHERE version_id NOT IN (SELECT id FROM versions)"
-        assert store.engine.connect().exec_driver_sql(orphans).scalar() == 0  # cells have no foreign key
+        with store.engine.connect() as conn:  # cells have no foreign key: none without its version
+            assert conn.exec_driver_sql(orphans).scalar() == 0
 
 
 @pytest.mark.slow
@@ -389,8 +411,8 @@ def _alembic(engine: Any, revision: str, down: bool = False) -> None:
 
 
 def test_cells_lose_their_foreign_key_and_keep_their_rows(db_url: str, sample_dir: Path) -> None:
-    """Migration 0002 (cells without a key to versions) on a database 0001 made: every cell kept,
-    both ways, and the writer's cells still each belong to a version."""
+    """Migration 0002 (cells without a key to versions), down to 0001 and up again on a filled
+    database: every cell kept both ways, and the writer's cells still each belong to a version."""
     from sqlalchemy import inspect
 
     files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")[:6]
@@ -408,7 +430,8 @@ def test_cells_lose_their_foreign_key_and_keep_their_rows(db_url: str, sample_di
         assert inspect(store.engine).get_foreign_keys("cells") == []
         assert _contents(store) == before
         orphans = "SELECT count(*) FROM cells WHERE version_id NOT IN (SELECT id FROM versions)"
-        assert store.engine.connect().exec_driver_sql(orphans).scalar() == 0
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql(orphans).scalar() == 0
 
 
 def test_cli_import_agencies_and_check_db(tmp_path: Path) -> None:

@@ -378,11 +378,19 @@ def import_command(
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             columns = (TextColumn("导入"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-            with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            # Drawn as files are stored, not by rich's refresh thread: with a thread running, the
+            # reading workers would come from a fork server instead of a fork (see pool._context).
+            with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as progress:
                 task = progress.add_task("导入", total=len(files))
-                outcomes = service.import_paths(
-                    store, files, config=config, on_outcome=lambda _: progress.advance(task), isolation=isolation
-                )
+                drawn = [0.0]
+
+                def advance(_: ImportOutcome) -> None:
+                    progress.advance(task)
+                    if time.monotonic() - drawn[0] > 0.1:
+                        drawn[0] = time.monotonic()
+                        progress.refresh()
+
+                outcomes = service.import_paths(store, files, config=config, on_outcome=advance, isolation=isolation)
             for o in outcomes:
                 sys.stdout.write(line(o) + "\n")
         else:

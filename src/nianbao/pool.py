@@ -75,6 +75,7 @@ class Isolation:
     memory_bytes: int = LIMITS.memory_bytes
     start_method: str | None = None  # "fork", "forkserver" or "spawn"; None: see _context
     ahead: int | None = None  # items handed to a worker at a time; None: by how long items take
+    window: int | None = None  # results held for an earlier, slower item; None: 256 a job
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,7 @@ def run(
         return _Worker(work, isolation.memory_bytes, isolation.start_method, isolation.ahead)
 
     workers = [start() for _ in range(jobs)]
-    window = _WINDOW_PER_JOB * jobs
+    window = isolation.window or _WINDOW_PER_JOB * jobs
 
     def replace(worker: _Worker, kill: bool) -> _Worker:
         worker.stop(kill=kill)

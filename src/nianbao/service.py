@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -175,8 +176,11 @@ def import_paths(
     todo = [name for name in files if shas[name] not in known]
     if isolation is None:
         isolation = Isolation(jobs=max(1, jobs or os.cpu_count() or 1))
-    isolation = dataclasses.replace(isolation, jobs=max(1, min(isolation.jobs, len(todo))))
+    jobs = max(1, min(isolation.jobs, len(todo)))
+    isolation = dataclasses.replace(isolation, jobs=jobs, window=isolation.window or READ_AHEAD)
     prepared = _prepared(todo, isolation, config)
+    if todo:  # the workers forked now, before the writer's thread exists (else: a fork server, see pool)
+        prepared = itertools.chain([next(prepared)], prepared)
     entries = (
         dataclasses.replace(known[sha], name=name) if (sha := shas[name]) in known else next(prepared) for name in files
     )
@@ -229,8 +233,8 @@ def _batches(entries: Iterable[Entry], most: int = 64, seconds: float = 0.5) -> 
 def _prepared(names: list[str], isolation: Isolation, config: Config | None) -> Iterator[Prepared]:
     """The files prepared (store.write.prepare) in order, in ``pool.run``'s worker processes, under
     its limits; a file whose reading failed them is prepared as failed. The pool keeps a window
-    of files ahead of the writer: enough to keep the workers busy while a batch is written, few
-    enough that a slow database does not pile a whole import's rows up in memory. One job is one
+    of files (``isolation.window``) ahead of the writer: enough to keep the workers busy while a
+    batch is written, few enough that a slow file or database does not pile rows up. One job is one
     reading process beside this one writing (in one process they would take turns: SQLite's and
     psycopg's calls let go of the GIL for a moment a row at most)."""
     from nianbao import pool
@@ -242,6 +246,11 @@ def _prepared(names: list[str], isolation: Isolation, config: Config | None) -> 
         else:
             assert outcome.failure is not None
             yield prepare(pool.failed_report(names[outcome.index], outcome.failure))
+
+
+# Files read ahead of the writer at most, whatever the job count: each holds its original's bytes
+# and its rows, so a slow file or a slow database does not pile up an import's worth in memory.
+READ_AHEAD = 256
 
 
 def _sha256_of(name: str) -> str | None:

@@ -13,6 +13,7 @@ transaction.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
@@ -43,10 +44,13 @@ def _sqlite_cells(foreign_key: bool) -> None:
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
         _sqlite_cells(foreign_key=False)
-    else:
-        op.drop_constraint("cells_version_id_fkey", "cells", type_="foreignkey")
+        return
+    for key in sa.inspect(bind).get_foreign_keys("cells"):  # by what it refers to, whatever its name
+        if key["referred_table"] == "versions" and key["name"]:
+            op.drop_constraint(key["name"], "cells", type_="foreignkey")
 
 
 def downgrade() -> None:
