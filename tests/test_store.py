@@ -239,6 +239,25 @@ def test_import_forks_its_workers_before_the_writer_thread(
     assert chosen == [1, 1, 1]  # one worker for the first import, two for the second: no other thread
 
 
+def _left_running(db_url: str, seconds: float = 10.0) -> list[int]:
+    """Processes still running whose command line names ``db_url`` (an import's workers carry
+    their parent's), after ``seconds`` of waiting for them to go."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        left = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if db_url.encode() in cmdline.read_bytes():
+                    left.append(int(cmdline.parent.name))
+            except OSError:
+                continue
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_sigkill_mid_import_leaves_whole_reports(db_url: str, sample_dir: Path) -> None:
     files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")
@@ -248,6 +267,7 @@ def test_sigkill_mid_import_leaves_whole_reports(db_url: str, sample_dir: Path) 
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert all(line.startswith(ADDED) for line in printed)
+    assert _left_running(db_url) == []  # its reading workers die with it (they once waited for ever)
     with Store(db_url) as store:
         stored = store.reports()
         assert 5 <= len(stored) < len(files)
