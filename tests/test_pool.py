@@ -248,3 +248,10 @@ def test_an_item_of_parts_has_the_time_limit_per_part_and_names_the_failing_one(
     assert outcomes[0].value == 5 and outcomes[0].failure is None
     assert outcomes[1].failure is not None and outcomes[1].failure.rule == "RD14"
     assert outcomes[1].parts == 2  # the third part was the one being read
+
+
+@pytest.mark.parametrize("seconds", [1e12, float("inf")])
+def test_a_time_limit_too_large_to_wait_for_is_no_limit(seconds: float) -> None:
+    """`--timeout 1e12` or `inf`: the parent waits an hour at a time instead of overflowing poll's milliseconds."""
+    outcomes = list(pool.run(abs, [-1, -2, -3], pool.Isolation(jobs=2, seconds=seconds)))
+    assert [o.value for o in outcomes] == [1, 2, 3]

@@ -232,11 +232,12 @@ def test_import_forks_its_workers_before_the_writer_thread(
     real = pool._context
     monkeypatch.setattr(pool, "_context", lambda method: chosen.append(threading.active_count()) or real(method))
     files = sorted(p for p in sample_dir.iterdir() if p.suffix != ".jsonl")[:4]
+    before = threading.active_count()  # 1 in a command; more when earlier tests left threads here
     with Store(f"sqlite:///{tmp_path / 'n.db'}") as store:
         service.import_paths(store, files[:1], jobs=1)
         outcomes = service.import_paths(store, files, jobs=2)
     assert [o.status for o in outcomes] == [UNCHANGED, ADDED, ADDED, ADDED]
-    assert chosen == [1, 1, 1]  # one worker for the first import, two for the second: no other thread
+    assert chosen == [before] * 3  # one worker for the first import, two for the second: no thread of import's
 
 
 def _left_running(db_url: str, seconds: float = 10.0) -> list[int]:
@@ -629,3 +630,97 @@ def test_a_thousand_sample_reports_stored_as_read_on_both_databases(pg_server: s
 
     for what in ("data", "findings", "metrics", "coverage"):
         assert exported(lite, what) == exported(pg, what), what
+
+
+def test_an_agency_named_two_ways_is_one_unit_for_compare_checks_and_exports(db_url: str, tmp_path: Path) -> None:
+    """Two years of one agency, the second titled by an alias the agency list gives: after the list
+    is imported, compare --agency (by either name), the cross-year rules and the coverage and
+    findings exports treat them as the listed agency's two years."""
+    folder = tmp_path / "reports"
+    write_samples(folder, 12, seed=3, error_rate=0.0, fmts=("txt",))
+    first = service.parse_path(next(p for p in sorted(folder.iterdir()) if p.suffix == ".txt"))
+    assert first.agency and first.year
+    name, alias, year = first.agency, f"{first.agency[:2]}别称局", first.year
+    text = Path(first.source.path).read_text(encoding="utf-8")
+    later = tmp_path / "later" / f"{alias}{year + 1}.txt"
+    later.parent.mkdir()
+    later.write_text(text.replace(name, alias).replace(f"{year}年", f"{year + 1}年"), encoding="utf-8")
+    listing = tmp_path / "名录.csv"
+    listing.write_text(f"名称,上级,级别,行政区划代码,别名\n{name},,部门,110101,{alias}\n", encoding="utf-8-sig")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "nianbao.cli", *args], capture_output=True, text=True, env=env, timeout=300)
+
+    with Store(db_url) as store:
+        service.import_paths(store, [Path(first.source.path), later], jobs=1)
+        assert service.parse_path(later).agency == alias
+    assert cli("agencies", "import", str(listing), "--db", db_url).returncode == 0
+    for asked in (name, alias):
+        compared = cli("compare", "--db", db_url, "--agency", asked, "--years", str(year), str(year + 1), "--format", "json")
+        assert compared.returncode == 0, compared.stderr
+        pair = json.loads(compared.stdout)
+        assert (pair["a"]["agency"], pair["a"]["year"], pair["b"]["agency"], pair["b"]["year"]) == (name, year, name, year + 1)
+        assert pair["consecutive"] is True
+    with Store(db_url) as store:
+        service.check_store(store)
+        copied = [f for f in store.findings() if f.rule == "XY04"]
+        assert copied and {f.year for f in copied} == {year + 1} and {f.agency for f in copied} == {name}
+    coverage = tmp_path / "coverage.json"
+    assert cli("export", "--db", db_url, "--what", "coverage", "--out", str(coverage)).returncode == 0
+    [sheet] = json.loads(coverage.read_text(encoding="utf-8"))
+    keys = [c["key"] for c in sheet["columns"]]
+    rows = [dict(zip(keys, r, strict=True)) for r in sheet["rows"]]
+    assert alias not in {r["agency"] for r in rows}  # no second unit, and no false "未报送"
+    assert {r["year"] for r in rows if r["agency"] == name and r["has_report"] == "有"} == {year, year + 1}
+    findings = tmp_path / "findings.json"
+    assert cli("export", "--db", db_url, "--what", "findings", "--out", str(findings)).returncode == 0
+    [sheet] = json.loads(findings.read_text(encoding="utf-8"))
+    units = {r[[c["key"] for c in sheet["columns"]].index("agency")] for r in sheet["rows"]}
+    assert alias not in units
+
+
+def test_a_database_that_cannot_be_opened_is_named_with_its_cause(tmp_path: Path) -> None:
+    """Commands that only read a store do not create one for a mistyped name; each reason a store
+    cannot be opened is said in Chinese, naming what was given (NIANBAO_DB too), exit 2."""
+    (tmp_path / "text.db").write_text("不是数据库", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env.pop("NIANBAO_DB", None)
+
+    def stats(db: str | None, **extra: str) -> subprocess.CompletedProcess[str]:
+        args = [sys.executable, "-m", "nianbao.cli", "stats", *(["--db", db] if db else [])]
+        return subprocess.run(args, capture_output=True, text=True, env={**env, **extra}, cwd=tmp_path, timeout=120)
+
+    cases = {
+        "typo.db": "文件不存在",
+        "text.db": "文件不是 SQLite 数据库",
+        "folder": "这是一个文件夹",
+        "mysql://a@b/c": "不支持的数据库类型",
+        "postgresql://nobody@127.0.0.1:1/x": "无法连接 PostgreSQL 服务器",
+    }
+    for db, cause in cases.items():
+        done = stats(db)
+        assert done.returncode == 2 and done.stderr.startswith(f"无法打开数据库 {db}：{cause}"), (db, done.stderr)
+        assert "Traceback" not in done.stderr
+    report = tmp_path / "a.txt"
+    report.write_text("某某局2023年政府信息公开工作年度报告\n一、总体情况\n", encoding="utf-8")
+    args = [sys.executable, "-m", "nianbao.cli", "import", str(report)]  # the store from NIANBAO_DB
+    done = subprocess.run(args, capture_output=True, text=True, env={**env, "NIANBAO_DB": "text.db"}, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith("无法打开数据库 text.db："), done.stderr
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_compare_writes_the_format_its_output_file_names(tmp_path: Path) -> None:
+    """`compare --out 比较.xlsx` writes a workbook (not text under that name), into a folder it
+    makes; an output that is a folder is a usage error."""
+    corpus = corpus_or_skip()
+    pair = [str(p) for p in sorted((corpus / "seeds").iterdir())[:2]]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = tmp_path / "new" / "比较.xlsx"
+    args = [sys.executable, "-m", "nianbao.cli", "compare", *pair, "--out"]
+    done = subprocess.run([*args, str(out)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:4] == b"PK\x03\x04" and "已生成" in done.stderr
+    done = subprocess.run([*args, str(tmp_path)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2 and "是一个文件夹" in done.stderr and "Traceback" not in done.stderr

@@ -235,6 +235,7 @@ def check_command(
     """按审核规则检查年度报告，指出每个问题的位置（每个文件读完即输出，跨报告的检查在最后）。"""
     from nianbao.rules import check_across
 
+    _one_source(paths, db)
     config = _config(config_file, select, ignore)
     if db is not None or not paths:
         if db is None:
@@ -316,6 +317,15 @@ class _FindingPrinter:
             sys.stdout.write(summary(self.counts, files) + "\n")
 
 
+def _one_source(paths: list[Path] | None, db: str | None, source: Path | None = None) -> None:
+    """Reports come from files, a store (--db) or a batch output (--from): two at once is a usage
+    error, not one of them silently ignored."""
+    given = [what for what, on in (("文件或文件夹", bool(paths)), ("--db", db is not None), ("--from", source is not None)) if on]
+    if len(given) > 1:
+        typer.echo(f"{'与'.join(given)} 只能给出一种：报告来自文件、数据库（--db）或 nianbao batch 的输出（--from）", err=True)
+        raise typer.Exit(2)
+
+
 def _check_store(db: str, config: Config, output_format: CheckFormat, fail_on: Severity) -> None:
     """``check --db``: every rule over the stored reports; findings stored and printed (those
     reviewed as 已忽略 are left out of the listing and the exit code)."""
@@ -339,14 +349,53 @@ def _check_store(db: str, config: Config, output_format: CheckFormat, fail_on: S
     raise typer.Exit(1 if any(SEVERITY_RANK.get(r.severity, 0) >= threshold for r in listed) else 0)
 
 
-def _store(db: str | None) -> Store:
+def _store(db: str | None, create: bool = False) -> Store:
+    """The store ``--db`` (else NIANBAO_DB, else ./nianbao.db) names. Only the commands that fill a
+    store (``create``: import, agencies import) make a new SQLite file: a mistyped name given to
+    check, stats or export is an error, not an empty database reported on."""
+    from sqlalchemy.engine import make_url
+
+    from nianbao.store import resolve_url
+
+    named = db or os.environ.get("NIANBAO_DB") or "nianbao.db"
     try:
-        return service.open_store(db)
-    except Exception as exc:  # a bad URL, a server that does not answer, a file that is no database
-        typer.echo(
-            f"无法打开数据库 {db or 'nianbao.db'}：地址有误、服务器没有响应，或文件不是 nianbao 的数据库", err=True
-        )
+        url = make_url(resolve_url(db))
+    except Exception as exc:  # sqlalchemy's ArgumentError: not a URL it can parse
+        typer.echo(f"数据库地址无法识别：{named}（SQLite 文件路径，或 postgresql+psycopg://用户@主机/库）", err=True)
         raise typer.Exit(2) from exc
+    if url.drivername == "postgresql":  # SQLAlchemy's default driver is psycopg2; nianbao ships psycopg 3
+        url = url.set(drivername="postgresql+psycopg")
+    sqlite = url.get_backend_name() == "sqlite"
+    path = Path(url.database) if sqlite and url.database and url.database != ":memory:" else None
+    if path is not None and (why := _unusable_sqlite_path(path, create)):
+        typer.echo(f"无法打开数据库 {named}：{why}", err=True)
+        raise typer.Exit(2)
+    try:
+        return service.open_store(url.render_as_string(hide_password=False))
+    except Exception as exc:  # a server that does not answer, a driver not installed, a file that is no database
+        typer.echo(f"无法打开数据库 {named}：{_open_failure(exc, sqlite)}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _unusable_sqlite_path(path: Path, create: bool) -> str:
+    """Why an SQLite file cannot be opened for this command ("" when it can)."""
+    if path.is_dir():
+        return "这是一个文件夹，请给出数据库文件名（如 nianbao.db）"
+    if not path.exists() and not create:
+        return "文件不存在（先用 nianbao import 导入报告；文件名是否写错？）"
+    if not path.exists() and not path.parent.is_dir():
+        return f"文件夹 {path.parent} 不存在"
+    return ""
+
+
+def _open_failure(exc: Exception, sqlite: bool) -> str:
+    """The cause of a store that would not open, in words (the driver's own message is English)."""
+    name = type(exc).__name__
+    if name in ("NoSuchModuleError", "ArgumentError", "ModuleNotFoundError", "ImportError"):
+        return "不支持的数据库类型：只支持 SQLite 文件和 PostgreSQL（postgresql+psycopg://用户@主机/库）"
+    if sqlite:
+        return "文件不是 SQLite 数据库，或不是 nianbao 的数据库，或没有读写权限"
+    return "无法连接 PostgreSQL 服务器（地址、端口、用户、口令或库名有误，或服务器没有运行）"
 
 
 DB_HELP = "数据库：SQLite 文件或地址（如 postgresql+psycopg://用户@主机/库）；默认环境变量 NIANBAO_DB，否则当前目录的 nianbao.db"
@@ -372,7 +421,7 @@ def import_command(
     files = _walked(paths)
     config = None  # the rules run on `check --db`, not on import (reading alone sets its pace)
     isolation = _isolation(jobs, timeout, memory, len(files))
-    with _store(db) as store:
+    with _store(db, create=True) as store:
         if sys.stderr.isatty():  # rich only for a progress bar someone sees (its import is start-up)
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -449,7 +498,7 @@ def agencies_import_command(
     except (ValueError, OSError) as exc:
         typer.echo(f"名录无法读取：{problem_text(exc)}", err=True)
         raise typer.Exit(2) from exc
-    with _store(db) as store:
+    with _store(db, create=True) as store:
         result = store.import_agencies(rows)
     typer.echo(
         f"名录导入完成：新增 {result.added} 个机关，更新 {result.updated} 个，合并报告标题中的机关 {result.merged} 个"
@@ -563,10 +612,10 @@ def _numbered(out: Path, n: int, report: Report) -> Path:
     return out.with_name(f"{out.stem}-{n}-{safe}{out.suffix}")
 
 
-def _prepare_folder(out: Path) -> None:
+def _prepare_folder(out: Path, example: str = "报告.docx") -> None:
     """The output's folder, created when missing; a clear message when it cannot be."""
     if out.is_dir():
-        typer.echo(f"输出路径 {out} 是一个文件夹：请给出文件名，如 {out / ('报告' + '.docx')}", err=True)
+        typer.echo(f"输出路径 {out} 是一个文件夹：请给出文件名，如 {out / example}", err=True)
         raise typer.Exit(2)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -686,8 +735,20 @@ def _emit(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"已生成 {out}", err=True)
+        _write_output(lambda: out.write_text(text, encoding="utf-8"), out)
+
+
+def _write_output(write: Callable[[], object], out: Path) -> None:
+    """Run ``write`` (which writes ``out``); a file that cannot be written is a Chinese error."""
+    try:
+        write()
+    except Exception as exc:  # an OSError, or xlsxwriter's FileCreateError raised from one
+        cause = exc if isinstance(exc, OSError) else exc.__context__
+        if not isinstance(cause, OSError):
+            raise
+        typer.echo(f"无法写入 {out}：{cause.strerror or '文件系统拒绝写入'}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"已生成 {out}", err=True)
 
 
 @app.command("compare")
@@ -695,7 +756,9 @@ def compare_command(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="两份报告（或与 --all 一起：文件或文件夹）；用 --db 时不需要", exists=True)
     ] = None,
-    output_format: Annotated[CompareFormat, typer.Option("--format", "-f", help="输出格式")] = CompareFormat.text,
+    output_format: Annotated[
+        CompareFormat | None, typer.Option("--format", "-f", help="输出格式（默认按 --out 的扩展名，否则 text）")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="输出文件（xlsx 必须指定）")] = None,
     every: Annotated[bool, typer.Option("--all", help="比较每个机关的相邻年度")] = False,
     db: Annotated[str | None, typer.Option("--db", help="使用数据库中的报告；" + DB_HELP)] = None,
@@ -708,15 +771,15 @@ def compare_command(
     from nianbao import compare as cmp
     from nianbao.exports import comparison_sheets, write_xlsx
 
+    _one_source(paths, db)
+    if output_format is None:  # by the output file's extension: never text in a file named .xlsx
+        suffix = out.suffix.lower().lstrip(".") if out is not None else ""
+        output_format = CompareFormat("html" if suffix == "htm" else suffix) if suffix in {*CompareFormat, "htm"} else CompareFormat.text
+    if out is not None:
+        _prepare_folder(out, f"比较.{output_format.value if output_format is not CompareFormat.text else 'txt'}")
     reports = load_reports(paths, db)
     if agency is not None:
-        from nianbao.agencies import agency_key
-
-        reports = sorted((r for r in reports if agency_key(r.agency) == agency_key(agency)), key=lambda r: r.year or 0)
-        if years is not None:
-            reports = [r for r in reports if r.year in years]
-        elif not every:
-            reports = reports[-2:]
+        reports = _agency_reports(reports, agency, years, every, db)
     if not every and len(reports) != 2:
         typer.echo(f"需要正好两份报告（收到 {len(reports)} 份）；比较多份报告的相邻年度请加 --all", err=True)
         raise typer.Exit(2)
@@ -731,11 +794,42 @@ def compare_command(
     comparisons = cmp.compare_all(reports) if every else [cmp.compare(reports[0], reports[1])]
     if output_format is CompareFormat.xlsx:
         assert out is not None
-        write_xlsx(comparison_sheets(comparisons), out)
-        typer.echo(f"已生成 {out}", err=True)
+        _write_output(lambda: write_xlsx(comparison_sheets(comparisons), out), out)
         return
     render = {"text": cmp.to_text, "json": cmp.to_json, "html": cmp.to_html}[output_format.value]
     _emit(render(comparisons), out)
+
+
+def _agency_reports(reports: list[Report], agency: str, years: tuple[int, int] | None, every: bool, db: str | None) -> list[Report]:
+    """The reports of ``agency`` (in a store: by its listed name or an alias) in year order: the
+    two ``years``, else the last two (all with --all). An agency or a year with no report is a
+    usage error that says what there is."""
+    from nianbao.agencies import agency_key
+
+    name = agency
+    if db is not None:
+        with _store(db) as store:
+            found = store.agency_by_name(agency)
+        if found is None:
+            typer.echo(f"数据库中没有机关“{agency}”（nianbao agencies 列出库中的机关）", err=True)
+            raise typer.Exit(2)
+        name = found.name
+    chosen = sorted((r for r in reports if agency_key(r.agency) == agency_key(name)), key=lambda r: r.year or 0)
+    held = "、".join(str(r.year) for r in chosen if r.year) or "无"
+    if not chosen:
+        typer.echo(f"没有“{agency}”的报告", err=True)
+        raise typer.Exit(2)
+    if years is not None:
+        missing = [str(y) for y in dict.fromkeys(years) if y not in {r.year for r in chosen}]
+        if missing or years[0] == years[1]:
+            why = f"没有 {'、'.join(missing)} 年度的报告" if missing else "两个年度相同"
+            typer.echo(f"{name}{why}（有报告的年度：{held}）", err=True)
+            raise typer.Exit(2)
+        return [r for r in chosen if r.year in years]
+    if not every and len(chosen) < 2:
+        typer.echo(f"{name}只有一份报告（{held} 年度），无法比较", err=True)
+        raise typer.Exit(2)
+    return chosen if every else chosen[-2:]
 
 
 class GroupBy(StrEnum):
@@ -784,6 +878,7 @@ def stats_command(
     from nianbao.metrics import rollup, rows_with_directory
     from nianbao.stats_view import rollup_json, rollup_text
 
+    _one_source(paths, db, source)
     keys = _metric_keys(metric)
     units = _units(agencies)
     if source is not None:
@@ -851,13 +946,16 @@ def export_command(
     from nianbao import exports
     from nianbao.metrics import rollup, rows_with_directory
 
+    _one_source(paths, db, source)
     if out.suffix.lower() not in exports.FORMATS:
-        typer.echo(f"不支持的导出格式：{out.suffix}（可用 {'、'.join(exports.FORMATS)}）", err=True)
+        typer.echo(f"不支持的导出格式：{out.suffix or '（文件名没有扩展名）'}（可用 {'、'.join(exports.FORMATS)}）", err=True)
         raise typer.Exit(2)
     if what is ExportWhat.findings and db is not None:
         items, review = _stored_findings(db)
         exports.write(exports.findings_sheet(items, review), out)
         typer.echo(f"已导出 {sum(len(fs) for _, fs in items)} 行到 {out}")
+        if not items:
+            typer.echo("数据库中没有发现记录：如果还没有检查，先运行 nianbao check --db 再导出问题清单", err=True)
         return
     if db is not None and source is None and what is ExportWhat.metrics:
         # by SQL from the stored cells, no record unpacked (the data sheet reads records: unpacking

@@ -311,7 +311,7 @@ def metrics_sheet(result: Rollup) -> list[Sheet]:
         Column("year", "年度", type="int", width=7),
         Column("region", "地区", type="str", width=10),
         Column("level", "级别", type="str", width=8),
-        Column("units", "单位数", type="int", width=7),
+        Column("units", "报告数", type="int", width=7),
     )
     metric_columns = tuple(
         Column(k, METRIC_BY_KEY[k].name, METRIC_BY_KEY[k].unit, "pct" if METRIC_BY_KEY[k].is_ratio else "num", 11)

@@ -385,13 +385,17 @@ def _wait(busy: list[_Worker], timeout: float | None) -> None:
     waits three or four times per text report: 0.35 s of its CPU over 5,000 reports, a quarter of
     what it spent. (No ``poll`` on Windows: ``wait`` there.)"""
     if not hasattr(select, "poll"):
-        connection.wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
+        connection.wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout and min(timeout, _LONGEST_WAIT))
         return
     poller = select.poll()
     for w in busy:
         poller.register(w.conn.fileno(), select.POLLIN)
         poller.register(w.process.sentinel, select.POLLIN)
-    poller.poll(None if timeout is None else max(0, math.ceil(timeout * 1000)))
+    # Woken at least once an hour: a limit of 10^12 seconds (or inf) is no number of milliseconds poll takes.
+    poller.poll(None if timeout is None else max(0, math.ceil(min(timeout, _LONGEST_WAIT) * 1000)))
+
+
+_LONGEST_WAIT = 3600.0
 
 
 def _death(worker: _Worker, isolation: Isolation) -> Finding:

@@ -404,8 +404,8 @@ def stats(
 
 
 def report_heads(store: Store) -> dict[int, Report]:
-    """Per active version, a record holding only its file, sha256, printed agency and year: what
-    the 问题清单 export names a finding's report by (no record unpacked)."""
+    """Per active version, a record holding only its file, sha256, agency (the store's name for
+    it) and year: what the 问题清单 export names a finding's report by (no record unpacked)."""
     from nianbao.record import Source
     from nianbao.store.query import version_heads
 

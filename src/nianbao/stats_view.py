@@ -20,7 +20,7 @@ def _cell(value: MetricValue) -> str:
 def _groups_table(result: Rollup) -> list[str]:
     groups: list[GroupMetrics] = [*result.groups, result.total]
     lines = [f"按{GROUPINGS[result.by]}汇总（比率为各单位分子之和除以分母之和）：", ""]
-    lines.append("\t".join(["指标", *(f"{g.group}（{g.units} 个单位）" for g in groups)]))
+    lines.append("\t".join(["指标", *(f"{g.group}（{g.units} 份报告）" for g in groups)]))  # a unit counts once a year
     for key in result.metrics:
         lines.append("\t".join([METRIC_BY_KEY[key].name, *(_cell(g.values[key]) for g in groups)]))
     notes = [

@@ -546,7 +546,17 @@ class Store:
         records: dict[int, Report] = {}
         if with_record:
             records = self._records([r[1] for r in rows], set(parts))
-        return [ActiveReport(r[0], r[1], r[2], r[3], r[5], r[6], r[7], r[8], r[9], records.get(r[1])) for r in rows]
+        return [
+            ActiveReport(r[0], r[1], r[2], r[3], r[5], r[6], r[7], r[8], r[9], _as_stored(records.get(r[1]), r[6]))
+            for r in rows
+        ]
+
+    def _groups_of_rows(self, groups: list[list[Any]], parts: Iterable[str]) -> Iterator[list[ActiveReport]]:
+        """Groups of active-version rows as ActiveReports, their records read in one go."""
+        rows = [r for g in groups for r in g]
+        reports = {a.version_id: a for a in self._active_rows(rows, True, parts)}
+        for g in groups:
+            yield [reports[r[1]] for r in g]
 
     def _records(self, version_ids: list[int], parts: set[str]) -> dict[int, Report]:
         """Records of versions: whole, or (``parts`` == {"sections"}) just their sections and meta,
@@ -627,7 +637,7 @@ class Store:
             for part in _batched(self.iter_active(with_record=False), 200):
                 records = self._records([a.version_id for a in part], parts)
                 for a in part:
-                    yield [dataclasses.replace(a, record=records[a.version_id])]
+                    yield [dataclasses.replace(a, record=_as_stored(records[a.version_id], a.agency))]
             return
         known = base.where(m.StoredReport.agency_id.is_not(None), m.StoredReport.year.is_not(None))
         if kind in ("agency", "year"):
@@ -640,9 +650,7 @@ class Store:
             column = 5 if kind == "agency" else 9
             groups = [list(g) for _, g in itertools.groupby(heads, key=lambda r: r[column])]
             for chunk in _batched_groups(groups, 200):
-                records = self._records([r[1] for g in chunk for r in g], parts)
-                for g in chunk:
-                    yield [ActiveReport(r[0], r[1], r[2], r[3], r[5], r[6], r[7], r[8], r[9], records[r[1]]) for r in g]
+                yield from self._groups_of_rows(chunk, parts)
             return
         with self._sessions() as s:
             if kind == "aggregate":
@@ -1070,6 +1078,15 @@ def _insert_findings_of(c: Session | Connection, found: list[tuple[int, Finding]
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+
+
+def _as_stored(record: Report | None, agency: str | None) -> Report | None:
+    """A stored record under its agency's name in the store: the agency list's when the title
+    matched a name or alias of it or was merged into it. Collection rules, compare and the exports
+    group a unit's years by that name; the title's stays in ``versions.title_agency``."""
+    if record is None or agency is None or record.agency == agency:
+        return record
+    return dataclasses.replace(record, agency=agency)
 
 
 def _location_json(location: dict[str, Any] | None) -> str:

@@ -13,7 +13,7 @@ row's ``unknown``); a cell not stored is absent from the row. A cell named by a 
 on a report. The format (2019 or 2021) is inferred as ``metrics.infer_template`` infers it from
 all the cells: 2019 when any 2019-only 表二 cell is stored.
 
-``version_heads(engine)`` gives each active version's file, sha256, printed agency and year.
+``version_heads(engine)`` gives each active version's file, sha256, agency and year.
 
 SQLAlchemy Core; SQLite and PostgreSQL (on PostgreSQL a cell comes back as text: typed columns
 cannot hold a number or a state).
@@ -25,7 +25,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, case, cast, literal, select, type_coerce
+from sqlalchemy import Engine, String, and_, case, cast, func, literal, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import BigInteger, NullType
 
@@ -153,7 +153,9 @@ def _metric_row(row: Any, wanted: tuple[str, ...], named: Iterable[str]) -> dict
 
 
 def version_heads(engine: Engine) -> dict[int, tuple[str, str, str | None, int | None]]:
-    """Per active version: its file, the file's sha256, the agency as the report prints it, the year."""
-    q = _active([m.Version.id, m.Version.file_name, m.Version.sha256, m.Version.title_agency, m.StoredReport.year])
+    """Per active version: its file, the file's sha256, its agency's name in the store (the agency
+    list's when the title matched it; else as the report prints it), the year."""
+    agency = func.coalesce(m.Agency.name, m.Version.title_agency)
+    q = _active([m.Version.id, m.Version.file_name, m.Version.sha256, agency, m.StoredReport.year])
     with engine.connect() as c:
         return {row[0]: (row[1], row[2], row[3], row[4]) for row in c.execute(q)}
