@@ -86,6 +86,10 @@ def test_help_is_chinese(command: str) -> None:
         (["template", "--year", "abc", "--agency", "甲", "--out", "a.xlsx"], "应为整数"),
         (["template", "--year", "1990", "--agency", "甲", "--out", "a.xlsx"], "应不小于 2019"),
         (["parse", "--format"], "需要一个值"),
+        (["parse", "--format"], "用 nianbao parse --help 查看帮助"),  # the command's own help, found from the arguments
+        (["compare", "--years", "2023"], "需要 2 个值"),
+        (["agencies", "import", "--db"], "用法：nianbao agencies import"),
+        (["check", "a.txt", "--db", "x.db"], "只能给出一种"),
     ],
 )
 def test_usage_errors_are_chinese(args: list[str], expected: str) -> None:

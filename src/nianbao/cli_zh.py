@@ -199,7 +199,8 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"No such command '(?P<v>[^']*)'", "没有命令“{v}”（nianbao --help 列出全部命令）"),
         (r"Missing command", "缺少命令（nianbao --help 列出全部命令）"),
         (r"unexpected extra arguments? \((?P<v>.*)\)", "多余的参数：{v}"),
-        (r"requires an argument|requires \d+ arguments", "需要一个值"),
+        (r"requires (?P<v>\d+) arguments", "需要 {v} 个值（用空格分开）"),
+        (r"requires an argument", "需要一个值"),
         (r"does not take a value", "不接受值"),
     )
 )
@@ -248,8 +249,10 @@ def run(app: typer.Typer, args: list[str] | None = None) -> int:
             sys.stdout.write(error.ctx.get_help() + "\n")
         return 0
     except click_errors.UsageError as error:
-        usage = error.ctx.get_usage() if error.ctx is not None else USAGE + "nianbao"
-        path = error.ctx.command_path if error.ctx is not None else "nianbao"
+        # An option's value missing is found before the command's context exists: the command's
+        # path is then read from the arguments, so the help named is the command's own.
+        path = error.ctx.command_path if error.ctx is not None else _command_path(command, args)
+        usage = error.ctx.get_usage() if error.ctx is not None else f"{USAGE}{path} [选项]"
         sys.stderr.write(f"{usage}\n错误：{usage_error_message(error)}\n用 {path} --help 查看帮助。\n")
         return 2
     except click_errors.ClickException as error:
@@ -259,3 +262,15 @@ def run(app: typer.Typer, args: list[str] | None = None) -> int:
         sys.stderr.write("已中止。\n")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _command_path(command: Any, args: list[str] | None) -> str:
+    """``nianbao`` and the (sub)commands named at the start of ``args`` (sys.argv's when None)."""
+    path, group = ["nianbao"], command
+    for arg in sys.argv[1:] if args is None else args:
+        sub = getattr(group, "commands", {}).get(arg)
+        if sub is None:
+            break
+        path.append(arg)
+        group = sub
+    return " ".join(path)
