@@ -51,14 +51,16 @@ def test_every_message_is_chinese(tmp_path: Path) -> None:
 
 def _broken_lists(folder: Path) -> list[Path]:
     """Agency lists (名录) a reviewer might give by mistake: not a workbook, not a known encoding,
-    without the 名称 header."""
+    without the 名称 header, a Word document."""
     not_a_workbook = folder / "名录.xlsx"
     not_a_workbook.write_bytes(b"\xff\xfe\x00 not a zip")
     unknown_encoding = folder / "名录.csv"
     unknown_encoding.write_bytes(bytes(range(128, 256)) * 20)
     no_header = folder / "无表头.csv"
     no_header.write_text("x,y\n1,2\n", encoding="utf-8")
-    return [not_a_workbook, unknown_encoding, no_header]
+    a_document = folder / "名录.docx"  # neither workbook nor CSV: said so, not "unknown encoding"
+    a_document.write_bytes(b"PK\x03\x04 a word document")
+    return [not_a_workbook, unknown_encoding, no_header, a_document]
 
 
 def test_a_broken_agency_list_is_a_usage_error_in_chinese(tmp_path: Path) -> None:

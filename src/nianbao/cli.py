@@ -897,8 +897,9 @@ def stats_command(
         result = rollup(rows_with_directory(reports, units), by=by.value, min_n=min_n, keys=keys)
     stored = db is not None and source is None
     if by is not GroupBy.year and (all(getattr(u, by.value) is None for u in result.units) if stored else not units):
+        how = "nianbao agencies import 名录.xlsx --db …" if stored else "--agencies 名录.xlsx"
         typer.echo(
-            f"提示：没有机关名录（--agencies），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True
+            f"提示：没有机关名录（{how}），各单位的{'地区' if by is GroupBy.region else '级别'}未知", err=True
         )
     if output_format is StatsFormat.json:
         sys.stdout.write(rollup_json(result) + "\n")

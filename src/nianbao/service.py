@@ -269,6 +269,8 @@ def read_agency_rows(path: str | Path) -> list[dict[str, str | None]]:
     """The rows of an agency list (名录): .xlsx (first sheet) or .csv (UTF-8, with or without BOM,
     or GB18030), a header row naming 名称 and any of 上级, 级别, 行政区划代码, 别名."""
     path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise ValueError(f"名录应为 Excel 工作簿或 CSV 文件，{path.name} 两者都不是")
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
