@@ -90,6 +90,7 @@ def test_help_is_chinese(command: str) -> None:
         (["compare", "--years", "2023"], "需要 2 个值"),
         (["agencies", "import", "--db"], "用法：nianbao agencies import"),
         (["check", "a.txt", "--db", "x.db"], "只能给出一种"),
+        (["compare", "--db", "x.db", "--years", "2022", "2023"], "--years 需要与 --agency 一起使用"),
     ],
 )
 def test_usage_errors_are_chinese(args: list[str], expected: str) -> None:

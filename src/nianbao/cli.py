@@ -772,6 +772,9 @@ def compare_command(
     from nianbao.exports import comparison_sheets, write_xlsx
 
     _one_source(paths, db)
+    if years is not None and agency is None:
+        typer.echo("--years 需要与 --agency 一起使用（比较这个机关的两个年度）", err=True)
+        raise typer.Exit(2)
     if output_format is None:  # by the output file's extension: never text in a file named .xlsx
         suffix = out.suffix.lower().lstrip(".") if out is not None else ""
         output_format = CompareFormat("html" if suffix == "htm" else suffix) if suffix in {*CompareFormat, "htm"} else CompareFormat.text
