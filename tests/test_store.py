@@ -666,6 +666,9 @@ def test_an_agency_named_two_ways_is_one_unit_for_compare_checks_and_exports(db_
         service.check_store(store)
         copied = [f for f in store.findings() if f.rule == "XY04"]
         assert copied and {f.year for f in copied} == {year + 1} and {f.agency for f in copied} == {name}
+        # the per-report rules read the record as printed: the alias in its title is no finding
+        per_report = {f.rule for f in store.findings() if f.year == year + 1 and not f.rule.startswith(("XY", "PU"))}
+        assert per_report == {f.rule for f in service.check_report(service.parse_path(later))}
     coverage = tmp_path / "coverage.json"
     assert cli("export", "--db", db_url, "--what", "coverage", "--out", str(coverage)).returncode == 0
     [sheet] = json.loads(coverage.read_text(encoding="utf-8"))

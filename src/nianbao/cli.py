@@ -668,7 +668,7 @@ def load_reports(paths: list[Path] | None, db: str | None = None) -> list[Report
     with ``--db`` the active version of every report stored (the one place they get records from)."""
     if db is not None:
         with _store(db) as store:
-            return [a.record for a in store.iter_active(with_record=True) if a.record is not None]
+            return [r for a in store.iter_active(with_record=True) if (r := a.stored()) is not None]
     if not paths:
         typer.echo("请给出报告文件或文件夹，或用 --db 使用数据库中的报告、用 --from 使用 nianbao batch 的输出", err=True)
         raise typer.Exit(2)

@@ -335,9 +335,9 @@ def check_store(store: Store, config: Config | None = None) -> StoreCheck:
     collected: dict[int, list[Finding]] = {}
     for active in store.iter_active(with_record=True):
         assert active.record is not None
-        found = check(active.record, config)
+        found = check(active.record, config)  # the record as printed (a title rule reads its own name)
         batch[active.version_id] = found
-        contexts = [Context(active.record)]
+        contexts = [Context(active.stored() or active.record)]
         contexts[0].aggregates = config.aggregates
         for rule in alone:
             for hit in rule.func(contexts):
@@ -354,10 +354,11 @@ def check_store(store: Store, config: Config | None = None) -> StoreCheck:
         if rule in alone:
             continue
         for aggregates, group in _store_groups(store, rule, config):
-            contexts = [Context(a.record) for a in group if a.record is not None]
+            stored = [(a.stored(), a.version_id) for a in group]  # one agency's years under one name
+            contexts = [Context(record) for record, _ in stored if record is not None]
             for ctx in contexts:
                 ctx.aggregates = aggregates
-            versions = {id(a.record): a.version_id for a in group}
+            versions = {id(record): version_id for record, version_id in stored}
             for hit in rule.func(contexts):
                 report, finding = cast(tuple[Report, Finding], hit)
                 collected.setdefault(versions[id(report)], []).append(config.grade(finding))

@@ -232,7 +232,15 @@ class ActiveReport:
     region_code: str | None
     level: str | None
     year: int | None
-    record: Report | None = None
+    record: Report | None = None  # as read: the agency its title prints
+
+    def stored(self) -> Report | None:
+        """The record under its agency's name in the store: the agency list's when the title
+        matched a name or alias of it or was merged into it. Collection rules, compare and the
+        exports group a unit's years by it; the per-report rules read the record as printed."""
+        if self.record is None or self.agency is None or self.record.agency == self.agency:
+            return self.record
+        return dataclasses.replace(self.record, agency=self.agency)
 
 
 @dataclass(frozen=True)
@@ -546,10 +554,7 @@ class Store:
         records: dict[int, Report] = {}
         if with_record:
             records = self._records([r[1] for r in rows], set(parts))
-        return [
-            ActiveReport(r[0], r[1], r[2], r[3], r[5], r[6], r[7], r[8], r[9], _as_stored(records.get(r[1]), r[6]))
-            for r in rows
-        ]
+        return [ActiveReport(r[0], r[1], r[2], r[3], r[5], r[6], r[7], r[8], r[9], records.get(r[1])) for r in rows]
 
     def _groups_of_rows(self, groups: list[list[Any]], parts: Iterable[str]) -> Iterator[list[ActiveReport]]:
         """Groups of active-version rows as ActiveReports, their records read in one go."""
@@ -637,7 +642,7 @@ class Store:
             for part in _batched(self.iter_active(with_record=False), 200):
                 records = self._records([a.version_id for a in part], parts)
                 for a in part:
-                    yield [dataclasses.replace(a, record=_as_stored(records[a.version_id], a.agency))]
+                    yield [dataclasses.replace(a, record=records[a.version_id])]
             return
         known = base.where(m.StoredReport.agency_id.is_not(None), m.StoredReport.year.is_not(None))
         if kind in ("agency", "year"):
@@ -1078,15 +1083,6 @@ def _insert_findings_of(c: Session | Connection, found: list[tuple[int, Finding]
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
-
-
-def _as_stored(record: Report | None, agency: str | None) -> Report | None:
-    """A stored record under its agency's name in the store: the agency list's when the title
-    matched a name or alias of it or was merged into it. Collection rules, compare and the exports
-    group a unit's years by that name; the title's stays in ``versions.title_agency``."""
-    if record is None or agency is None or record.agency == agency:
-        return record
-    return dataclasses.replace(record, agency=agency)
 
 
 def _location_json(location: dict[str, Any] | None) -> str:

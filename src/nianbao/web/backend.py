@@ -242,12 +242,12 @@ class StoreBackend:
                 found.setdefault(f.report_id, []).append(f.finding())
         out = []
         for a in self.store.iter_active(with_record=True):
-            if (wanted is None or str(a.report_id) in wanted) and a.record is not None:
+            if (wanted is None or str(a.report_id) in wanted) and (record := a.stored()) is not None:
                 out.append(
                     Entry(
                         str(a.report_id),
                         a.file_name,
-                        a.record,
+                        record,
                         tuple(found.get(a.report_id, ())),
                         a.region_code or "",
                         a.level or "",
