@@ -727,3 +727,23 @@ def test_compare_writes_the_format_its_output_file_names(tmp_path: Path) -> None
     assert out.read_bytes()[:4] == b"PK\x03\x04" and "已生成" in done.stderr
     done = subprocess.run([*args, str(tmp_path)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2 and "是一个文件夹" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_agency_list_with_a_repeated_name_or_a_loop_is_imported_with_warnings(tmp_path: Path) -> None:
+    """A name twice (the last row kept) and 上级 chains that loop are said, in Chinese; the list is imported."""
+    listing = tmp_path / "名录.csv"
+    listing.write_text(
+        "名称,上级,级别\n甲局,乙局,部门\n乙局,丙局,部门\n丙局,甲局,部门\n丁局,,部门\n丁局,,区县\n戊局,戊局,部门\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    args = [sys.executable, "-m", "nianbao.cli", "agencies", "import", str(listing), "--db", str(tmp_path / "a.db")]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    warnings = done.stderr.splitlines()
+    assert "名录中“丁局”出现 2 次，以最后一行为准" in warnings
+    assert "名录的上下级关系成环：甲局 → 乙局 → 丙局 → 甲局（请检查“上级”列）" in warnings
+    assert "名录的上下级关系成环：戊局 → 戊局（请检查“上级”列）" in warnings
+    assert len(warnings) == 3  # one loop said once, not once for each of its members
+    with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        assert {a.name: a.level for a in store.agencies()}["丁局"] == "区县"

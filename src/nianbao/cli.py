@@ -505,6 +505,34 @@ def agencies_import_command(
     )
     if result.unknown_parents:
         typer.echo(f"以下上级机关不在名录中：{'、'.join(result.unknown_parents)}", err=True)
+    for warning in _agency_list_warnings(rows):
+        typer.echo(warning, err=True)
+
+
+def _agency_list_warnings(rows: list[dict[str, str | None]]) -> list[str]:
+    """What in an agency list is imported but probably a mistake: a name given twice (its last
+    row is kept) and 上级 chains that come back to where they started."""
+    from nianbao.agencies import agency_key
+
+    names: dict[str, list[str]] = {}
+    parent: dict[str, str] = {}
+    for row in rows:
+        name = (row.get("名称") or "").strip()
+        if name:
+            names.setdefault(agency_key(name), []).append(name)
+            parent[agency_key(name)] = agency_key((row.get("上级") or "").strip())
+    warnings = [f"名录中“{given[0]}”出现 {len(given)} 次，以最后一行为准" for given in names.values() if len(given) > 1]
+    looped: set[str] = set()
+    for start in parent:
+        chain, key = [start], parent.get(start, "")
+        while key in parent and key not in chain:
+            chain.append(key)
+            key = parent[key]
+        if key == start and start not in looped:
+            looped.update(chain)
+            shown = " → ".join(names[k][-1] for k in [*chain, start])
+            warnings.append(f"名录的上下级关系成环：{shown}（请检查“上级”列）")
+    return warnings
 
 
 @app.command("codes")
