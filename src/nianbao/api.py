@@ -26,17 +26,23 @@ def parse(path: str | Path) -> Report:
 
     What the path is is looked at before any byte is read: a device, a FIFO, a socket or a
     looping link is refused (RD17), a file over the size cap too (RD16)."""
+    return parse_with_bytes(path)[0]
+
+
+def parse_with_bytes(path: str | Path) -> tuple[Report, bytes | None]:
+    """``parse``, and the file's bytes as read (None when it was refused or could not be read):
+    for a caller that keeps the original (the store's import) without reading the file again."""
     path = Path(path)
     refused = refusal(path)
     if refused is not None:
-        return _failed(path, "", "", refused)
+        return _failed(path, "", "", refused), None
     try:
         data = read_bytes(path)
     except ReadError as exc:
-        return _failed(path, "", "", exc.finding())
+        return _failed(path, "", "", exc.finding()), None
     except OSError as exc:
-        return _failed(path, "", "", open_error(exc))
-    return parse_bytes(data, str(path))
+        return _failed(path, "", "", open_error(exc)), None
+    return parse_bytes(data, str(path)), data
 
 
 def parse_bytes(data: bytes, name: str) -> Report:

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from nianbao.api import iter_paths, load_record, parse, parse_bytes
+from nianbao.api import iter_paths, load_record, parse, parse_bytes, parse_with_bytes
 from nianbao.model import Document
 from nianbao.readers import read_document, sniff_format
 from nianbao.record import Finding, Report
@@ -137,14 +137,14 @@ def _prepare_file(path: str, config: Config | None) -> Prepared:
     by the per-report rules when ``config`` is given."""
     from nianbao.store.write import prepare
 
-    report = parse(path)
+    report, data = parse_with_bytes(path)  # the bytes kept as the original: the file read once
     if report.errors:
         return prepare(report)
     if config is None:
-        return prepare(report, _bytes_of(path), None)
+        return prepare(report, data, None)
     from nianbao.rules import check
 
-    return prepare(report, _bytes_of(path), check(report, config))
+    return prepare(report, data, check(report, config))
 
 
 def import_paths(
