@@ -132,6 +132,21 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def active_versions(columns: Iterable[Any]) -> Any:
+    """``columns`` of each report's active version, with its report and agency (outer joined:
+    a report whose title named no agency has none). Order by ``ACTIVE_ORDER`` for ``iter_active``'s."""
+    return (
+        select(*columns)
+        .select_from(m.StoredReport)
+        .join(m.Version, and_(m.Version.report_id == m.StoredReport.id, m.Version.active.is_(True)))
+        .outerjoin(m.Agency, m.Agency.id == m.StoredReport.agency_id)
+    )
+
+
+# The order active versions are handed out in (iter_active, group, the SQL statistics' rows).
+ACTIVE_ORDER = (m.Agency.key, m.StoredReport.year, m.Version.sha256)
+
+
 def _schema_revision(engine: Engine) -> str | None:
     """The revision Alembic last recorded in the database; None for a new or foreign database."""
     try:
@@ -435,8 +450,8 @@ class Store:
             return {name: s.scalar(select(func.count()).select_from(model)) or 0 for name, model in tables.items()}
 
     def _active_query(self) -> Any:
-        return (
-            select(
+        return active_versions(
+            (
                 m.StoredReport.id,
                 m.Version.id,
                 m.Version.sha256,
@@ -448,8 +463,6 @@ class Store:
                 m.Agency.level,
                 m.StoredReport.year,
             )
-            .join(m.Version, and_(m.Version.report_id == m.StoredReport.id, m.Version.active.is_(True)))
-            .outerjoin(m.Agency, m.Agency.id == m.StoredReport.agency_id)
         )
 
     def reports(
@@ -544,7 +557,7 @@ class Store:
     def iter_active(self, with_record: bool = True, batch: int = 200) -> Iterator[ActiveReport]:
         """Each active version (ordered by agency key, year, file) with its agency's place; its
         record when ``with_record``. Streams: one batch in memory at a time."""
-        q = self._active_query().order_by(m.Agency.key, m.StoredReport.year, m.Version.sha256)
+        q = self._active_query().order_by(*ACTIVE_ORDER)
         with self._sessions() as s:
             rows = s.execute(q.execution_options(yield_per=batch))
             for part in rows.partitions(batch):
@@ -637,7 +650,7 @@ class Store:
         records (only their sections when ``parts`` is ("sections",)); one group in memory at a time.
         Versions whose agency or year is unknown are in ``report`` groups only."""
         parts = set(parts)
-        base = self._active_query().order_by(m.Agency.key, m.StoredReport.year, m.Version.sha256)
+        base = self._active_query().order_by(*ACTIVE_ORDER)
         if kind == "report":
             for part in _batched(self.iter_active(with_record=False), 200):
                 records = self._records([a.version_id for a in part], parts)

@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import BigInteger, NullType
 
 from nianbao import formats
+from nianbao.store import ACTIVE_ORDER, active_versions
 from nianbao.store import models as m
 
 BLANK, UNKNOWN = "blank", "unknown"
@@ -78,13 +79,7 @@ def _decode(value: Any) -> Any:
 
 def _active(columns: Iterable[Any]) -> Any:
     """The active versions with their report and agency, in ``Store.iter_active``'s order."""
-    return (
-        select(*columns)
-        .select_from(m.StoredReport)
-        .join(m.Version, and_(m.Version.report_id == m.StoredReport.id, m.Version.active.is_(True)))
-        .outerjoin(m.Agency, m.Agency.id == m.StoredReport.agency_id)
-        .order_by(m.Agency.key, m.StoredReport.year, m.Version.sha256)
-    )
+    return active_versions(columns).order_by(*ACTIVE_ORDER)
 
 
 _HEAD = (
