@@ -519,12 +519,13 @@ def _agency_list_warnings(rows: list[dict[str, str | None]]) -> list[str]:
     for row in rows:
         name = (row.get("名称") or "").strip()
         if name:
-            names.setdefault(agency_key(name), []).append(name)
-            parent[agency_key(name)] = agency_key((row.get("上级") or "").strip())
+            key = agency_key(name)
+            names.setdefault(key, []).append(name)
+            parent[key] = agency_key((row.get("上级") or "").strip())
     warnings = [f"名录中“{given[0]}”出现 {len(given)} 次，以最后一行为准" for given in names.values() if len(given) > 1]
     looped: set[str] = set()
     for start in parent:
-        chain, key = [start], parent.get(start, "")
+        chain, key = [start], parent[start]
         while key in parent and key not in chain:
             chain.append(key)
             key = parent[key]
@@ -759,6 +760,16 @@ class CompareFormat(StrEnum):
     xlsx = "xlsx"
 
 
+# The output file's extension of each compare format (the first one is the one suggested).
+_COMPARE_SUFFIXES = {
+    ".txt": CompareFormat.text,
+    ".json": CompareFormat.json,
+    ".html": CompareFormat.html,
+    ".htm": CompareFormat.html,
+    ".xlsx": CompareFormat.xlsx,
+}
+
+
 def _emit(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
@@ -804,10 +815,10 @@ def compare_command(
         typer.echo("--years 需要与 --agency 一起使用（比较这个机关的两个年度）", err=True)
         raise typer.Exit(2)
     if output_format is None:  # by the output file's extension: never text in a file named .xlsx
-        suffix = out.suffix.lower().lstrip(".") if out is not None else ""
-        output_format = CompareFormat("html" if suffix == "htm" else suffix) if suffix in {*CompareFormat, "htm"} else CompareFormat.text
+        suffix = out.suffix.lower() if out is not None else ""
+        output_format = _COMPARE_SUFFIXES.get(suffix, CompareFormat.text)
     if out is not None:
-        _prepare_folder(out, f"比较.{output_format.value if output_format is not CompareFormat.text else 'txt'}")
+        _prepare_folder(out, "比较" + next(s for s, f in _COMPARE_SUFFIXES.items() if f is output_format))
     reports = load_reports(paths, db)
     if agency is not None:
         reports = _agency_reports(reports, agency, years, every, db)
