@@ -685,7 +685,8 @@ def test_an_agency_named_two_ways_is_one_unit_for_compare_checks_and_exports(db_
 
 def test_a_database_that_cannot_be_opened_is_named_with_its_cause(tmp_path: Path) -> None:
     """Commands that only read a store do not create one for a mistyped name; each reason a store
-    cannot be opened is said in Chinese, naming what was given (NIANBAO_DB too), exit 2."""
+    cannot be opened is said in Chinese, naming what was given (NIANBAO_DB too), exit 2 (the web
+    app's `users` once printed a traceback here)."""
     (tmp_path / "text.db").write_text("不是数据库", encoding="utf-8")
     (tmp_path / "folder").mkdir()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -706,6 +707,10 @@ def test_a_database_that_cannot_be_opened_is_named_with_its_cause(tmp_path: Path
         done = stats(db)
         assert done.returncode == 2 and done.stderr.startswith(f"无法打开数据库 {db}：{cause}"), (db, done.stderr)
         assert "Traceback" not in done.stderr
+    for web_command in (["users", "list"], ["serve"]):  # the web app's commands open it the same way
+        args = [sys.executable, "-m", "nianbao.cli", *web_command, "--db", "text.db"]
+        done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+        assert done.returncode == 2 and done.stderr.startswith("无法打开数据库 text.db：文件不是 SQLite 数据库"), done.stderr
     report = tmp_path / "a.txt"
     report.write_text("某某局2023年政府信息公开工作年度报告\n一、总体情况\n", encoding="utf-8")
     args = [sys.executable, "-m", "nianbao.cli", "import", str(report)]  # the store from NIANBAO_DB

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
+from nianbao.cli_db import DB_HELP, open_db
 from nianbao.cli_zh import ChineseTyper
 
-DB_HELP = "数据库：SQLite 文件或地址（如 postgresql+psycopg://用户@主机/库）；默认环境变量 NIANBAO_DB，否则当前目录的 nianbao.db"
 ROLE_HELP = "角色：管理员、审核员 或 查看者"
 
 
@@ -53,11 +53,7 @@ def register(app: typer.Typer) -> None:
         from nianbao.web.settings import WebSettings
 
         settings = WebSettings(host=host, port=port, db=db, workers=workers, http_cookies=allow_http)
-        try:
-            backend = StoreBackend.open(db)
-        except Exception as exc:
-            typer.echo(f"无法打开数据库 {db or ''}：地址写错、数据库服务器未启动，或不是 nianbao 的数据库", err=True)
-            raise typer.Exit(2) from exc
+        backend = StoreBackend(open_db(db, create=True))  # a new database is filled by uploads
         if settings.login_required and not backend.has_admin():
             typer.echo(
                 f"服务绑定在 {host}（非本机地址）需要登录，但数据库中还没有管理员。"
@@ -94,11 +90,10 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     ) -> None:
         """添加用户（密码只保存加盐散列）。"""
-        from nianbao import service
         from nianbao.store import StoreError
 
         password = _password(password_stdin)
-        with service.open_store(db) as store:
+        with open_db(db, create=True) as store:
             try:
                 row = store.add_user(name, password, role, region or None)
             except StoreError as exc:
@@ -110,9 +105,7 @@ def register(app: typer.Typer) -> None:
     @users.command("list")
     def users_list(db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None) -> None:
         """列出用户。"""
-        from nianbao import service
-
-        with service.open_store(db) as store:
+        with open_db(db) as store:
             for u in store.users():
                 state = "" if u.active else "\t已停用"
                 sys.stdout.write(f"{u.name}\t{u.role}\t{u.region_scope or '全部地区'}{state}\n")
@@ -124,11 +117,10 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     ) -> None:
         """修改用户密码。"""
-        from nianbao import service
         from nianbao.store import StoreError
 
         password = _password(password_stdin)
-        with service.open_store(db) as store:
+        with open_db(db) as store:
             try:
                 store.set_password(name, password)
             except StoreError as exc:
@@ -144,10 +136,9 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     ) -> None:
         """停用（或 --enable 重新启用）用户。"""
-        from nianbao import service
         from nianbao.store import StoreError
 
-        with service.open_store(db) as store:
+        with open_db(db) as store:
             try:
                 store.set_active(name, enable)
             except StoreError as exc:
